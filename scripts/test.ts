@@ -1,13 +1,40 @@
-// `npm test`: type check, lint, then every vitest suite on SQLite and PostgreSQL.
-// Under CI=true an unreachable PostgreSQL fails the run (the suites' global setup checks it).
+// `npm test`: type check, lint, then every vitest suite on SQLite and PostgreSQL, ending with a
+// one-line summary. Under CI=true an unreachable PostgreSQL fails the run (the suites' global
+// setup checks it) instead of skipping its suites.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+const reportFile = '.tmp/vitest-report.json';
 
 const steps: Array<[string, string, string[]]> = [
   ['type check', 'tsc', ['-p', 'tsconfig.json']],
   ['lint', 'biome', ['check', '.']],
-  ['tests', 'vitest', ['run', ...process.argv.slice(2)]],
+  [
+    'tests',
+    'vitest',
+    ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`, ...process.argv.slice(2)],
+  ],
 ];
 
+interface VitestReport {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+}
+
+function summary(): string | undefined {
+  try {
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as VitestReport;
+    const skipped = report.numPendingTests + report.numTodoTests;
+    return `tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`;
+  } catch {
+    return undefined;
+  }
+}
+
+mkdirSync('.tmp', { recursive: true });
+rmSync(reportFile, { force: true });
 for (const [name, command, args] of steps) {
   const started = Date.now();
   process.stderr.write(`\n== ${name}: ${command} ${args.join(' ')}\n`);
@@ -15,7 +42,10 @@ for (const [name, command, args] of steps) {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (result.status !== 0) {
     process.stderr.write(`== ${name} failed after ${seconds}s\n`);
+    const line = summary();
+    if (line) process.stdout.write(`${line}\n`);
     process.exit(result.status ?? 1);
   }
   process.stderr.write(`== ${name} passed in ${seconds}s\n`);
 }
+process.stdout.write(`${summary() ?? 'tests: summary unavailable'}\n`);

@@ -1,1 +1,33 @@
-export {};
+export {
+  ConflictError,
+  type ConflictKind,
+  isTransientError,
+  NotFoundError,
+  TransientError,
+  toDbError,
+} from './errors.ts';
+export { type SqlExecutor, sqlExecutor } from './executor.ts';
+export {
+  currentQueryStats,
+  onQuery,
+  type QueryListener,
+  type QueryStats,
+  withQueryStats,
+} from './instrumentation.ts';
+export { type CreateDbOptions, createDb, type Db, type Dialect } from './knex.ts';
+export { migrateLatest, migrateRollbackAll } from './migrate.ts';
+export {
+  type CursorValue,
+  DEFAULT_PAGE_LIMIT,
+  InvalidCursorError,
+  InvalidPageError,
+  MAX_PAGE_LIMIT,
+  type OrderBy,
+  type Page,
+  type PageParams,
+  type PaginateOptions,
+  paginate,
+  parsePageParams,
+  setDefaultCursorSecret,
+} from './pagination.ts';
+export { type RetryOptions, withRetry } from './retry.ts';

@@ -1,0 +1,35 @@
+import type { Knex } from 'knex';
+import * as referenceData from './0001_reference_data.ts';
+import * as inventory from './0002_inventory.ts';
+import * as attestations from './0003_attestations.ts';
+import * as metrics from './0004_metrics.ts';
+import * as cacheTables from './0005_cache_tables.ts';
+import * as apiKeys from './0006_api_keys.ts';
+import * as uploads from './0007_uploads.ts';
+
+// Listed statically: knex's directory loader require()s files by extension, which does not
+// load .ts under Node's type stripping. Append new migrations; never rename or reorder, the
+// names are recorded in knex_migrations.
+const MIGRATIONS: ReadonlyMap<string, Knex.Migration> = new Map([
+  ['0001_reference_data', referenceData],
+  ['0002_inventory', inventory],
+  ['0003_attestations', attestations],
+  ['0004_metrics', metrics],
+  ['0005_cache_tables', cacheTables],
+  ['0006_api_keys', apiKeys],
+  ['0007_uploads', uploads],
+]);
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  async getMigrations() {
+    return [...MIGRATIONS.keys()];
+  },
+  getMigrationName(name) {
+    return name;
+  },
+  async getMigration(name) {
+    const migration = MIGRATIONS.get(name);
+    if (migration === undefined) throw new Error(`unknown migration ${name}`);
+    return migration;
+  },
+};

@@ -1,0 +1,183 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Knex } from 'knex';
+
+// Keyset pagination: a page starts after the sort key of the previous page's last row, so a
+// page costs the same at row 10 as at row 10 million, and rows inserted meanwhile neither
+// repeat nor go missing. The cursor is that key, signed so that a client can only hand back
+// what we gave it.
+
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 100;
+
+/** A bad `limit`: the API answers 400 (a larger limit is refused, never clamped). */
+export class InvalidPageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidPageError';
+  }
+}
+
+/** A cursor we did not issue, altered or garbled: the API answers 400. */
+export class InvalidCursorError extends Error {
+  constructor(message = 'cursor is not one this API issued') {
+    super(message);
+    this.name = 'InvalidCursorError';
+  }
+}
+
+export type CursorValue = string | number;
+
+export interface PageParams {
+  limit: number;
+  /** The opaque cursor, verified; null for the first page. */
+  cursor: string | null;
+}
+
+export interface CursorOptions {
+  /** HMAC key; defaults to the process's (see setDefaultCursorSecret). */
+  secret?: string | Uint8Array;
+}
+
+// Random per process until start-up sets the deployment's secret, so that a forgotten call
+// fails closed (cursors from another process are refused) rather than accepting forgeries.
+let defaultSecret: string | Uint8Array = randomBytes(32);
+
+/** Sets the process-wide cursor secret; every API process of a deployment must share it. */
+export function setDefaultCursorSecret(secret: string | Uint8Array): void {
+  if (secret.length < 16) throw new Error('cursor secret must be at least 16 bytes');
+  defaultSecret = secret;
+}
+
+/**
+ * Validates `limit` (an integer from 1 to 100, default 50; strings as in a query string) and
+ * the cursor's signature. An empty cursor means the first page.
+ */
+export function parsePageParams(
+  input: { cursor?: unknown; limit?: unknown },
+  options: CursorOptions = {},
+): PageParams {
+  const limit = parseLimit(input.limit);
+  const { cursor } = input;
+  if (cursor === undefined || cursor === null || cursor === '') return { limit, cursor: null };
+  if (typeof cursor !== 'string') throw new InvalidCursorError();
+  decodeCursor(cursor, options);
+  return { limit, cursor };
+}
+
+function parseLimit(raw: unknown): number {
+  if (raw === undefined || raw === null) return DEFAULT_PAGE_LIMIT;
+  const value =
+    typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_PAGE_LIMIT) {
+    throw new InvalidPageError(
+      `limit must be an integer from 1 to ${MAX_PAGE_LIMIT} (got ${JSON.stringify(typeof raw === 'string' || typeof raw === 'number' ? raw : String(raw))})`,
+    );
+  }
+  return value;
+}
+
+const TAG_BYTES = 16;
+
+export function encodeCursor(key: readonly CursorValue[], options: CursorOptions = {}): string {
+  const body = Buffer.from(JSON.stringify(key)).toString('base64url');
+  return `${body}.${tag(body, options).toString('base64url')}`;
+}
+
+export function decodeCursor(cursor: string, options: CursorOptions = {}): CursorValue[] {
+  const [body, signature, extra] = cursor.split('.');
+  if (body === undefined || signature === undefined || extra !== undefined) throw new InvalidCursorError();
+  const given = Buffer.from(signature, 'base64url');
+  const expected = tag(body, options);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidCursorError();
+  let key: unknown;
+  try {
+    key = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+  } catch {
+    throw new InvalidCursorError();
+  }
+  if (!Array.isArray(key) || !key.every((v) => typeof v === 'string' || typeof v === 'number')) {
+    throw new InvalidCursorError();
+  }
+  return key;
+}
+
+function tag(body: string, options: CursorOptions): Buffer {
+  return createHmac('sha256', options.secret ?? defaultSecret)
+    .update(body)
+    .digest()
+    .subarray(0, TAG_BYTES);
+}
+
+export interface OrderBy {
+  column: string;
+  direction?: 'asc' | 'desc';
+}
+
+export interface PaginateOptions<TRow> extends CursorOptions {
+  /** The sort key; its columns together must be unique and non-null (end with the id). */
+  orderBy: readonly OrderBy[];
+  cursor: string | null | undefined;
+  limit: number;
+  /** The row's sort key, in orderBy's order; defaults to the row's fields named by the columns. */
+  keyOf?: (row: TRow) => readonly CursorValue[];
+}
+
+export interface Page<TRow> {
+  items: TRow[];
+  /** null on the last page. */
+  nextCursor: string | null;
+}
+
+/**
+ * Runs `query` (left unchanged) for one page: rows after the cursor's key in `orderBy` order,
+ * at most `limit`. Fetches one extra row to know whether another page exists.
+ */
+export async function paginate<TRow>(
+  query: Knex.QueryBuilder,
+  options: PaginateOptions<TRow>,
+): Promise<Page<TRow>> {
+  const { orderBy, limit } = options;
+  if (orderBy.length === 0) throw new Error('paginate needs at least one orderBy column');
+  parseLimit(limit);
+  const page = query.clone();
+  if (options.cursor) {
+    const after = decodeCursor(options.cursor, options);
+    if (after.length !== orderBy.length) throw new InvalidCursorError();
+    page.where(keysetAfter(orderBy, after));
+  }
+  page
+    .orderBy(orderBy.map(({ column, direction = 'asc' }) => ({ column, order: direction })))
+    .limit(limit + 1);
+
+  const rows = (await page) as TRow[];
+  if (rows.length <= limit) return { items: rows, nextCursor: null };
+  const items = rows.slice(0, limit);
+  const keyOf = options.keyOf ?? defaultKeyOf<TRow>(orderBy);
+  const key = keyOf(items[items.length - 1]!);
+  if (key.some((v) => typeof v !== 'string' && typeof v !== 'number')) {
+    throw new Error(`paginate: the sort key must be strings and numbers, got ${JSON.stringify(key)}`);
+  }
+  return { items, nextCursor: encodeCursor(key, options) };
+}
+
+/**
+ * `(a, b) > (x, y)` spelled out as `a > x OR (a = x AND b > y)`, with `<` for descending
+ * columns: row-value comparison does not mix directions, and this form uses the index on both
+ * databases.
+ */
+function keysetAfter(orderBy: readonly OrderBy[], after: readonly CursorValue[]) {
+  return (outer: Knex.QueryBuilder) => {
+    orderBy.forEach((current, i) => {
+      outer.orWhere((inner) => {
+        for (let j = 0; j < i; j += 1) inner.where(orderBy[j]!.column, '=', after[j]!);
+        inner.where(current.column, current.direction === 'desc' ? '<' : '>', after[i]!);
+      });
+    });
+  };
+}
+
+function defaultKeyOf<TRow>(orderBy: readonly OrderBy[]) {
+  // `models.id` is read back as the field `id`.
+  const fields = orderBy.map(({ column }) => column.slice(column.lastIndexOf('.') + 1));
+  return (row: TRow) => fields.map((field) => (row as Record<string, CursorValue>)[field]!);
+}
