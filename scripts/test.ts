@@ -12,7 +12,13 @@ const steps: Array<[string, string, string[]]> = [
   [
     'tests',
     'vitest',
-    ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`, ...process.argv.slice(2)],
+    [
+      'run',
+      '--reporter=default',
+      '--reporter=json',
+      `--outputFile.json=${reportFile}`,
+      ...process.argv.slice(2),
+    ],
   ],
 ];
 

@@ -1,0 +1,63 @@
+// `npm run bench`: runs the benchmarks, each in a process of its own (so that one's memory and
+// event loop do not colour another's figures), and writes their reports under docs/performance/.
+//
+//   npm run bench                      every benchmark with its default sizes
+//   npm run bench -- --jobs 5000       a smaller queue run (arguments go to every benchmark)
+//   npm run bench -- --only queue      one benchmark by name
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+
+interface Benchmark {
+  name: string;
+  script: string;
+  /** Where it writes its markdown report. */
+  report: string;
+  /** Options of this runner's command line it understands, passed on when given. */
+  accepts: readonly string[];
+}
+
+const BENCHMARKS: readonly Benchmark[] = [
+  {
+    name: 'queue',
+    script: 'packages/queue/bench/queue-bench.ts',
+    report: 'docs/performance/queue-bench.md',
+    accepts: ['jobs', 'samples', 'concurrency', 'backend'],
+  },
+];
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    jobs: { type: 'string' },
+    samples: { type: 'string' },
+    concurrency: { type: 'string' },
+    backend: { type: 'string' },
+  },
+});
+
+const selected = BENCHMARKS.filter((b) => values.only === undefined || b.name === values.only);
+if (selected.length === 0) {
+  process.stderr.write(`--only must be one of: ${BENCHMARKS.map((b) => b.name).join(', ')}\n`);
+  process.exit(2);
+}
+
+let failed = 0;
+for (const bench of selected) {
+  const args = [bench.script, '--out', bench.report];
+  for (const option of bench.accepts) {
+    const value = values[option as keyof typeof values];
+    // --backend picks one of the queue's backends (the benchmark's own flag is --only).
+    if (value !== undefined) args.push(option === 'backend' ? '--only' : `--${option}`, value);
+  }
+  process.stderr.write(`\n== bench ${bench.name}: node ${args.join(' ')}\n`);
+  const started = Date.now();
+  const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  if (result.status === 0) {
+    process.stderr.write(`== bench ${bench.name} done in ${seconds}s: ${bench.report}\n`);
+  } else {
+    failed += 1;
+    process.stderr.write(`== bench ${bench.name} failed (exit ${result.status}) after ${seconds}s\n`);
+  }
+}
+process.exit(failed === 0 ? 0 : 1);
