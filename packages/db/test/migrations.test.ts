@@ -3,10 +3,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Db, migrateLatest, migrateRollbackAll } from '../src/index.ts';
+import { migrationSource } from '../src/migrations/index.ts';
 import { createTestDb, type TestDb, testDatabases } from '../src/testing.ts';
 
 const execFileAsync = promisify(execFile);
 const MIGRATE_CLI = join(import.meta.dirname, '..', 'src', 'migrate-cli.ts');
+
+const MIGRATION_COUNT = (await migrationSource.getMigrations([])).length;
 
 const TABLES = [
   'regions',
@@ -26,6 +29,7 @@ const TABLES = [
   'api_keys',
   'uploads',
   'upload_chunks',
+  'worker_registry',
 ];
 
 // name → [table, columns, unique]
@@ -61,6 +65,7 @@ const INDEXES: Record<string, [string, string[], boolean]> = {
   ],
   model_health_status_idx: ['model_health', ['status'], false],
   api_keys_key_hash_unique: ['api_keys', ['key_hash'], true],
+  worker_registry_last_heartbeat_at_index: ['worker_registry', ['last_heartbeat_at'], false],
 };
 
 const PRIMARY_KEYS: Record<string, string[]> = {
@@ -71,6 +76,7 @@ const PRIMARY_KEYS: Record<string, string[]> = {
   cache_versions: ['family'],
   uploads: ['id'],
   upload_chunks: ['upload_id', 'seq'],
+  worker_registry: ['id'],
 };
 
 interface IndexInfo {
@@ -159,11 +165,11 @@ for (const kind of testDatabases()) {
     }
 
     it('migrates up, down and up again', async () => {
-      expect(await migrateLatest(t.db)).toHaveLength(7);
+      expect(await migrateLatest(t.db)).toHaveLength(MIGRATION_COUNT);
       await expectFullSchema();
       expect(await migrateLatest(t.db)).toEqual([]);
 
-      expect(await migrateRollbackAll(t.db)).toHaveLength(7);
+      expect(await migrateRollbackAll(t.db)).toHaveLength(MIGRATION_COUNT);
       await expectNoSchema();
 
       await migrateLatest(t.db);
@@ -181,7 +187,7 @@ for (const kind of testDatabases()) {
         const others = [1, 2].map(() => execFileAsync(process.execPath, [MIGRATE_CLI], { env }));
         const [mine, ...theirs] = await Promise.all([migrateLatest(fresh.db), ...others]);
         const applied = theirs.filter((r) => r.stdout.includes('applied')).length * 7 + mine.length;
-        expect(applied).toBe(7);
+        expect(applied).toBe(MIGRATION_COUNT);
         expect(await migrateLatest(fresh.db)).toEqual([]);
       } finally {
         await fresh.destroy();
@@ -191,10 +197,10 @@ for (const kind of testDatabases()) {
     it('migrates with the CLI, reading DATABASE_URL', async () => {
       const env = { ...process.env, DATABASE_URL: t.databaseUrl };
       const down = await execFileAsync(process.execPath, [MIGRATE_CLI, 'rollback-all'], { env });
-      expect(down.stdout).toMatch(/reverted 0007_uploads, .*0001_reference_data/);
+      expect(down.stdout).toMatch(/reverted 0008_worker_registry, .*0001_reference_data/);
       await expectNoSchema();
       const up = await execFileAsync(process.execPath, [MIGRATE_CLI], { env });
-      expect(up.stdout).toMatch(/applied 0001_reference_data, .*0007_uploads/);
+      expect(up.stdout).toMatch(/applied 0001_reference_data, .*0008_worker_registry/);
       await expectFullSchema();
       await expect(execFileAsync(process.execPath, [MIGRATE_CLI, 'sideways'], { env })).rejects.toMatchObject(
         {

@@ -6,6 +6,7 @@ import * as metrics from './0004_metrics.ts';
 import * as cacheTables from './0005_cache_tables.ts';
 import * as apiKeys from './0006_api_keys.ts';
 import * as uploads from './0007_uploads.ts';
+import * as workerRegistry from './0008_worker_registry.ts';
 
 // Listed statically: knex's directory loader require()s files by extension, which does not
 // load .ts under Node's type stripping. Append new migrations; never rename or reorder, the
@@ -18,6 +19,7 @@ const MIGRATIONS: ReadonlyMap<string, Knex.Migration> = new Map([
   ['0005_cache_tables', cacheTables],
   ['0006_api_keys', apiKeys],
   ['0007_uploads', uploads],
+  ['0008_worker_registry', workerRegistry],
 ]);
 
 export const migrationSource: Knex.MigrationSource<string> = {
