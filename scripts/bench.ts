@@ -21,7 +21,7 @@ const BENCHMARKS: readonly Benchmark[] = [
     name: 'queue',
     script: 'packages/queue/bench/queue-bench.ts',
     report: 'docs/performance/queue-bench.md',
-    accepts: ['jobs', 'samples', 'concurrency', 'backend'],
+    accepts: ['jobs', 'samples', 'repeat', 'concurrency', 'backend'],
   },
 ];
 
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     jobs: { type: 'string' },
     samples: { type: 'string' },
+    repeat: { type: 'string' },
     concurrency: { type: 'string' },
     backend: { type: 'string' },
   },

@@ -1,1 +1,18 @@
-export {};
+// @offload/queue: one Queue interface, two backends (pg-boss on PostgreSQL, our own on SQLite),
+// and the runtime on top of either. See docs/queue.md.
+export { backoffCeilingMs, backoffDelayMs, DEFAULT_BACKOFF, nextRunAt } from './runtime/backoff.ts';
+export { createQueueBackend, type QueueBackendOptions } from './runtime/factory.ts';
+export { type JobEventFilter, Queue, type SendOptions } from './runtime/queue.ts';
+export {
+  type AbortReason,
+  JobAbortedError,
+  type JobContext,
+  type JobHandler,
+  toJobError,
+  UnrecoverableError,
+  Worker,
+  type WorkerEventMap,
+  type WorkerOptions,
+  type WorkerState,
+} from './runtime/worker.ts';
+export * from './types.ts';

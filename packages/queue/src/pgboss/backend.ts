@@ -1,0 +1,769 @@
+// The PostgreSQL backend: pg-boss 12.35 for what it has, our own SQL for what it lacks.
+//
+// From pg-boss: the schema and its migrations (`start()`), a queue per kind (created lazily with
+// our defaults: retries with exponential backoff, a 30 s heartbeat lease, notify on), its job table,
+// fetch index and NOTIFY channel, and its schedule table and validation.
+// Ours (sql.ts): claims across kinds with a lease token, every fenced transition out of `active`,
+// idempotent and transactional inserts, counts, lists, events; rescue, pruning and the cron ticker
+// (maintenance.ts, schedules.ts); wake-ups and events (subscriptions.ts, listener.ts); connection
+// supervision (supervisor.ts).
+// pg-boss's own supervisor and timekeeper are left off: its monitor pass couples lease expiry to a
+// whole-table count (we keep counters, and rescue every few seconds), and its cron forwards ticks
+// through its own send, without the per-tick idempotency key our contract fires them with.
+import { createHash } from 'node:crypto';
+import { PgBoss } from 'pg-boss';
+import type {
+  BackendCapabilities,
+  BackendStartOptions,
+  ClaimedJob,
+  Job,
+  JobClaimParams,
+  JobCompleteParams,
+  JobEvent,
+  JobFailParams,
+  JobInsertParams,
+  JobInsertResult,
+  JobListParams,
+  JobProgressParams,
+  Json,
+  KindCounts,
+  LeaseParams,
+  Page,
+  PruneParams,
+  QueueBackend,
+  Schedule,
+  SqlExecutor,
+  Unsubscribe,
+} from '../types.ts';
+import { JOB_STATES } from '../types.ts';
+import { Coalescer } from './coalescer.ts';
+import { CursorCodec, pageLimit } from './cursor.ts';
+import { idTime, uuidv7 } from './ids.ts';
+import { cronTicker, type PeriodicTask, pruner, rescuer } from './maintenance.ts';
+import {
+  BOSS_STATES,
+  type ClaimRow,
+  DEFAULT_LEASE_SECONDS,
+  type InsertRow,
+  insertedJob,
+  type JobRow,
+  toInsertRow,
+  toJob,
+  toState,
+} from './rows.ts';
+import {
+  type BossScheduleRow,
+  dueTicks,
+  fromBossSchedule,
+  scheduleKey,
+  tickJob,
+  toBossSchedule,
+} from './schedules.ts';
+import * as sql from './sql.ts';
+import { Subscriptions } from './subscriptions.ts';
+import { type ErrorReporter, SupervisedPool } from './supervisor.ts';
+
+export { InvalidCursorError, InvalidPageError } from './cursor.ts';
+
+export interface PgBossBackendOptions {
+  connectionString: string;
+  /** pg-boss's schema. Default `pgboss`. */
+  schema?: string;
+  /** Our tables and functions beside it. Default `offload_queue` (or `<schema>_offload` for another schema). */
+  extrasSchema?: string;
+  /** Connections in the pool shared by our statements and pg-boss's. Default 10. */
+  poolMax?: number;
+  /** How often maintenance rescues expired leases (ms). Default 2000. */
+  rescueIntervalMs?: number;
+  /** How often maintenance prunes retained jobs (ms). Default 5 minutes. */
+  pruneIntervalMs?: number;
+  /** How long finished jobs are kept. Default completed 7 days, failed and cancelled 30 days. */
+  retention?: { completedMs?: number; failedMs?: number };
+  /** How often maintenance evaluates cron schedules (ms, claimed once across processes). Default 2000. */
+  cronIntervalMs?: number;
+  /** How long a statement keeps retrying a lost connection before failing (ms). Default 60 s. */
+  reconnectTimeoutMs?: number;
+  /** Background and connection errors that are handled (retried, reconnected) but worth a log line. */
+  onError?: ErrorReporter;
+}
+
+/** Options every queue is created with (pg-boss's units: seconds). */
+const QUEUE_DEFAULTS = {
+  policy: 'standard',
+  retryLimit: 2,
+  retryDelay: 1,
+  retryBackoff: true,
+  retryDelayMax: 60,
+  // pg-boss's absolute run-time cap, which we do not use: leases are kept alive by heartbeats and
+  // expire after heartbeatSeconds without one. 24 h is the largest pg-boss accepts.
+  expireInSeconds: 24 * 60 * 60,
+  heartbeatSeconds: DEFAULT_LEASE_SECONDS,
+  retentionSeconds: 14 * 24 * 60 * 60,
+  deleteAfterSeconds: 7 * 24 * 60 * 60,
+  notify: true,
+} as const;
+
+const INTERNAL_QUEUE = /^__pgboss__/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SCHEMA = /^[a-z_][a-z0-9_]{0,40}$/;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+interface CompleteItem {
+  name: string;
+  id: string;
+  token: string;
+  result: Json;
+  at: string | null;
+}
+
+interface Lease {
+  kind: string;
+  id: string;
+  micros: string;
+}
+
+export function createPgBossBackend(options: PgBossBackendOptions): QueueBackend {
+  return new PgBossBackend(options);
+}
+
+class PgBossBackend implements QueueBackend {
+  readonly name = 'pg-boss' as const;
+  readonly capabilities: BackendCapabilities = { supportsListenNotify: true, supportsRemoteWorkers: true };
+
+  readonly #options: PgBossBackendOptions;
+  readonly #names: sql.SqlNames;
+  readonly #sql: {
+    insertJobs: string;
+    findByKeys: string;
+    findByIds: string;
+    claimAvailable: string;
+    heartbeat: string;
+    progress: string;
+    complete: string;
+    endedWithToken: string;
+    fail: string;
+    rescueExpired: string;
+    release: string;
+    getJob: string;
+    cancel: string;
+    retry: string;
+    countJobs: string;
+    prune: string;
+    claimMaintenance: string;
+  };
+  readonly #onError: ErrorReporter;
+  #pool: SupervisedPool | null = null;
+  #boss: PgBoss | null = null;
+  #subscriptions: Subscriptions | null = null;
+  #cursors: CursorCodec | null = null;
+  #tasks: PeriodicTask[] = [];
+  #starting: Promise<void> | null = null;
+  readonly #queues = new Set<string>();
+  readonly #queuesCreating = new Map<string, Promise<void>>();
+  readonly #completer: Coalescer<CompleteItem, boolean>;
+
+  constructor(options: PgBossBackendOptions) {
+    const schema = options.schema ?? 'pgboss';
+    const ours = options.extrasSchema ?? (schema === 'pgboss' ? 'offload_queue' : `${schema}_offload`);
+    for (const [option, value] of [
+      ['schema', schema],
+      ['extrasSchema', ours],
+    ] as const) {
+      if (!SCHEMA.test(value))
+        throw new TypeError(`${option} must be a lower-case SQL identifier (got ${value})`);
+    }
+    if (schema === ours) throw new TypeError('schema and extrasSchema must differ');
+    this.#options = options;
+    this.#onError =
+      options.onError ?? ((error, context) => console.error(`[queue:pg-boss] ${context}: ${error.message}`));
+    this.#names = {
+      boss: schema,
+      ours,
+      // pg-boss's own channel for the schema (its notifyChannelSql): a job sent through pg-boss's
+      // API wakes our workers, and ours wake pg-boss `work()` consumers.
+      wakeChannel: `pgboss_${createHash('sha224').update(schema).digest('hex').slice(0, 24)}`,
+      eventsChannel: `offload_events_${ours}`,
+    };
+    const n = this.#names;
+    this.#sql = {
+      insertJobs: sql.insertJobs(n),
+      findByKeys: sql.findByKeys(n),
+      findByIds: sql.findByIds(n),
+      claimAvailable: sql.claimAvailable(n),
+      heartbeat: sql.heartbeat(n),
+      progress: sql.progress(n),
+      complete: sql.complete(n),
+      endedWithToken: sql.endedWithToken(n),
+      fail: sql.fail(n),
+      rescueExpired: sql.rescueExpired(n),
+      release: sql.release(n),
+      getJob: sql.getJob(n),
+      cancel: sql.cancel(n),
+      retry: sql.retry(n),
+      countJobs: sql.countJobs(n),
+      prune: sql.prune(n),
+      claimMaintenance: sql.claimMaintenance(n),
+    };
+    this.#completer = new Coalescer((items) => this.#completeBatch(items), { maxBatch: 500, maxInFlight: 2 });
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  async start(startOptions: BackendStartOptions = {}): Promise<void> {
+    if (this.#pool !== null) return this.#starting ?? undefined;
+    const options = this.#options;
+    const pool = new SupervisedPool({
+      connectionString: options.connectionString,
+      max: options.poolMax ?? 10,
+      reconnectTimeoutMs: options.reconnectTimeoutMs ?? 60_000,
+      onError: this.#onError,
+    });
+    this.#pool = pool;
+    this.#starting = (async () => {
+      const maintenance = startOptions.maintenance === true;
+      const boss = new PgBoss({
+        // pg-boss runs on our supervised pool: a lost connection is retried, never fatal to it.
+        db: { executeSql: (text, values) => pool.rawQuery(text, values) as Promise<{ rows: unknown[] }> },
+        schema: this.#names.boss,
+        migrate: true,
+        supervise: false,
+        schedule: false,
+        persistWarnings: false,
+      });
+      boss.on('error', (error) => this.#onError(toError(error), 'pg-boss'));
+      boss.on('warning', (warning) => this.#onError(new Error(warning.message), 'pg-boss warning'));
+      await boss.start();
+      this.#boss = boss;
+      await pool.query(sql.install(this.#names));
+      const { rows } = await pool.query(sql.queueNames(this.#names));
+      for (const row of rows) this.#queues.add(row['name'] as string);
+      const secret = await pool.query(sql.cursorSecret(this.#names));
+      this.#cursors = new CursorCodec(secret.rows[0]!['value'] as string);
+      this.#subscriptions = new Subscriptions({
+        connectionString: options.connectionString,
+        wakeChannel: this.#names.wakeChannel,
+        eventsChannel: this.#names.eventsChannel,
+        readProgress: async (id) => (await this.jobGet(id))?.progress ?? null,
+        onError: this.#onError,
+      });
+      if (maintenance) {
+        const claim = (task: string, intervalMs: number) => this.#claimTick(task, intervalMs);
+        this.#tasks = [
+          rescuer({
+            intervalMs: options.rescueIntervalMs ?? 2_000,
+            claim,
+            rescue: () => this.jobRescueExpired(),
+            onError: this.#onError,
+          }),
+          cronTicker({
+            intervalMs: options.cronIntervalMs ?? 2_000,
+            lookbackMs: 60_000,
+            claim,
+            fire: (after, upTo) => this.#fireSchedules(after, upTo),
+            onError: this.#onError,
+          }),
+          pruner({
+            intervalMs: options.pruneIntervalMs ?? 5 * 60_000,
+            completedRetentionMs: options.retention?.completedMs ?? 7 * DAY_MS,
+            failedRetentionMs: options.retention?.failedMs ?? 30 * DAY_MS,
+            claim,
+            prune: (params) => this.jobPrune(params),
+            onError: this.#onError,
+          }),
+        ];
+        for (const task of this.#tasks) task.start();
+      }
+    })();
+    try {
+      await this.#starting;
+    } catch (error) {
+      await this.stop().catch(() => {});
+      throw error;
+    } finally {
+      this.#starting = null;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const pool = this.#pool;
+    if (pool === null) return;
+    await Promise.all(this.#tasks.map((task) => task.stop()));
+    this.#tasks = [];
+    await this.#completer.drained();
+    await this.#subscriptions?.close();
+    this.#subscriptions = null;
+    await this.#boss?.stop({ graceful: false, close: false }).catch((error: unknown) => {
+      this.#onError(toError(error), 'stopping pg-boss');
+    });
+    this.#boss = null;
+    this.#pool = null;
+    this.#queues.clear();
+    await pool.end();
+  }
+
+  // ---- sending ---------------------------------------------------------------------------------
+
+  async jobInsert<P = Json>(params: JobInsertParams<P>): Promise<JobInsertResult<P>> {
+    const [result] = await this.jobInsertMany([params]);
+    return result!;
+  }
+
+  async jobInsertMany<P = Json>(list: ReadonlyArray<JobInsertParams<P>>): Promise<Array<JobInsertResult<P>>> {
+    if (list.length === 0) return [];
+    const executor = list[0]!.executor;
+    if (list.some((params) => params.executor !== executor)) {
+      throw new TypeError('jobInsertMany: every job must use the same executor');
+    }
+    if (executor !== undefined && executor.dialect !== 'postgres') {
+      throw new TypeError(`the pg-boss backend needs a postgres executor (got ${executor.dialect})`);
+    }
+    const now = Date.now();
+    const rows = list.map((params) => toInsertRow(params as JobInsertParams<unknown>, uuidv7(now)));
+    // The batch's creation instant is its first id's millisecond (later ones share it, or exceed it
+    // by a millisecond past 2048 ids), so ordering by id is ordering by creation.
+    const createdAt = new Date(idTime(rows[0]!.id)).toISOString();
+    await this.#ensureQueues(new Set(rows.map((row) => row.name)));
+    const run = (text: string, values: unknown[]) => this.#run(executor, text, values);
+
+    // Items are inserted as if one after another: a repeated (kind, key) in the same call is the
+    // first one's job, not created again.
+    const firstWithKey = new Map<string, InsertRow>();
+    const repeats = new Map<InsertRow, InsertRow>();
+    for (const row of rows) {
+      if (row.singleton_key === undefined) continue;
+      const key = `${row.name}\u0000${row.singleton_key}`;
+      const first = firstWithKey.get(key);
+      if (first === undefined) firstWithKey.set(key, row);
+      else repeats.set(row, first);
+    }
+
+    const results = new Map<string, { job: Job; created: boolean }>();
+    let pending = rows.filter((row) => !repeats.has(row));
+    for (let attempt = 0; pending.length > 0; attempt += 1) {
+      if (attempt === 3) throw new Error('jobInsert: could not insert or find a job after 3 attempts');
+      const inserted = await run(this.#sql.insertJobs, [JSON.stringify(pending), createdAt]);
+      const startAfter = new Map(
+        inserted.rows.map((row) => [row['id'] as string, row['start_after'] as Date]),
+      );
+      const missing = pending.filter((row) => {
+        const start = startAfter.get(row.id);
+        if (start !== undefined)
+          results.set(row.id, { job: insertedJob(row, createdAt, start), created: true });
+        return start === undefined;
+      });
+      if (missing.length === 0) break;
+      // Not inserted: a retained job holds its key, or (after a lost connection) the first try
+      // committed it already. Read both back; anything still missing (a keyed job pruned meanwhile)
+      // is inserted again.
+      const found = new Map<string, JobRow>();
+      if (inserted.retried) {
+        const ids = missing.map((row) => ({ name: row.name, id: row.id }));
+        for (const row of (await run(this.#sql.findByIds, [JSON.stringify(ids)])).rows) {
+          found.set(`${row['name']}\u0000${row['id']}`, row as unknown as JobRow);
+        }
+      }
+      const keyed = missing.filter(
+        (row) => row.singleton_key !== undefined && !found.has(`${row.name}\u0000${row.id}`),
+      );
+      if (keyed.length > 0) {
+        const keys = keyed.map((row) => ({ name: row.name, key: row.singleton_key }));
+        for (const row of (await run(this.#sql.findByKeys, [JSON.stringify(keys)])).rows) {
+          found.set(`${row['name']}\u0000key:${row['singleton_key']}`, row as unknown as JobRow);
+        }
+      }
+      pending = [];
+      for (const row of missing) {
+        const job =
+          found.get(`${row.name}\u0000${row.id}`) ?? found.get(`${row.name}\u0000key:${row.singleton_key}`);
+        if (job !== undefined) results.set(row.id, { job: toJob(job), created: job.id === row.id });
+        else if (row.singleton_key !== undefined || inserted.retried) pending.push(row);
+        else throw new Error(`jobInsert: job of kind ${row.name} was not inserted`);
+      }
+    }
+    return rows.map((row) => {
+      const first = repeats.get(row);
+      if (first === undefined) return results.get(row.id) as JobInsertResult<P>;
+      return { job: results.get(first.id)!.job, created: false } as JobInsertResult<P>;
+    });
+  }
+
+  // ---- working ---------------------------------------------------------------------------------
+
+  async jobClaim(params: JobClaimParams): Promise<ClaimedJob[]> {
+    if (params.limit < 1 || params.kinds.length === 0) return [];
+    const { rows } = await this.#prepared(this.#sql.claimAvailable, [
+      params.kinds,
+      params.limit,
+      params.now?.toISOString() ?? null,
+      params.workerId,
+    ]);
+    return (rows as unknown as ClaimRow[])
+      .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1))
+      .map((row) => ({
+        job: toJob(row),
+        leaseToken: `${row.lease_token}.${row.name}`,
+        leaseExpiresAt: row.lease_expires_on.toISOString(),
+      }));
+  }
+
+  async jobHeartbeat(params: LeaseParams): Promise<boolean> {
+    const lease = parseLease(params);
+    if (lease === null) return false;
+    const { rowCount } = await this.#prepared(this.#sql.heartbeat, [
+      lease.kind,
+      lease.id,
+      lease.micros,
+      params.now?.toISOString() ?? null,
+    ]);
+    return rowCount > 0;
+  }
+
+  async jobProgress(params: JobProgressParams): Promise<boolean> {
+    const lease = parseLease(params);
+    if (lease === null) return false;
+    const { rows } = await this.#prepared(this.#sql.progress, [
+      lease.kind,
+      lease.id,
+      lease.micros,
+      JSON.stringify(params.progress),
+    ]);
+    return rows.length > 0;
+  }
+
+  async jobComplete(params: JobCompleteParams): Promise<boolean> {
+    const lease = parseLease(params);
+    if (lease === null) return false;
+    return this.#completer.push({
+      name: lease.kind,
+      id: lease.id,
+      token: lease.micros,
+      result: params.result ?? null,
+      at: params.now?.toISOString() ?? null,
+    });
+  }
+
+  /** Completes attempts in one statement (per 1000); each is fenced by its own lease. */
+  async jobCompleteMany(list: ReadonlyArray<JobCompleteParams>): Promise<boolean[]> {
+    const results: boolean[] = list.map(() => false);
+    const items: Array<{ index: number; item: CompleteItem }> = [];
+    list.forEach((params, index) => {
+      const lease = parseLease(params);
+      if (lease === null) return;
+      items.push({
+        index,
+        item: {
+          name: lease.kind,
+          id: lease.id,
+          token: lease.micros,
+          result: params.result ?? null,
+          at: params.now?.toISOString() ?? null,
+        },
+      });
+    });
+    for (let start = 0; start < items.length; start += 1000) {
+      const chunk = items.slice(start, start + 1000);
+      const stored = await this.#completeBatch(chunk.map((entry) => entry.item));
+      chunk.forEach((entry, i) => {
+        results[entry.index] = stored[i]!;
+      });
+    }
+    return results;
+  }
+
+  async #completeBatch(items: CompleteItem[]): Promise<boolean[]> {
+    const { rows, retried } = await this.#prepared(this.#sql.complete, [JSON.stringify(items)]);
+    const done = new Set(rows.map((row) => row['id'] as string));
+    if (retried && done.size < items.length) {
+      for (const id of await this.#endedWithToken(
+        items.filter((item) => !done.has(item.id)),
+        ['completed'],
+      )) {
+        done.add(id);
+      }
+    }
+    return items.map((item) => done.has(item.id));
+  }
+
+  async jobFail(params: JobFailParams): Promise<boolean> {
+    const lease = parseLease(params);
+    if (lease === null) return false;
+    const error = {
+      message: String(params.error.message),
+      kind: String(params.error.kind || 'Error'),
+      ...(params.error.stack !== undefined ? { stack: String(params.error.stack) } : {}),
+    };
+    const { rows, retried } = await this.#prepared(this.#sql.fail, [
+      lease.kind,
+      lease.id,
+      lease.micros,
+      JSON.stringify(error),
+      params.final === true,
+      params.now?.toISOString() ?? null,
+    ]);
+    if (rows.length > 0) return true;
+    if (!retried) return false;
+    const ended = await this.#endedWithToken(
+      [{ name: lease.kind, id: lease.id, token: lease.micros }],
+      ['retry', 'failed'],
+    );
+    return ended.length > 0;
+  }
+
+  async jobRelease(params: LeaseParams): Promise<boolean> {
+    const lease = parseLease(params);
+    if (lease === null) return false;
+    const { rows } = await this.#prepared(this.#sql.release, [
+      lease.kind,
+      lease.id,
+      lease.micros,
+      params.now?.toISOString() ?? null,
+    ]);
+    return rows.length > 0;
+  }
+
+  async #endedWithToken(
+    attempts: ReadonlyArray<{ name: string; id: string; token: string }>,
+    states: readonly string[],
+  ): Promise<string[]> {
+    const { rows } = await this.#pool!.query(this.#sql.endedWithToken, [
+      JSON.stringify(attempts.map(({ name, id, token }) => ({ name, id, token }))),
+      states,
+    ]);
+    return rows.map((row) => row['id'] as string);
+  }
+
+  // ---- operators and readers -------------------------------------------------------------------
+
+  async jobCancel(id: string): Promise<Job | null> {
+    if (!UUID.test(id)) return null;
+    const { rows } = await this.#pool!.query(this.#sql.cancel, [id, null]);
+    return rows.length === 0 ? null : toJob(rows[0] as unknown as JobRow);
+  }
+
+  async jobRetry(id: string): Promise<Job | null> {
+    if (!UUID.test(id)) return null;
+    const { rows } = await this.#pool!.query(this.#sql.retry, [id, null]);
+    return rows.length === 0 ? null : toJob(rows[0] as unknown as JobRow);
+  }
+
+  async jobGet(id: string): Promise<Job | null> {
+    if (!UUID.test(id)) return null;
+    const { rows } = await this.#prepared(this.#sql.getJob, [id]);
+    return rows.length === 0 ? null : toJob(rows[0] as unknown as JobRow);
+  }
+
+  async jobList(params: JobListParams): Promise<Page<Job>> {
+    const limit = pageLimit(params.limit);
+    const cursors = this.#cursors;
+    if (cursors === null) throw new Error('the pg-boss backend is not started');
+    const after = params.cursor ? cursors.decode(params.cursor) : null;
+    if (params.state !== undefined && !(JOB_STATES as readonly string[]).includes(params.state)) {
+      throw new TypeError(`state must be one of ${JOB_STATES.join(', ')}`);
+    }
+    const { text, params: names } = sql.listJobs(this.#names, {
+      kind: params.kind !== undefined,
+      state: params.state !== undefined,
+      owner: params.owner !== undefined,
+      cursor: after !== null,
+    });
+    const values: Record<string, unknown> = {
+      kind: params.kind,
+      state: params.state === undefined ? undefined : BOSS_STATES[params.state],
+      owner: params.owner,
+      cursor: after,
+    };
+    const { rows } = await this.#pool!.query(text, [limit + 1, ...names.map((name) => values[name])], {
+      prepare: true,
+    });
+    const page = rows.slice(0, limit) as unknown as JobRow[];
+    const last = page.at(-1);
+    return {
+      items: page.map(toJob),
+      nextCursor: rows.length > limit && last !== undefined ? cursors.encode(last.id) : null,
+    };
+  }
+
+  async jobCounts(now?: Date): Promise<KindCounts[]> {
+    const { rows } = await this.#prepared(this.#sql.countJobs, [now?.toISOString() ?? null]);
+    const at = (now ?? new Date()).getTime();
+    const byKind = new Map<string, KindCounts>();
+    const countsOf = (kind: string) => {
+      let counts = byKind.get(kind);
+      if (counts === undefined) {
+        counts = {
+          kind,
+          queued: 0,
+          retrying: 0,
+          active: 0,
+          completed: 0,
+          failed: 0,
+          cancelled: 0,
+          oldestQueuedAgeSeconds: null,
+        };
+        byKind.set(kind, counts);
+      }
+      return counts;
+    };
+    for (const row of rows) {
+      const kind = row['kind'] as string;
+      if (INTERNAL_QUEUE.test(kind)) continue;
+      if (row['state'] !== null) {
+        countsOf(kind)[toState(row['state'] as string)] += Number(row['n']);
+        continue;
+      }
+      const oldest = row['oldest_ready'] as Date | null;
+      if (oldest !== null) countsOf(kind).oldestQueuedAgeSeconds = Math.max(0, at - oldest.getTime()) / 1000;
+    }
+    return [...byKind.values()]
+      .filter((c) => JOB_STATES.some((state) => c[state] > 0))
+      .sort((a, b) => a.kind.localeCompare(b.kind));
+  }
+
+  // ---- maintenance -----------------------------------------------------------------------------
+
+  async jobRescueExpired(now?: Date): Promise<number> {
+    const { rows } = await this.#pool!.query(this.#sql.rescueExpired, [now?.toISOString() ?? null]);
+    return (rows[0]?.['moved'] as number | undefined) ?? 0;
+  }
+
+  async jobPrune(params: PruneParams): Promise<number> {
+    const { rows } = await this.#pool!.query(sql.queueNames(this.#names));
+    let deleted = 0;
+    for (const row of rows) {
+      const result = await this.#prepared(this.#sql.prune, [
+        params.completedBefore.toISOString(),
+        params.failedBefore.toISOString(),
+        row['name'],
+      ]);
+      deleted += (result.rows[0]?.['deleted'] as number | undefined) ?? 0;
+    }
+    return deleted;
+  }
+
+  async #claimTick(task: string, intervalMs: number): Promise<{ at: Date; priorAt: Date | null } | null> {
+    const { rows } = await this.#pool!.query(this.#sql.claimMaintenance, [task, intervalMs]);
+    const row = rows[0];
+    return row === undefined
+      ? null
+      : { at: row['at'] as Date, priorAt: (row['prior_at'] as Date | null) ?? null };
+  }
+
+  /** One cron pass: every schedule's ticks in (after, upTo], each sent once by its idempotency key. */
+  async #fireSchedules(after: Date, upTo: Date): Promise<void> {
+    const jobs: JobInsertParams[] = [];
+    for (const schedule of await this.scheduleList()) {
+      try {
+        for (const tick of dueTicks(schedule, after, upTo)) jobs.push(tickJob(schedule, tick));
+      } catch (error) {
+        this.#onError(toError(error), `schedule ${schedule.name} could not be evaluated`);
+      }
+    }
+    if (jobs.length > 0) await this.jobInsertMany(jobs);
+  }
+
+  // ---- schedules -------------------------------------------------------------------------------
+
+  async scheduleUpsert(schedule: Schedule): Promise<void> {
+    const boss = this.#requireBoss();
+    const target = toBossSchedule(schedule);
+    await this.#ensureQueues(new Set([target.queue]));
+    // A schedule keeps its name when its kind changes: drop the row filed under the old kind.
+    for (const row of await this.#bossSchedules()) {
+      if (row.key === target.key && row.name !== target.queue) await boss.unschedule(row.name, row.key);
+    }
+    await boss.schedule(target.queue, target.cron, target.data, target.options);
+  }
+
+  async scheduleDelete(name: string): Promise<boolean> {
+    const boss = this.#requireBoss();
+    const key = scheduleKey(name);
+    let found = false;
+    for (const row of await this.#bossSchedules()) {
+      if (row.key !== key) continue;
+      await boss.unschedule(row.name, row.key);
+      found = true;
+    }
+    return found;
+  }
+
+  async scheduleList(): Promise<Schedule[]> {
+    return (await this.#bossSchedules()).map(fromBossSchedule).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async #bossSchedules(): Promise<BossScheduleRow[]> {
+    const rows = (await this.#requireBoss().getSchedules()) as unknown as BossScheduleRow[];
+    return rows.filter((row) => !INTERNAL_QUEUE.test(row.name));
+  }
+
+  // ---- subscriptions (subscriptions.ts) -------------------------------------------------------
+
+  onJobsAvailable(kinds: readonly string[], listener: () => void): Promise<Unsubscribe> {
+    return this.#requireSubscriptions().onJobsAvailable(kinds, listener);
+  }
+
+  onJobEvent(listener: (event: JobEvent) => void): Promise<Unsubscribe> {
+    return this.#requireSubscriptions().onJobEvent(listener);
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------------
+
+  /** Creates the queues pg-boss needs before it accepts jobs of a kind (once per kind per process). */
+  async #ensureQueues(kinds: ReadonlySet<string>): Promise<void> {
+    const boss = this.#requireBoss();
+    const waits: Array<Promise<void>> = [];
+    for (const kind of kinds) {
+      if (this.#queues.has(kind)) continue;
+      let creating = this.#queuesCreating.get(kind);
+      if (creating === undefined) {
+        creating = boss
+          .createQueue(kind, QUEUE_DEFAULTS)
+          .then(() => {
+            this.#queues.add(kind);
+          })
+          .finally(() => this.#queuesCreating.delete(kind));
+        this.#queuesCreating.set(kind, creating);
+      }
+      waits.push(creating);
+    }
+    await Promise.all(waits);
+  }
+
+  /** Through the caller's transaction (never retried: it is the caller's), else our pool. */
+  async #run(
+    executor: SqlExecutor | undefined,
+    text: string,
+    values: unknown[],
+  ): Promise<{ rows: Array<Record<string, unknown>>; retried: boolean }> {
+    if (executor !== undefined) return { rows: (await executor.query(text, values)).rows, retried: false };
+    return this.#prepared(text, values);
+  }
+
+  /** A hot-path statement: named, so each pooled connection parses and plans it once. */
+  #prepared(text: string, values: readonly unknown[] = []) {
+    return this.#pool!.query(text, values, { prepare: true });
+  }
+
+  #requireBoss(): PgBoss {
+    if (this.#boss === null) throw new Error('the pg-boss backend is not started');
+    return this.#boss;
+  }
+
+  #requireSubscriptions(): Subscriptions {
+    if (this.#subscriptions === null) throw new Error('the pg-boss backend is not started');
+    return this.#subscriptions;
+  }
+}
+
+/** A lease token is `<claim start in µs>.<kind>`: the kind lets every fenced statement use the key. */
+function parseLease(params: LeaseParams): Lease | null {
+  const match = /^(\d{1,19})\.(.+)$/.exec(params.leaseToken);
+  if (match === null || !UUID.test(params.id)) return null;
+  return { micros: match[1]!, kind: match[2]!, id: params.id };
+}
+
+function toError(value: unknown): Error {
+  if (value instanceof Error) return value;
+  if (typeof value === 'object' && value !== null && 'message' in value)
+    return new Error(String(value.message));
+  return new Error(String(value));
+}

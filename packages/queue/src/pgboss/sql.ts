@@ -1,0 +1,613 @@
+// Every statement the pg-boss adapter runs itself, one named builder per operation.
+//
+// Jobs live in pg-boss's own job table (`<boss>.job_common`, where every non-partitioned queue
+// keeps its rows), so pg-boss's tooling sees them. What pg-boss lacks is added beside it, in a
+// schema of ours (`<ours>`):
+//
+//   - fencing: the lease token is the claim's `started_on` (microseconds since the epoch), and every
+//     transition out of `active` is an UPDATE guarded by `state = 'active'` and that token;
+//   - idempotency: a unique index on (name, singleton_key) for keyed jobs;
+//   - order: ids are UUIDv7 chosen at insert and `created_on` is the id's millisecond, so pg-boss's
+//     primary key (name, id) is also creation order and serves newest-first pages;
+//   - counts: `<ours>.job_count`, moved by every statement that moves a job between states (a
+//     data-modifying CTE, planned once with the statement), sharded by backend pid so concurrent
+//     writers rarely touch the same counter row. Every write to the job table is one of these
+//     statements: pg-boss's own supervisor and timekeeper, which write jobs too, are not run;
+//   - events and wake-ups: NOTIFY payloads built in the same statement, delivered at its commit.
+//
+// pg-boss bookkeeping is kept the way its own plans keep it: `retry_count` goes up when a job that
+// has started before is claimed again (so attempts = retry_count + 1 while a job has a start),
+// `completed_on` is set on every terminal state, `output` holds what the attempt left behind (ours
+// is an object: result, error, progress, worker), and a failure with attempts left goes to `retry`
+// with `start_after` pushed out by the backoff.
+//
+// Time: every time-dependent statement takes `now` as a parameter and falls back to the database
+// clock (`now()`) when it is null, so tests control time and production agrees with one clock.
+//
+// Durability: inserts and operator actions commit synchronously. A worker's transitions (claim,
+// heartbeat, progress, complete, fail, release, rescue) commit asynchronously (`asyncCommit`): a
+// *database* crash may forget the last fraction of a second of them, which only makes a job run
+// again (a forgotten claim is claimed again; a forgotten outcome leaves the job active until its
+// lease is rescued) — the at-least-once delivery handlers are written for anyway. In exchange a
+// commit does not wait for its WAL flush while holding PostgreSQL's NOTIFY commit lock, which
+// serializes every transaction that notifies: with synchronous commits the events of a busy
+// drain cost it about 40 % of its throughput.
+
+/** Schema-qualified names every statement is built from. */
+export interface SqlNames {
+  /** pg-boss's schema (`pgboss` by default). */
+  boss: string;
+  /** Our schema beside it. */
+  ours: string;
+  /** pg-boss's NOTIFY channel for notify-enabled queues; ours carries `kind` or `kind@epochMs`. */
+  wakeChannel: string;
+  /** The NOTIFY channel job events go out on. */
+  eventsChannel: string;
+}
+
+/** Recorded in `<ours>.version` by `install`. */
+export const EXTRAS_VERSION = 1;
+
+/** Counter rows per (kind, state): writers pick one by backend pid, readers sum them. */
+const COUNT_SHARDS = 64;
+
+/** A progress object larger than this is not inlined into an event; listeners read it back. */
+const EVENT_PROGRESS_MAX_BYTES = 1000;
+
+const table = (n: SqlNames) => `${n.boss}.job_common`;
+
+/** The columns every `Job` is built from (rows.ts `JobRow`), in order. */
+const JOB_COLUMN_NAMES = [
+  'id',
+  'name',
+  'data',
+  'priority',
+  'state',
+  'retry_count',
+  'retry_limit',
+  'start_after',
+  'created_on',
+  'started_on',
+  'completed_on',
+  'output',
+  'singleton_key',
+  'singleton_slot',
+] as const;
+
+/** Those columns read from the job table (alias `j`); `singleton_slot` names a pg-boss throttle slot. */
+const jobColumns = `j.id, j.name, j.data, j.priority, j.state::text AS state, j.retry_count, j.retry_limit,
+  j.start_after, j.created_on, j.started_on, j.completed_on, j.output, j.singleton_key,
+  to_char(j.singleton_on, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS singleton_slot`;
+
+/** Those columns read back from a CTE that returned `jobColumns`. */
+const jobColumnsOf = (alias: string) => JOB_COLUMN_NAMES.map((c) => `${alias}.${c}`).join(', ');
+
+/** The lease token of an active job: its claim's start in microseconds since the epoch. */
+const leaseToken = `(extract(epoch FROM j.started_on) * 1000000)::bigint::text`;
+
+/** The token guard every fenced statement carries; `token` is a bigint parameter or column. */
+const tokenMatches = (token: string) => `(extract(epoch FROM j.started_on) * 1000000)::bigint = ${token}`;
+
+/** The attempt that ends keeps its progress; everything else in `output` is replaced. */
+const keptProgress = `CASE WHEN j.output ? 'progress' THEN jsonb_build_object('progress', j.output->'progress') ELSE '{}'::jsonb END`;
+
+/**
+ * A CTE making the statement's transaction commit without waiting for its WAL flush (SET LOCAL
+ * synchronous_commit, as a function so it fits one prepared statement); see Durability above.
+ * Volatile, so the CTE is materialized, and every statement using it reads it.
+ */
+const asyncCommit = `durability AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)`;
+
+/**
+ * The counter moves of the rows in `source` (columns `name`, `state`: the state now or null when
+ * deleted, `old_state`: the state before or null when inserted), as one upsert in (kind, state)
+ * order, so two statements never lock counter rows in opposite orders.
+ */
+const countMoves = (n: SqlNames, source: string) => `
+  INSERT INTO ${n.ours}.job_count AS c (kind, state, shard, n)
+  SELECT m.kind, m.state, pg_backend_pid() % ${COUNT_SHARDS}, sum(m.d)::bigint
+  FROM (
+    SELECT s.name AS kind, s.state, 1 AS d FROM ${source} s WHERE s.state IS NOT NULL
+    UNION ALL
+    SELECT s.name, s.old_state, -1 FROM ${source} s WHERE s.old_state IS NOT NULL
+  ) m
+  GROUP BY m.kind, m.state HAVING sum(m.d) <> 0
+  ORDER BY m.kind, m.state
+  ON CONFLICT (kind, state, shard) DO UPDATE SET n = c.n + excluded.n`;
+
+/**
+ * Sends one event per row of `source` (columns id, name, state, at, progress) as JSON arrays
+ * `[id, kind, pg-boss state, epoch ms, progress, truncated]`, as many per NOTIFY as fit under its
+ * 8000-byte limit (a chunk closes past 6500 bytes; one event is at most ~1200). Concatenated, not
+ * json_build_array: ids, kinds and states need no escaping, and it is a third cheaper.
+ */
+const emitEvents = (n: SqlNames, source: string) => `(
+  SELECT count(pg_notify('${n.eventsChannel}', p.payload)) FROM (
+    SELECT '[' || string_agg(c.e, ',' ORDER BY c.i) || ']' AS payload
+    FROM (
+      SELECT x.e, x.i, floor(sum(octet_length(x.e) + 1) OVER (ORDER BY x.i) / 6500) AS chunk
+      FROM (
+        SELECT '["' || s.id || '","' || s.name || '","' || s.state || '",'
+          || floor(date_part('epoch', s.at) * 1000)::bigint
+          || CASE
+               WHEN s.progress IS NULL THEN ',null,false]'
+               WHEN octet_length(s.progress::text) <= ${EVENT_PROGRESS_MAX_BYTES} THEN ',' || s.progress::text || ',false]'
+               ELSE ',null,true]'
+             END AS e,
+          row_number() OVER () AS i
+        FROM ${source} s
+      ) x
+    ) c
+    GROUP BY c.chunk
+  ) p)`;
+
+/**
+ * Wakes the workers of each kind in `source` (columns name, start_after): `kind` when one of its
+ * jobs is ready now, `kind@epochMs` when the earliest becomes ready later (listeners set a timer).
+ */
+const wakeKinds = (n: SqlNames, source: string) => `(
+  SELECT count(pg_notify('${n.wakeChannel}', CASE WHEN w.at <= now() THEN w.name
+    ELSE w.name || '@' || floor(date_part('epoch', w.at) * 1000)::bigint END))
+  FROM (SELECT s.name, min(s.start_after) AS at FROM ${source} s GROUP BY s.name) w)`;
+
+/**
+ * install: our schema and tables, helper functions, and the indexes we add to pg-boss's job table.
+ * Idempotent and serialized by an advisory lock, so every process runs it at start-up. On the first
+ * install the counters are seeded from the table, under a lock that keeps writers out meanwhile.
+ */
+export const install = (n: SqlNames) => `
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtext('offload-queue-install:' || '${n.ours}'));
+CREATE SCHEMA IF NOT EXISTS ${n.ours};
+CREATE TABLE IF NOT EXISTS ${n.ours}.version (version int NOT NULL);
+CREATE TABLE IF NOT EXISTS ${n.ours}.job_count (
+  kind text NOT NULL,
+  state text NOT NULL,
+  shard int NOT NULL,
+  n bigint NOT NULL,
+  PRIMARY KEY (kind, state, shard)
+);
+CREATE TABLE IF NOT EXISTS ${n.ours}.maintenance (
+  task text PRIMARY KEY,
+  ran_at timestamptz NOT NULL
+);
+-- The key list cursors are signed with, shared by every process on this database.
+CREATE TABLE IF NOT EXISTS ${n.ours}.secret (
+  name text PRIMARY KEY,
+  value text NOT NULL
+);
+INSERT INTO ${n.ours}.secret (name, value)
+  VALUES ('cursor', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
+  ON CONFLICT (name) DO NOTHING;
+
+-- Idempotency: one retained job per (kind, key). (Rows pg-boss throttles, with a slot in
+-- singleton_on, are deduplicated by its own job_i4 instead.)
+CREATE UNIQUE INDEX IF NOT EXISTS offload_job_idempotency ON ${table(n)} (name, singleton_key)
+  WHERE singleton_key IS NOT NULL AND singleton_on IS NULL;
+-- The running set, small whatever the table's size (lease rescue, lists of active jobs).
+CREATE INDEX IF NOT EXISTS offload_job_active ON ${table(n)} (name, id) WHERE state = 'active';
+-- An owner's jobs, newest first; jobs without an owner are not in it. Pages of a kind, and the
+-- unfiltered list merged over kinds, read pg-boss's primary key (name, id) instead: a full index
+-- here would cost every claim and completion an extra entry (state changes are never HOT updates).
+CREATE INDEX IF NOT EXISTS offload_job_owner ON ${table(n)} ((data->>'owner'), id)
+  WHERE data->>'owner' IS NOT NULL;
+
+-- The backoff before the next attempt once attempt retry_count + 1 failed: full jitter over
+-- baseMs * 2^retry_count, capped at maxMs (from the job's envelope; defaults 1 s and 60 s).
+CREATE OR REPLACE FUNCTION ${n.ours}.retry_delay(data jsonb, retry_count int) RETURNS interval
+LANGUAGE sql VOLATILE AS $fn$
+  SELECT random() * LEAST(
+    COALESCE((data->'backoff'->>'maxMs')::float8, 60000),
+    COALESCE((data->'backoff'->>'baseMs')::float8, 1000) * power(2::float8, LEAST(retry_count, 30))
+  ) * interval '1 millisecond'
+$fn$;
+
+-- When the oldest job of a kind that is ready at 'at' was created, read along pg-boss's fetch
+-- index (name, priority DESC, created_on, start_after): one short probe per distinct priority.
+CREATE OR REPLACE FUNCTION ${n.ours}.oldest_ready(kind text, at timestamptz) RETURNS timestamptz
+LANGUAGE sql STABLE AS $fn$
+  WITH RECURSIVE priorities AS (
+    (SELECT j.priority FROM ${table(n)} j
+      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked
+      ORDER BY j.priority DESC LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.priority FROM ${table(n)} j
+      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked AND j.priority < p.priority
+      ORDER BY j.priority DESC LIMIT 1)
+    FROM priorities p WHERE p.priority IS NOT NULL
+  )
+  SELECT min((SELECT j.created_on FROM ${table(n)} j
+      WHERE j.name = kind AND j.priority = p.priority AND j.state < 'active' AND NOT j.blocked
+        AND j.start_after <= at
+      ORDER BY j.created_on LIMIT 1))
+  FROM priorities p WHERE p.priority IS NOT NULL
+$fn$;
+
+DO $do$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM ${n.ours}.version) THEN
+    LOCK TABLE ${table(n)} IN SHARE ROW EXCLUSIVE MODE;
+    INSERT INTO ${n.ours}.job_count (kind, state, shard, n)
+      SELECT name, state::text, 0, count(*) FROM ${table(n)} GROUP BY 1, 2;
+  END IF;
+END
+$do$;
+DELETE FROM ${n.ours}.version;
+INSERT INTO ${n.ours}.version (version) VALUES (${EXTRAS_VERSION});
+COMMIT;
+`;
+
+/** The key list cursors are signed with. */
+export const cursorSecret = (n: SqlNames) => `SELECT value FROM ${n.ours}.secret WHERE name = 'cursor'`;
+
+/** Queue names that exist (pg-boss's internal queues are left out by the callers). */
+export const queueNames = (n: SqlNames) => `SELECT name FROM ${n.boss}.queue`;
+
+/**
+ * insert_jobs: adds a batch of jobs in one statement. $1 is a JSON array of rows (options at their
+ * defaults left out) whose ids (UUIDv7) are chosen by the caller, so results map back to inputs and
+ * the primary key is in creation order; $2 is the batch's creation instant, its ids' millisecond.
+ * The rest comes from pg-boss's queue row as in its own insert. Only
+ * the id and start_after come back: the caller knows the rest of what it inserted. A keyed job
+ * whose (kind, key) is retained is skipped by ON CONFLICT and read back by `find_by_keys`. Run
+ * through a caller's transaction, the wake-up is delivered at its commit.
+ */
+export const insertJobs = (n: SqlNames) => `
+WITH input AS (
+  SELECT * FROM json_to_recordset($1::json) AS x(
+    id uuid, name text, data jsonb, priority int, start_after timestamptz, retry_limit int,
+    retry_delay int, retry_delay_max int, heartbeat_seconds int, singleton_key text)
+),
+inserted AS (
+  INSERT INTO ${table(n)} AS j (
+    id, name, data, priority, state, retry_limit, retry_delay, retry_backoff, retry_delay_max,
+    expire_seconds, deletion_seconds, singleton_key, start_after, created_on, keep_until, policy,
+    heartbeat_seconds)
+  SELECT i.id, i.name, i.data, COALESCE(i.priority, 0), 'created', COALESCE(i.retry_limit, 2),
+    COALESCE(i.retry_delay, q.retry_delay), true, COALESCE(i.retry_delay_max, q.retry_delay_max),
+    q.expire_seconds, q.deletion_seconds, i.singleton_key, COALESCE(i.start_after, now_ms.at), $2::timestamptz,
+    COALESCE(i.start_after, now_ms.at) + q.retention_seconds * interval '1 second', q.policy,
+    COALESCE(i.heartbeat_seconds, 30)
+  FROM input i
+  JOIN ${n.boss}.queue q ON q.name = i.name
+  -- Milliseconds, as the interface shows them: a caller's clock read just after sees the job ready.
+  CROSS JOIN (SELECT date_trunc('milliseconds', now()) AS at) now_ms
+  ON CONFLICT DO NOTHING
+  RETURNING j.id, j.name, j.start_after, 'created'::text AS state, NULL::text AS old_state
+),
+counted AS (${countMoves(n, 'inserted')})
+SELECT inserted.id, inserted.start_after, ${wakeKinds(n, 'inserted')} AS woken FROM inserted`;
+
+/** find_by_keys: the retained jobs holding (kind, key) pairs ($1: JSON array of {name, key}). */
+export const findByKeys = (n: SqlNames) => `
+SELECT ${jobColumns}
+FROM json_to_recordset($1::json) AS k(name text, key text)
+JOIN ${table(n)} j ON j.name = k.name AND j.singleton_key = k.key AND j.singleton_on IS NULL`;
+
+/** find_by_ids: jobs by (kind, id) pairs ($1: JSON array of {name, id}), along the primary key. */
+export const findByIds = (n: SqlNames) => `
+SELECT ${jobColumns}
+FROM json_to_recordset($1::json) AS k(name text, id uuid)
+JOIN ${table(n)} j ON j.name = k.name AND j.id = k.id`;
+
+/**
+ * claim_available: moves up to $2 ready jobs of the kinds in $1 to `active`, highest priority then
+ * oldest first, skipping rows other claimers hold. Each kind is read along pg-boss's fetch index
+ * (job_i11) and the candidates merged, so the cost does not grow with the backlog. The new
+ * `started_on` is the lease token: the claim instant plus random microseconds, and always after
+ * the job's previous token, so a stale token can never match a later attempt. $3 is now (or null),
+ * $4 the claiming worker's id (kept in output.worker).
+ */
+export const claimAvailable = (n: SqlNames) => `
+WITH ${asyncCommit},
+clock AS (SELECT COALESCE($3::timestamptz, now()) AS at FROM durability),
+picked AS (
+  SELECT c.name, c.id, c.state
+  FROM unnest($1::text[]) AS k(name)
+  CROSS JOIN clock
+  CROSS JOIN LATERAL (
+    SELECT j.name, j.id, j.state::text AS state, j.priority, j.created_on
+    FROM ${table(n)} j
+    WHERE j.name = k.name AND j.state < 'active' AND NOT j.blocked AND j.start_after <= clock.at
+    ORDER BY j.priority DESC, j.created_on
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+  ) c
+  ORDER BY c.priority DESC, c.created_on
+  LIMIT $2
+),
+claimed AS (
+  UPDATE ${table(n)} AS j SET
+    state = 'active',
+    retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END,
+    started_on = GREATEST(
+      clock.at + floor(random() * 1000) * interval '1 microsecond',
+      COALESCE(j.started_on, j.heartbeat_on) + interval '1 microsecond'),
+    heartbeat_on = clock.at,
+    -- A new attempt starts without progress; the last attempt's error stays until this one ends.
+    output = (COALESCE(j.output, '{}'::jsonb) - 'progress') || jsonb_build_object('worker', $4::text)
+  FROM picked, clock
+  WHERE j.name = picked.name AND j.id = picked.id
+  RETURNING ${jobColumns}, ${leaseToken} AS lease_token,
+    j.heartbeat_on + COALESCE(j.heartbeat_seconds, 30) * interval '1 second' AS lease_expires_on,
+    clock.at AS at, picked.state AS old_state
+),
+counted AS (${countMoves(n, 'claimed')})
+SELECT claimed.*,
+  ${emitEvents(n, '(SELECT id, name, state, at, NULL::jsonb AS progress FROM claimed)')} AS events
+FROM claimed`;
+
+/**
+ * heartbeat: renews the lease of attempt ($1 kind, $2 id, $3 token) from now ($4 or the clock).
+ * It writes heartbeat_on alone, which no index covers, so the update stays HOT.
+ */
+export const heartbeat = (n: SqlNames) => `
+WITH ${asyncCommit}
+UPDATE ${table(n)} AS j SET heartbeat_on = COALESCE($4::timestamptz, now())
+FROM durability
+WHERE j.name = $1 AND j.id = $2 AND j.state = 'active' AND ${tokenMatches('$3::bigint')}
+RETURNING j.heartbeat_on + COALESCE(j.heartbeat_seconds, 30) * interval '1 second' AS lease_expires_on`;
+
+/** progress: stores $4 as the progress of attempt ($1, $2, $3) and announces it. */
+export const progress = (n: SqlNames) => `
+WITH ${asyncCommit},
+changed AS (
+  UPDATE ${table(n)} AS j SET output = COALESCE(j.output, '{}'::jsonb) || jsonb_build_object('progress', $4::jsonb)
+  FROM durability
+  WHERE j.name = $1 AND j.id = $2 AND j.state = 'active' AND ${tokenMatches('$3::bigint')}
+  RETURNING j.id, j.name, j.state::text AS state, now() AS at, j.output->'progress' AS progress
+)
+SELECT changed.id, ${emitEvents(n, 'changed')} AS events FROM changed`;
+
+/**
+ * complete: completes a batch of attempts in one statement ($1: JSON array of {name, id, token,
+ * result, at}), each fenced by its own token. Returns the ids that were still ours.
+ */
+export const complete = (n: SqlNames) => `
+WITH ${asyncCommit},
+input AS (
+  SELECT x.* FROM durability,
+    json_to_recordset($1::json) AS x(name text, id uuid, token bigint, result jsonb, at timestamptz)
+),
+done AS (
+  UPDATE ${table(n)} AS j SET
+    state = 'completed',
+    completed_on = COALESCE(i.at, now()),
+    output = jsonb_build_object('result', i.result) || ${keptProgress}
+  FROM input i
+  WHERE j.name = i.name AND j.id = i.id AND j.state = 'active' AND ${tokenMatches('i.token')}
+  RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.completed_on AS at,
+    j.output->'progress' AS progress
+),
+counted AS (${countMoves(n, 'done')})
+SELECT done.id, ${emitEvents(n, 'done')} AS events FROM done`;
+
+/**
+ * ended_with_token: which of these attempts ($1: JSON array of {name, id, token}) already ended in
+ * one of the states $2. Settles an outcome whose statement was retried after a lost connection:
+ * the first try may have committed before the connection dropped.
+ */
+export const endedWithToken = (n: SqlNames) => `
+SELECT j.id
+FROM json_to_recordset($1::json) AS i(name text, id uuid, token bigint)
+JOIN ${table(n)} j ON j.name = i.name AND j.id = i.id
+WHERE j.state::text = ANY($2::text[]) AND ${tokenMatches('i.token')}`;
+
+/**
+ * A failed attempt's next state: `retry` with its backoff while attempts remain (retry_count is
+ * attempts - 1; retry_limit is maxAttempts - 1), else `failed`. `final` skips the remaining ones.
+ */
+const failTransition = (n: SqlNames, at: string, final: string, error: string) => `
+    state = CASE WHEN NOT ${final} AND j.retry_count < j.retry_limit THEN 'retry' ELSE 'failed' END::${n.boss}.job_state,
+    start_after = CASE WHEN NOT ${final} AND j.retry_count < j.retry_limit
+      THEN ${at} + ${n.ours}.retry_delay(j.data, j.retry_count) ELSE j.start_after END,
+    completed_on = CASE WHEN NOT ${final} AND j.retry_count < j.retry_limit THEN NULL ELSE ${at} END,
+    output = jsonb_build_object('error', ${error}) || ${keptProgress}`;
+
+/** fail: ends attempt ($1 kind, $2 id, $3 token) with error $4; $5 = final (no retry); $6 = now. */
+export const fail = (n: SqlNames) => `
+WITH ${asyncCommit},
+clock AS (SELECT COALESCE($6::timestamptz, now()) AS at FROM durability),
+failed AS (
+  UPDATE ${table(n)} AS j SET ${failTransition(n, 'clock.at', '$5::boolean', '$4::jsonb')}
+  FROM clock
+  WHERE j.name = $1 AND j.id = $2 AND j.state = 'active' AND ${tokenMatches('$3::bigint')}
+  RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.start_after,
+    clock.at AS at, j.output->'progress' AS progress
+),
+counted AS (${countMoves(n, 'failed')})
+SELECT failed.id, failed.state, ${emitEvents(n, 'failed')} AS events,
+  ${wakeKinds(n, "(SELECT * FROM failed WHERE state = 'retry')")} AS woken
+FROM failed`;
+
+/**
+ * rescue_expired: active jobs whose lease ran out (heartbeat_on + lease < now, $1 or the clock) end
+ * their attempt with a LeaseExpired error: `retry` with backoff, or `failed` on the last attempt.
+ * Reads the small running set through offload_job_active; rows another session holds are skipped.
+ */
+export const rescueExpired = (n: SqlNames) => `
+WITH ${asyncCommit},
+clock AS (SELECT COALESCE($1::timestamptz, now()) AS at FROM durability),
+expired AS (
+  SELECT j.name, j.id
+  FROM ${table(n)} j, clock
+  WHERE j.state = 'active'
+    AND COALESCE(j.heartbeat_on, j.started_on) + COALESCE(j.heartbeat_seconds, 30) * interval '1 second' < clock.at
+  FOR UPDATE OF j SKIP LOCKED
+),
+rescued AS (
+  UPDATE ${table(n)} AS j SET ${failTransition(
+    n,
+    'clock.at',
+    'false',
+    `jsonb_build_object('message', 'lease expired: the worker stopped heartbeating', 'kind', 'LeaseExpired')`,
+  )}
+  FROM expired e, clock
+  WHERE j.name = e.name AND j.id = e.id AND j.state = 'active'
+  RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.start_after,
+    clock.at AS at, j.output->'progress' AS progress
+),
+counted AS (${countMoves(n, 'rescued')})
+SELECT count(*)::int AS moved, ${emitEvents(n, 'rescued')} AS events,
+  ${wakeKinds(n, "(SELECT * FROM rescued WHERE state = 'retry')")} AS woken
+FROM rescued`;
+
+/**
+ * release: gives attempt ($1, $2, $3) back on graceful stop: `created` again and not counted
+ * (started_on cleared, as pg-boss's restore does, so the next claim does not bump retry_count). The
+ * old token is parked in heartbeat_on so the next claim's token still comes after it. $4 is now.
+ */
+export const release = (n: SqlNames) => `
+WITH ${asyncCommit},
+released AS (
+  UPDATE ${table(n)} AS j SET state = 'created', heartbeat_on = j.started_on, started_on = NULL
+  FROM durability
+  WHERE j.name = $1 AND j.id = $2 AND j.state = 'active' AND ${tokenMatches('$3::bigint')}
+  RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.start_after,
+    COALESCE($4::timestamptz, now()) AS at, j.output->'progress' AS progress
+),
+counted AS (${countMoves(n, 'released')})
+SELECT released.id, ${emitEvents(n, 'released')} AS events, ${wakeKinds(n, 'released')} AS woken
+FROM released`;
+
+/**
+ * The job with id $1, whatever its kind, locked: the job table's key is (name, id), so it is
+ * probed once per queue (a handful) rather than scanned.
+ */
+const byId = (n: SqlNames) => `(
+  SELECT j.name, j.id, j.state::text AS state FROM ${n.boss}.queue q
+  CROSS JOIN LATERAL (
+    SELECT name, id, state FROM ${table(n)} WHERE name = q.name AND id = $1::uuid FOR UPDATE
+  ) j)`;
+
+/** get_job: one job by id. */
+export const getJob = (n: SqlNames) => `
+SELECT ${jobColumns}
+FROM ${n.boss}.queue q
+CROSS JOIN LATERAL (SELECT * FROM ${table(n)} WHERE name = q.name AND id = $1::uuid) j`;
+
+/**
+ * cancel: a queued, retrying or active job ($1) becomes `cancelled` at now ($2 or the clock); the
+ * event lets the running handler's process abort it. Returns the job either way.
+ */
+export const cancel = (n: SqlNames) => `
+WITH target AS ${byId(n)},
+cancelled AS (
+  UPDATE ${table(n)} AS j SET state = 'cancelled', completed_on = COALESCE($2::timestamptz, now())
+  FROM target t
+  WHERE j.name = t.name AND j.id = t.id AND j.state < 'completed'
+  RETURNING ${jobColumns}, t.state AS old_state, j.completed_on AS at
+),
+counted AS (${countMoves(n, 'cancelled')})
+SELECT ${jobColumnsOf('cancelled')},
+  ${emitEvents(n, "(SELECT id, name, state, at, output->'progress' AS progress FROM cancelled)")} AS events
+FROM cancelled
+UNION ALL
+SELECT ${jobColumns}, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name AND j.id = t.id
+WHERE NOT EXISTS (SELECT 1 FROM cancelled)`;
+
+/**
+ * retry: a failed or cancelled job ($1) runs again with a fresh attempt budget, ready at now ($2
+ * or the clock). Its previous token is parked in heartbeat_on (see release).
+ */
+export const retry = (n: SqlNames) => `
+WITH target AS ${byId(n)},
+retried AS (
+  UPDATE ${table(n)} AS j SET
+    state = 'created', retry_count = 0, heartbeat_on = COALESCE(j.started_on, j.heartbeat_on),
+    started_on = NULL, completed_on = NULL, output = NULL,
+    start_after = COALESCE($2::timestamptz, date_trunc('milliseconds', now())),
+    keep_until = GREATEST(j.keep_until, COALESCE($2::timestamptz, now()) + interval '14 days')
+  FROM target t
+  WHERE j.name = t.name AND j.id = t.id AND j.state IN ('failed', 'cancelled')
+  RETURNING ${jobColumns}, t.state AS old_state, j.start_after AS at
+),
+counted AS (${countMoves(n, 'retried')})
+SELECT ${jobColumnsOf('retried')},
+  ${emitEvents(n, '(SELECT id, name, state, at, NULL::jsonb AS progress FROM retried)')} AS events,
+  ${wakeKinds(n, 'retried')} AS woken
+FROM retried
+UNION ALL
+SELECT ${jobColumns}, NULL, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name AND j.id = t.id
+WHERE NOT EXISTS (SELECT 1 FROM retried)`;
+
+export interface ListFilters {
+  kind: boolean;
+  state: boolean;
+  owner: boolean;
+  cursor: boolean;
+}
+
+/**
+ * list_jobs: one page, newest first: ids are time-ordered, so (id DESC) is creation order and the
+ * keyset is the id alone. Parameters in order: $1 the limit (+1 to learn whether a next page
+ * exists), then kind, state, owner and the cursor's id for the filters present. A kind is read
+ * backwards along pg-boss's primary key (name, id), an owner along offload_job_owner; with no kind,
+ * each queue's newest rows are read along its key and merged, so no plan sorts the table.
+ */
+export const listJobs = (n: SqlNames, f: ListFilters) => {
+  const params: string[] = [];
+  const where: string[] = [];
+  const filter = (param: string, condition: (placeholder: string) => string) => {
+    params.push(param);
+    where.push(condition(`$${params.length + 1}`));
+  };
+  if (f.kind) filter('kind', (p) => `j.name = ${p}`);
+  if (f.state) filter('state', (p) => `j.state = ${p}::${n.boss}.job_state`);
+  if (f.owner) filter('owner', (p) => `j.data->>'owner' = ${p}`);
+  if (f.cursor) filter('cursor', (p) => `j.id < ${p}::uuid`);
+  const page = (extra: string) => `
+    SELECT ${jobColumns} FROM ${table(n)} j
+    WHERE ${[extra, ...where].filter(Boolean).join(' AND ') || 'true'}
+    ORDER BY j.id DESC LIMIT $1`;
+  const text =
+    f.kind || f.owner
+      ? page('')
+      : `SELECT p.* FROM ${n.boss}.queue q CROSS JOIN LATERAL (${page('j.name = q.name')}) p
+         WHERE q.name NOT LIKE '\\_\\_pgboss\\_\\_%'
+         ORDER BY p.id DESC LIMIT $1`;
+  return { text, params };
+};
+
+/**
+ * count_jobs: jobs per kind and pg-boss state from the maintained counters (a few rows per kind,
+ * whatever the table's size), and per kind with unclaimed jobs the creation time of the oldest one
+ * ready at $1 (or now), from `oldest_ready`.
+ */
+export const countJobs = (n: SqlNames) => `
+WITH counts AS (
+  SELECT kind, state, sum(n)::bigint AS n FROM ${n.ours}.job_count GROUP BY kind, state HAVING sum(n) <> 0
+),
+waiting AS (
+  SELECT DISTINCT kind FROM counts WHERE state IN ('created', 'retry') AND n > 0
+)
+SELECT c.kind, c.state, c.n::text AS n, NULL::timestamptz AS oldest_ready FROM counts c
+UNION ALL
+SELECT w.kind, NULL, NULL, ${n.ours}.oldest_ready(w.kind, COALESCE($1::timestamptz, now())) FROM waiting w`;
+
+/**
+ * prune: deletes completed jobs finished before $1 and failed or cancelled ones finished before
+ * $2, for kind $3 (one statement per kind keeps each transaction bounded).
+ */
+export const prune = (n: SqlNames) => `
+WITH deleted AS (
+  DELETE FROM ${table(n)} j
+  WHERE j.name = $3
+    AND ((j.state = 'completed' AND j.completed_on < $1::timestamptz)
+      OR (j.state IN ('failed', 'cancelled') AND j.completed_on < $2::timestamptz))
+  RETURNING j.name, NULL::text AS state, j.state::text AS old_state
+),
+counted AS (${countMoves(n, 'deleted')})
+SELECT count(*)::int AS deleted FROM deleted`;
+
+/**
+ * claim_maintenance: the single-row interval claim that lets exactly one process run a maintenance
+ * task ($1) per interval ($2 milliseconds): whoever moves ran_at owns the tick. Returns the claim's
+ * instant and the previous one (null on the first run), the window cron evaluates.
+ */
+export const claimMaintenance = (n: SqlNames) => `
+WITH prior AS (SELECT ran_at FROM ${n.ours}.maintenance WHERE task = $1)
+INSERT INTO ${n.ours}.maintenance AS m (task, ran_at) VALUES ($1, now())
+ON CONFLICT (task) DO UPDATE SET ran_at = now()
+WHERE m.ran_at <= now() - $2::int * interval '1 millisecond'
+RETURNING m.ran_at AS at, (SELECT ran_at FROM prior) AS prior_at`;

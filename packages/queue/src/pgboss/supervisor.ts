@@ -1,0 +1,174 @@
+// Connection supervision. pg-boss emits 'error' and stops being useful when its connection dies;
+// here nothing owns a connection for long enough to die with it:
+//
+//   - One pg.Pool serves our statements and pg-boss's (handed to pg-boss as its `db`), so pg-boss
+//     never holds a pool of its own that could end.
+//   - `query()` runs a statement; when it fails because the connection was lost (server restart,
+//     pg_terminate_backend, refused connect while the server is down) it waits with exponential
+//     backoff and runs it again on a fresh connection, until it succeeds, the backend stops, or
+//     `reconnectTimeoutMs` passes. Every other error is the caller's.
+//   - The pool's 'error' event (an idle connection killed by the server) is reported, never thrown.
+//
+// Retrying is safe because every statement is one transaction: a connection lost before COMMIT
+// rolled it back. A connection lost *during* COMMIT leaves the outcome unknown, so results carry
+// `retried: true` and the callers whose statements are not idempotent settle the doubt themselves
+// (see `endedWithToken` in sql.ts). Statements sent through a caller's transaction are never retried.
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+
+export interface QueryResult {
+  rows: Array<Record<string, unknown>>;
+  rowCount: number;
+  /** The statement ran more than once because a connection was lost: an earlier try may have committed. */
+  retried: boolean;
+}
+
+export type ErrorReporter = (error: Error, context: string) => void;
+
+export interface SupervisedPoolOptions {
+  connectionString: string;
+  max: number;
+  /** Give up on a lost connection after this long (ms). */
+  reconnectTimeoutMs: number;
+  onError: ErrorReporter;
+  applicationName?: string;
+}
+
+/** SQLSTATE classes and codes that mean "the connection, not the statement, failed". */
+const CONNECTION_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const CONNECTION_MESSAGES = [
+  'Connection terminated',
+  'terminating connection',
+  'Client has encountered a connection error',
+  'timeout exceeded when trying to connect',
+  'Connection ended',
+  'the database system is starting up',
+  'the database system is shutting down',
+];
+
+/** Whether `error` means the connection was lost or refused (worth retrying on a new one). */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (CONNECTION_SQLSTATES.has(code) || CONNECTION_ERRNOS.has(code)))
+    return true;
+  if (error instanceof AggregateError && error.errors.some(isConnectionError)) return true;
+  return CONNECTION_MESSAGES.some((m) => error.message.includes(m));
+}
+
+export class SupervisedPool {
+  readonly #pool: pg.Pool;
+  readonly #options: SupervisedPoolOptions;
+  #stopping = false;
+  #wakeSleepers = new Set<() => void>();
+
+  constructor(options: SupervisedPoolOptions) {
+    this.#options = options;
+    this.#pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.max,
+      application_name: options.applicationName ?? 'offload-queue',
+      connectionTimeoutMillis: 5_000,
+      keepAlive: true,
+      // Our hot statements are prepared once per connection (see `prepare`); planned generically,
+      // they are not planned again on every call (a custom plan for a one-job claim cost ~2 ms).
+      options: '-c plan_cache_mode=force_generic_plan',
+    });
+    // An idle connection the server killed: the pool drops it and opens another on demand.
+    this.#pool.on('error', (error) => options.onError(error, 'idle connection lost'));
+  }
+
+  /**
+   * Runs one statement (or a multi-statement transaction script), retrying lost connections.
+   * `prepare` names the statement so each connection parses and plans it once (hot paths only: a
+   * named statement must be a single statement).
+   */
+  async query(
+    text: string,
+    values?: readonly unknown[],
+    options: { prepare?: boolean } = {},
+  ): Promise<QueryResult> {
+    const deadline = Date.now() + this.#options.reconnectTimeoutMs;
+    const name = options.prepare === true ? this.#statementName(text) : undefined;
+    let retried = false;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        const result = await this.#pool.query({ text, values: values as unknown[] | undefined, name });
+        return {
+          rows: (Array.isArray(result) ? (result.at(-1)?.rows ?? []) : result.rows) as Array<
+            Record<string, unknown>
+          >,
+          rowCount: (Array.isArray(result) ? result.at(-1)?.rowCount : result.rowCount) ?? 0,
+          retried,
+        };
+      } catch (error) {
+        if (this.#stopping || !isConnectionError(error) || Date.now() >= deadline) throw error;
+        if (attempt === 0) this.#options.onError(error as Error, 'connection lost; retrying');
+        retried = true;
+        await this.#sleep(Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  /** The raw driver result (multi-statement scripts return one result per statement); for pg-boss. */
+  async rawQuery(text: string, values?: unknown[]): Promise<unknown> {
+    const deadline = Date.now() + this.#options.reconnectTimeoutMs;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.#pool.query(text, values);
+      } catch (error) {
+        if (this.#stopping || !isConnectionError(error) || Date.now() >= deadline) throw error;
+        await this.#sleep(Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  #names = new Map<string, string>();
+
+  #statementName(text: string): string {
+    let name = this.#names.get(text);
+    if (name === undefined) {
+      name = `offload_${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+      this.#names.set(text, name);
+    }
+    return name;
+  }
+
+  async end(): Promise<void> {
+    this.#stopping = true;
+    for (const wake of this.#wakeSleepers) wake();
+    await this.#pool.end();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#wakeSleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wakeSleepers.add(done);
+    });
+  }
+}

@@ -1,0 +1,28 @@
+// Picks the backend from DATABASE_URL: `sqlite:<path>` → our SQLite backend, `postgres://…` →
+// the pg-boss backend. Each is imported only when chosen, so an embedded install never loads
+// pg-boss and a PostgreSQL one never opens better-sqlite3.
+import { parseDatabaseUrl } from '@offload/config';
+import type { PgBossBackendOptions } from '../pgboss/backend.ts';
+import type { SqliteBackendOptions } from '../sqlite/backend.ts';
+import type { QueueBackend } from '../types.ts';
+
+export interface QueueBackendOptions {
+  /** Passed to the SQLite backend (busy timeout, watch and maintenance intervals, retention). */
+  sqlite?: Omit<SqliteBackendOptions, 'path'>;
+  /** Passed to the pg-boss backend (pool size, schema, maintenance intervals). */
+  pgboss?: Omit<PgBossBackendOptions, 'connectionString'>;
+}
+
+/** A new, unstarted backend for `databaseUrl`; call `start()` on it (workers with maintenance on). */
+export async function createQueueBackend(
+  databaseUrl: string,
+  options: QueueBackendOptions = {},
+): Promise<QueueBackend> {
+  const target = parseDatabaseUrl(databaseUrl);
+  if (target.kind === 'sqlite') {
+    const { createSqliteBackend } = await import('../sqlite/backend.ts');
+    return createSqliteBackend({ ...options.sqlite, path: target.path });
+  }
+  const { createPgBossBackend } = await import('../pgboss/backend.ts');
+  return createPgBossBackend({ ...options.pgboss, connectionString: target.url });
+}

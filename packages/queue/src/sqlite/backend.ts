@@ -1,0 +1,671 @@
+// Our own queue on SQLite (better-sqlite3), in the application's database file, for the embedded
+// shape (DESIGN.md §1): several worker processes on one machine share the file.
+//
+// - Jobs live in queue_jobs (schema.ts); every statement is a named constant in sql.ts, prepared
+//   once per connection with the multi-statement transactions in transactions.ts.
+// - Claims run in BEGIN IMMEDIATE (SQLite's one writer at a time): the best ready jobs of the
+//   asked kinds become active, each under a fresh random lease token. Every transition out of
+//   `active` is an UPDATE guarded by (id, state = 'active', lease_token) whose changed rows are
+//   checked, so a worker whose lease expired and was rescued cannot touch the attempt that
+//   followed.
+// - The per-(kind, state) counters and the event log are written in the transaction of each
+//   change, once per batch (changes.ts), never by a scan.
+// - Wake-ups and events cross processes through the event log and PRAGMA data_version
+//   (notifier.ts); maintenance (rescue, cron, prune) is in maintenance.ts, leader.ts, cron.ts.
+//
+// better-sqlite3 is synchronous: each method does its database work at once and returns a settled
+// promise, except while the file is busy, when connection.ts's retry waits off the event loop.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import type {
+  BackendCapabilities,
+  BackendStartOptions,
+  ClaimedJob,
+  Job,
+  JobClaimParams,
+  JobCompleteParams,
+  JobEvent,
+  JobFailParams,
+  JobInsertParams,
+  JobInsertResult,
+  JobListParams,
+  JobProgressParams,
+  JobState,
+  KindCounts,
+  LeaseParams,
+  Page,
+  PruneParams,
+  QueueBackend,
+  Schedule,
+  SqlExecutor,
+  Unsubscribe,
+} from '../types.ts';
+import { Changes } from './changes.ts';
+import { openDatabase, retryBusy } from './connection.ts';
+import { latestTick, validateSchedule } from './cron.ts';
+import { CursorCodec, type CursorPosition, pageLimit } from './cursor.ts';
+import { LeaderLease } from './leader.ts';
+import { type ErrorReporter, Maintenance } from './maintenance.ts';
+import { Notifier } from './notifier.ts';
+import {
+  type JobRow,
+  leaseJobNo,
+  type NewJob,
+  newJob,
+  toJob,
+  toJsonText,
+  toNullableJsonText,
+} from './rows.ts';
+import { installSchema } from './schema.ts';
+import * as sql from './sql.ts';
+import {
+  type CompleteItem,
+  chooseReady,
+  PRUNE_BATCH,
+  prepareStatements,
+  prepareTransactions,
+  RESCUE_BATCH,
+  type Statements,
+  type Transactions,
+} from './transactions.ts';
+
+export { InvalidCursorError, InvalidPageError } from './cursor.ts';
+
+export interface SqliteBackendOptions {
+  /** The SQLite file (the application's own database). */
+  path: string;
+  /** How long an operation keeps retrying while another connection holds the write lock (ms). Default 10 s. */
+  busyTimeoutMs?: number;
+  /** How often a listening backend checks for commits by others (ms). Default 1. */
+  watchIntervalMs?: number;
+  /** How often maintenance rescues expired leases (ms). Default 2000. */
+  rescueIntervalMs?: number;
+  /** How often the maintenance leader looks for due cron ticks (ms). Default 1000. */
+  cronIntervalMs?: number;
+  /** How often the maintenance leader prunes (ms). Default 5 minutes. */
+  pruneIntervalMs?: number;
+  /** The leader lease's length (ms); renewed on every cron look. Default 15 s. */
+  leaderLeaseMs?: number;
+  /** How long finished jobs and events are kept. Default: completed 7 days, failed and cancelled 30 days, events 1 hour. */
+  retention?: { completedMs?: number; failedMs?: number; eventsMs?: number };
+  /** Background errors that were handled (a maintenance tick, a listener) but deserve a log line. */
+  onError?: ErrorReporter;
+}
+
+/** The SQLite backend: QueueBackend plus its maintenance entry points (called by tests with their own `now`). */
+export interface SqliteQueueBackend extends QueueBackend {
+  jobCompleteMany(params: ReadonlyArray<JobCompleteParams>): Promise<boolean[]>;
+  /** Fires every schedule's due tick that has not fired yet; returns the jobs sent. */
+  scheduleFireDue(now?: Date): Promise<Job[]>;
+  /** Deletes events older than `before`. */
+  eventPrune(before: Date): Promise<number>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const CLAIM_MAX = 1000;
+
+interface Open {
+  db: Database.Database;
+  statements: Statements;
+  notifier: Notifier;
+  cursors: CursorCodec;
+  leader: LeaderLease;
+  lists: Map<string, Database.Statement<unknown[], JobRow>>;
+  tx: Transactions;
+}
+
+class SqliteBackend implements SqliteQueueBackend {
+  readonly name = 'sqlite' as const;
+  readonly capabilities: BackendCapabilities = { supportsListenNotify: false, supportsRemoteWorkers: false };
+  readonly #path: string;
+  readonly #busyTimeoutMs: number;
+  readonly #watchIntervalMs: number;
+  readonly #rescueIntervalMs: number;
+  readonly #cronIntervalMs: number;
+  readonly #pruneIntervalMs: number;
+  readonly #leaderLeaseMs: number;
+  readonly #retention: { completedMs: number; failedMs: number; eventsMs: number };
+  readonly #onError: ErrorReporter;
+  #open: Open | null = null;
+  #starting: Promise<void> | null = null;
+  #maintenance: Maintenance | null = null;
+  #stopped = false;
+
+  constructor(options: SqliteBackendOptions) {
+    if (typeof options.path !== 'string' || options.path.length === 0)
+      throw new TypeError('path is required');
+    this.#path = options.path;
+    this.#busyTimeoutMs = positive(options.busyTimeoutMs ?? 10_000, 'busyTimeoutMs');
+    this.#watchIntervalMs = positive(options.watchIntervalMs ?? 1, 'watchIntervalMs');
+    this.#rescueIntervalMs = positive(options.rescueIntervalMs ?? 2000, 'rescueIntervalMs');
+    this.#cronIntervalMs = positive(options.cronIntervalMs ?? 1000, 'cronIntervalMs');
+    this.#pruneIntervalMs = positive(options.pruneIntervalMs ?? 5 * 60_000, 'pruneIntervalMs');
+    this.#leaderLeaseMs = positive(options.leaderLeaseMs ?? 15_000, 'leaderLeaseMs');
+    this.#retention = {
+      completedMs: positive(options.retention?.completedMs ?? 7 * DAY_MS, 'retention.completedMs'),
+      failedMs: positive(options.retention?.failedMs ?? 30 * DAY_MS, 'retention.failedMs'),
+      eventsMs: positive(options.retention?.eventsMs ?? 60 * 60_000, 'retention.eventsMs'),
+    };
+    this.#onError =
+      options.onError ??
+      ((error, context) => {
+        const text = error instanceof Error ? error.message : String(error);
+        process.stderr.write(`queue (sqlite): ${context}: ${text}\n`);
+      });
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  async start(options: BackendStartOptions = {}): Promise<void> {
+    if (this.#stopped) throw new Error('the queue backend is stopped');
+    this.#starting ??= this.#connect();
+    await this.#starting;
+    if (options.maintenance === true && this.#maintenance === null) {
+      const { leader } = this.#ready();
+      this.#maintenance = new Maintenance({
+        rescueIntervalMs: this.#rescueIntervalMs,
+        cronIntervalMs: this.#cronIntervalMs,
+        pruneIntervalMs: this.#pruneIntervalMs,
+        lead: (now) => retryBusy(() => leader.acquire(now), this.#busyTimeoutMs),
+        resign: () => retryBusy(() => leader.resign(), this.#busyTimeoutMs),
+        rescue: (now) => this.jobRescueExpired(now),
+        fireSchedules: async (now) => {
+          await this.scheduleFireDue(now);
+        },
+        prune: async (now) => {
+          await this.jobPrune({
+            completedBefore: new Date(now.getTime() - this.#retention.completedMs),
+            failedBefore: new Date(now.getTime() - this.#retention.failedMs),
+          });
+          await this.eventPrune(new Date(now.getTime() - this.#retention.eventsMs));
+        },
+        onError: this.#onError,
+      });
+      this.#maintenance.start();
+    }
+  }
+
+  async #connect(): Promise<void> {
+    const db = await retryBusy(() => openDatabase(this.#path), this.#busyTimeoutMs);
+    try {
+      await retryBusy(() => installSchema(db, new Date().toISOString()), this.#busyTimeoutMs);
+      const secret = await retryBusy(
+        () =>
+          db
+            .transaction(() => {
+              db.prepare(sql.META_INIT).run('cursor_secret', randomBytes(32).toString('hex'));
+              return db.prepare<[string], string>(sql.META_GET).pluck().get('cursor_secret')!;
+            })
+            .immediate(),
+        this.#busyTimeoutMs,
+      );
+      const statements = prepareStatements(db);
+      this.#open = {
+        db,
+        statements,
+        notifier: new Notifier({
+          open: () => openDatabase(this.#path),
+          intervalMs: this.#watchIntervalMs,
+          onError: this.#onError,
+        }),
+        cursors: new CursorCodec(Buffer.from(secret, 'hex')),
+        leader: new LeaderLease(db, {
+          name: 'maintenance',
+          holder: randomUUID(),
+          leaseMs: this.#leaderLeaseMs,
+        }),
+        lists: new Map(),
+        tx: prepareTransactions(db, statements),
+      };
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await this.#starting?.catch(() => undefined);
+    await this.#maintenance?.stop();
+    this.#maintenance = null;
+    const open = this.#open;
+    this.#open = null;
+    if (open !== null) {
+      open.notifier.close();
+      open.db.close();
+    }
+  }
+
+  #ready(): Open {
+    if (this.#open === null) {
+      throw new Error(this.#stopped ? 'the queue backend is stopped' : 'the queue backend is not started');
+    }
+    return this.#open;
+  }
+
+  /** Runs a synchronous database operation, retrying while another connection holds the lock. */
+  #run<T>(fn: (open: Open) => T): Promise<T> {
+    const open = this.#ready();
+    return retryBusy(() => fn(open), this.#busyTimeoutMs);
+  }
+
+  // ---- sending -----------------------------------------------------------------------------------
+
+  async jobInsert<P>(params: JobInsertParams<P>): Promise<JobInsertResult<P>> {
+    const [result] = await this.jobInsertMany([params]);
+    return result!;
+  }
+
+  async jobInsertMany<P>(params: ReadonlyArray<JobInsertParams<P>>): Promise<Array<JobInsertResult<P>>> {
+    if (params.length === 0) return [];
+    const now = new Date();
+    const at = now.toISOString();
+    const jobs = params.map((p) => newJob(p, now));
+    const executor = params[0]!.executor;
+    if (params.some((p) => p.executor !== executor)) {
+      throw new TypeError('jobInsertMany: every job must be sent through the same executor (or none)');
+    }
+    if (executor !== undefined)
+      return (await this.#insertThrough(executor, jobs, at)) as Array<JobInsertResult<P>>;
+
+    const open = this.#ready();
+    const { results, dueSeqs } = await this.#run(({ tx }) => tx.insertMany.immediate(jobs, at));
+    open.notifier.announce(
+      results.filter((r) => r.created && r.job.runAt <= at).map((r) => r.job.kind),
+      dueSeqs,
+    );
+    return results as Array<JobInsertResult<P>>;
+  }
+
+  /**
+   * Inserts inside the caller's transaction, on the caller's connection, with the same
+   * statements: the jobs (and their counters and events) exist if and only if it commits. The
+   * commit reaches listeners through data_version like any other.
+   */
+  async #insertThrough(
+    executor: SqlExecutor,
+    jobs: readonly NewJob[],
+    at: string,
+  ): Promise<JobInsertResult[]> {
+    if (executor.dialect !== 'sqlite') {
+      throw new TypeError(`the SQLite queue cannot insert through a ${executor.dialect} executor`);
+    }
+    this.#ready();
+    const changes = new Changes();
+    const results: JobInsertResult[] = [];
+    for (const { values, job } of jobs) {
+      await executor.query(sql.INSERT_JOB, values);
+      // The id is new: if a row has it, this insert created it.
+      if ((await executor.query(sql.JOB_EXISTS, [job.id])).rows.length > 0) {
+        changes.move(job.kind, null, 'queued').event(job.kind, 'queued', job.id, job.runAt, at);
+        results.push({ job, created: true });
+        continue;
+      }
+      const existing = await executor.query(sql.FIND_BY_IDEMPOTENCY_KEY, [job.kind, job.idempotencyKey]);
+      const row = existing.rows[0] as unknown as JobRow | undefined;
+      if (row === undefined)
+        throw new Error('insert_job returned no row and no job holds its idempotency key');
+      results.push({ job: toJob(row), created: false });
+    }
+    const counts = changes.countsJson();
+    if (counts !== null) await executor.query(sql.ADD_COUNTS, [counts]);
+    for (const e of changes.events()) {
+      await executor.query(sql.APPEND_EVENT, [
+        e.kind,
+        e.state,
+        JSON.stringify(e.jobIds),
+        e.progress,
+        e.runAt,
+        e.at,
+      ]);
+    }
+    return results;
+  }
+
+  // ---- claiming and leases -----------------------------------------------------------------------
+
+  async jobClaim(params: JobClaimParams): Promise<ClaimedJob[]> {
+    const { workerId } = params;
+    const kinds = [...new Set(params.kinds)];
+    if (kinds.some((kind) => typeof kind !== 'string')) throw new TypeError('kinds must be strings');
+    if (!Number.isInteger(params.limit) || params.limit < 0) {
+      throw new TypeError(`limit must be a non-negative integer (got ${params.limit})`);
+    }
+    const limit = Math.min(params.limit, CLAIM_MAX);
+    if (limit === 0 || kinds.length === 0) return [];
+    const now = (params.now ?? new Date()).toISOString();
+    const rows = await this.#run(({ statements, tx }) => {
+      // A look without the write lock first: idle workers polling do not queue for the writer.
+      if (chooseReady(statements, kinds, 1, now).length === 0) return [];
+      return tx.claim.immediate(kinds, limit, workerId, now);
+    });
+    return rows.map((row) => ({
+      job: toJob(row),
+      leaseToken: row.lease_token,
+      leaseExpiresAt: row.lease_expires_at,
+    }));
+  }
+
+  async jobHeartbeat(params: LeaseParams): Promise<boolean> {
+    const jobNo = leaseJobNo(params.leaseToken);
+    if (jobNo === null) return false;
+    const now = isoNow(params.now);
+    return this.#run(
+      ({ statements }) => statements.heartbeat.run(now, jobNo, params.id, params.leaseToken).changes === 1,
+    );
+  }
+
+  async jobProgress(params: JobProgressParams): Promise<boolean> {
+    const jobNo = leaseJobNo(params.leaseToken);
+    if (jobNo === null) return false;
+    const at = isoNow(params.now);
+    return this.#run(({ tx }) => tx.progress.immediate(jobNo, params, at));
+  }
+
+  async jobComplete(params: JobCompleteParams): Promise<boolean> {
+    const [stored] = await this.jobCompleteMany([params]);
+    return stored!;
+  }
+
+  /** One statement and one transaction for the whole batch, each item fenced by its own lease. */
+  async jobCompleteMany(params: ReadonlyArray<JobCompleteParams>): Promise<boolean[]> {
+    const at = new Date().toISOString();
+    const items: CompleteItem[] = [];
+    const jobNos = params.map((p) => {
+      const jobNo = leaseJobNo(p.leaseToken);
+      if (jobNo !== null) {
+        items.push([jobNo, p.id, p.leaseToken, toNullableJsonText(p.result), p.now?.toISOString() ?? at]);
+      }
+      return jobNo;
+    });
+    if (items.length === 0) return params.map(() => false);
+    const stored = await this.#run(({ tx }) => tx.completeMany.immediate(items, at));
+    let next = 0;
+    return jobNos.map((jobNo) => jobNo !== null && stored[next++]!);
+  }
+
+  async jobFail(params: JobFailParams): Promise<boolean> {
+    const jobNo = leaseJobNo(params.leaseToken);
+    if (jobNo === null) return false;
+    const now = params.now ?? new Date();
+    return this.#run(({ tx }) => tx.fail.immediate(jobNo, params, now));
+  }
+
+  async jobRelease(params: LeaseParams): Promise<boolean> {
+    const jobNo = leaseJobNo(params.leaseToken);
+    if (jobNo === null) return false;
+    const at = isoNow(params.now);
+    return this.#run(({ tx }) => tx.release.immediate(jobNo, params, at));
+  }
+
+  async jobRescueExpired(now: Date = new Date()): Promise<number> {
+    const at = now.toISOString();
+    let total = 0;
+    for (;;) {
+      const moved = await this.#run(({ statements, tx }) => {
+        // Most passes find nothing: look before taking the write lock.
+        if (statements.expired.all(at, 1).length === 0) return 0;
+        return tx.rescue.immediate(now);
+      });
+      total += moved;
+      if (moved < RESCUE_BATCH) return total;
+    }
+  }
+
+  // ---- operator actions and reads ----------------------------------------------------------------
+
+  jobCancel(id: string): Promise<Job | null> {
+    return this.#operate(id, 'cancelled');
+  }
+
+  jobRetry(id: string): Promise<Job | null> {
+    return this.#operate(id, 'queued');
+  }
+
+  async #operate(id: string, to: 'cancelled' | 'queued'): Promise<Job | null> {
+    if (typeof id !== 'string') return null;
+    const at = new Date().toISOString();
+    const open = this.#ready();
+    const { job, seqs } = await this.#run(({ tx }) => tx.operate.immediate(id, to, at));
+    if (to === 'queued' && job !== null && seqs.length > 0) open.notifier.announce([job.kind], seqs);
+    return job;
+  }
+
+  jobGet(id: string): Promise<Job | null> {
+    return this.#run(({ statements }) => {
+      const row = typeof id === 'string' ? statements.get.get(id) : undefined;
+      return row === undefined ? null : toJob(row);
+    });
+  }
+
+  async jobList(params: JobListParams): Promise<Page<Job>> {
+    const limit = pageLimit(params.limit);
+    const open = this.#ready();
+    const after = params.cursor ? open.cursors.decode(params.cursor) : null;
+    const state = params.state ?? null;
+    const rows = await this.#run(({ statements }) => {
+      // A state across kinds: each kind along its state's index, merged (kinds are few).
+      if (state !== null && state !== 'active' && params.kind === undefined && params.owner === undefined) {
+        const kinds = statements.kindsInState.all(state);
+        const merged = kinds.flatMap((kind) =>
+          this.#listPage(open, { ...params, kind, state }, after, limit),
+        );
+        merged.sort((a, b) => compareDesc(a, b));
+        return merged.slice(0, limit + 1);
+      }
+      return this.#listPage(open, params, after, limit);
+    });
+    const items = rows.slice(0, limit).map((row) => toJob(row));
+    const last = rows.length > limit ? items[limit - 1]! : null;
+    return {
+      items,
+      nextCursor: last === null ? null : open.cursors.encode({ createdAt: last.createdAt, id: last.id }),
+    };
+  }
+
+  /** Up to limit + 1 rows of one list query (sql.listJobs), newest first. */
+  #listPage(open: Open, params: JobListParams, after: CursorPosition | null, limit: number): JobRow[] {
+    const filter: sql.ListFilter = {
+      kind: params.kind !== undefined,
+      state: params.state ?? null,
+      owner: params.owner !== undefined,
+      after: after !== null,
+    };
+    if (filter.state !== null && !Object.hasOwn(STATE_NAMES, filter.state)) return [];
+    const key = JSON.stringify(filter);
+    let statement = open.lists.get(key);
+    if (statement === undefined) {
+      statement = open.db.prepare<unknown[], JobRow>(sql.listJobs(filter));
+      open.lists.set(key, statement);
+    }
+    const values: unknown[] = [];
+    if (params.kind !== undefined) values.push(params.kind);
+    if (params.state !== undefined) values.push(params.state);
+    if (params.owner !== undefined) values.push(params.owner);
+    if (after !== null) values.push(after.createdAt, after.id);
+    values.push(limit + 1);
+    return statement.all(...values);
+  }
+
+  jobCounts(now: Date = new Date()): Promise<KindCounts[]> {
+    const at = now.toISOString();
+    return this.#run(({ statements }) => {
+      const byKind = new Map<string, KindCounts>();
+      for (const { kind, state, n } of statements.counts.all()) {
+        let counts = byKind.get(kind);
+        if (counts === undefined) {
+          counts = {
+            kind,
+            queued: 0,
+            retrying: 0,
+            active: 0,
+            completed: 0,
+            failed: 0,
+            cancelled: 0,
+            oldestQueuedAgeSeconds: null,
+          };
+          byKind.set(kind, counts);
+        }
+        if (Object.hasOwn(STATE_NAMES, state)) counts[state] = n;
+      }
+      for (const counts of byKind.values()) {
+        if (counts.queued + counts.retrying === 0) continue;
+        const oldest = statements.oldestReady.get({ kind: counts.kind, now: at });
+        if (oldest != null) counts.oldestQueuedAgeSeconds = (now.getTime() - Date.parse(oldest)) / 1000;
+      }
+      return [...byKind.values()];
+    });
+  }
+
+  async jobPrune(params: PruneParams): Promise<number> {
+    const open = this.#ready();
+    const passes: Array<['completed' | 'failed', string]> = [
+      ['completed', params.completedBefore.toISOString()],
+      ['failed', params.failedBefore.toISOString()],
+    ];
+    let total = 0;
+    for (const [which, cutoff] of passes) {
+      const kinds = new Set<string>();
+      for (const state of which === 'completed' ? ['completed'] : ['failed', 'cancelled']) {
+        for (const kind of open.statements.kindsInState.all(state)) kinds.add(kind);
+      }
+      for (const kind of kinds) {
+        for (;;) {
+          // Bounded transactions, and a turn of the event loop between them, so claims interleave.
+          const deleted = await this.#run(({ tx }) => tx.prune.immediate(kind, which, cutoff));
+          total += deleted;
+          if (deleted < PRUNE_BATCH) break;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+    }
+    return total;
+  }
+
+  async eventPrune(before: Date): Promise<number> {
+    const cutoff = before.toISOString();
+    let total = 0;
+    for (;;) {
+      const deleted = await this.#run(
+        ({ statements }) => statements.pruneEvents.run(cutoff, PRUNE_BATCH * 10).changes,
+      );
+      total += deleted;
+      if (deleted < PRUNE_BATCH * 10) return total;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  // ---- schedules ---------------------------------------------------------------------------------
+
+  async scheduleUpsert(schedule: Schedule): Promise<void> {
+    validateSchedule(schedule);
+    const now = new Date().toISOString();
+    await this.#run(({ statements }) =>
+      statements.scheduleUpsert.run(
+        schedule.name,
+        schedule.cron,
+        schedule.timezone || 'UTC',
+        schedule.kind,
+        toJsonText(schedule.payload),
+        JSON.stringify(schedule.options ?? {}),
+        now,
+        now,
+      ),
+    );
+  }
+
+  scheduleDelete(name: string): Promise<boolean> {
+    return this.#run(({ statements }) => statements.scheduleDelete.run(name).changes > 0);
+  }
+
+  scheduleList(): Promise<Schedule[]> {
+    return this.#run(({ statements }) =>
+      statements.scheduleList.all().map((row) => ({
+        name: row.name,
+        cron: row.cron,
+        timezone: row.timezone,
+        kind: row.kind,
+        payload: JSON.parse(row.payload),
+        options: JSON.parse(row.options),
+      })),
+    );
+  }
+
+  async scheduleFireDue(now: Date = new Date()): Promise<Job[]> {
+    const open = this.#ready();
+    const at = now.toISOString();
+    const schedules = await this.#run(({ statements }) => statements.scheduleList.all());
+    const fired: Job[] = [];
+    for (const schedule of schedules) {
+      let tick: string | null;
+      try {
+        tick = latestTick(schedule.cron, schedule.timezone, now);
+      } catch (error) {
+        this.#onError(error, `schedule ${schedule.name} has an unreadable cron expression`);
+        continue;
+      }
+      if (tick === null || (schedule.last_tick_at !== null && tick <= schedule.last_tick_at)) continue;
+      const options = JSON.parse(schedule.options) as Schedule['options'];
+      const job = newJob(
+        {
+          kind: schedule.kind,
+          payload: JSON.parse(schedule.payload),
+          priority: options.priority,
+          maxAttempts: options.maxAttempts,
+          leaseSeconds: options.leaseSeconds,
+          runAt: tick,
+          idempotencyKey: `cron:${schedule.name}:${tick}`,
+          meta: { schedule: schedule.name },
+        },
+        now,
+      );
+      const inserted = await this.#run(({ tx }) => tx.fireTick.immediate(schedule, tick, job, at));
+      if (inserted === null) continue;
+      fired.push(job.job);
+      open.notifier.announce([job.job.kind], inserted.dueSeqs);
+    }
+    return fired;
+  }
+
+  // ---- listening -----------------------------------------------------------------------------------
+
+  async onJobsAvailable(kinds: readonly string[], listener: () => void): Promise<Unsubscribe> {
+    return this.#ready().notifier.onJobsAvailable(kinds, listener);
+  }
+
+  async onJobEvent(listener: (event: JobEvent) => void): Promise<Unsubscribe> {
+    return this.#ready().notifier.onJobEvent(listener);
+  }
+}
+
+const STATE_NAMES: Record<JobState, true> = {
+  queued: true,
+  retrying: true,
+  active: true,
+  completed: true,
+  failed: true,
+  cancelled: true,
+};
+
+/** Newest first: (created_at, id) descending, as list pages are ordered. */
+function compareDesc(a: JobRow, b: JobRow): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? 1 : -1;
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+/** A new, unstarted SQLite backend on `options.path`; `start()` creates its tables if needed. */
+export function createSqliteBackend(options: SqliteBackendOptions): SqliteQueueBackend {
+  return new SqliteBackend(options);
+}
+
+function positive(value: number, name: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`${name} must be a positive number (got ${String(value)})`);
+  }
+  return value;
+}
+
+function isoNow(now: Date | undefined): string {
+  return (now ?? new Date()).toISOString();
+}

@@ -1,0 +1,141 @@
+// The SQLite queue's tables, in the application's own database file (so that a job can be
+// inserted in the same transaction as the domain writes that asked for it). Every name starts
+// with `queue_`. `installSchema` is idempotent and safe to race: it runs in one BEGIN IMMEDIATE
+// transaction, creates what is missing (IF NOT EXISTS everywhere) and records the version.
+//
+// Timestamps are ISO-8601 UTC text with milliseconds (`2026-11-22T10:00:00.123Z`) everywhere:
+// fixed width, so text order is time order, and SQLite's date functions read them as they are.
+//
+// Built for the drain's hot path (claim a batch, complete a batch): no triggers, and no index
+// whose key holds `state`, so a transition rewrites the row and touches only the partial indexes
+// it enters or leaves. Counters and events are written by the backend, once per batch, in the
+// transaction that makes the change (sql.ADD_COUNTS, sql.APPEND_EVENT).
+import type Database from 'better-sqlite3';
+
+export const SCHEMA_VERSION = 1;
+
+const TABLES = `
+-- One row per installed schema version (the highest is current).
+CREATE TABLE IF NOT EXISTS queue_schema_version (
+  version    INTEGER PRIMARY KEY,
+  applied_at TEXT NOT NULL
+);
+
+-- Small settings of this queue: the secret that signs list cursors (shared by every process
+-- on the file, so a cursor from one API process is good at another).
+CREATE TABLE IF NOT EXISTS queue_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS queue_jobs (
+  job_no           INTEGER PRIMARY KEY,         -- the rowid: leases carry it, fenced updates seek by it
+  id               TEXT NOT NULL UNIQUE,        -- the public id, a UUIDv7 (time-ordered)
+  kind             TEXT NOT NULL,
+  state            TEXT NOT NULL CHECK (state IN ('queued', 'retrying', 'active', 'completed', 'failed', 'cancelled')),
+  payload          TEXT NOT NULL,               -- JSON
+  priority         INTEGER NOT NULL DEFAULT 0,
+  progress         TEXT,                        -- JSON object
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  max_attempts     INTEGER NOT NULL CHECK (max_attempts >= 1),
+  backoff_base_ms  INTEGER NOT NULL,
+  backoff_max_ms   INTEGER NOT NULL,
+  lease_seconds    REAL NOT NULL CHECK (lease_seconds > 0),
+  result           TEXT,                        -- JSON
+  error            TEXT,                        -- JSON {kind, message, stack?}
+  owner            TEXT,
+  meta             TEXT NOT NULL DEFAULT '{}',  -- JSON object
+  idempotency_key  TEXT,
+  created_at       TEXT NOT NULL,
+  run_at           TEXT NOT NULL,
+  started_at       TEXT,
+  finished_at      TEXT,
+  lease_token      TEXT,                        -- '<job_no>.<random>' while active: fences every transition out
+  lease_expires_at TEXT,
+  worker_id        TEXT
+);
+
+-- Jobs per (kind, state), moved in the same transaction as the jobs: counts never scan queue_jobs.
+CREATE TABLE IF NOT EXISTS queue_counts (
+  kind  TEXT NOT NULL,
+  state TEXT NOT NULL,
+  n     INTEGER NOT NULL,
+  PRIMARY KEY (kind, state)
+) WITHOUT ROWID;
+
+-- State changes and progress updates, appended in the changing transaction: one row per batch
+-- and kind (job_ids, a JSON array), so a claim or completion of 500 jobs writes one row.
+-- Listeners in every process tail it by seq (notifier.ts); maintenance prunes it.
+CREATE TABLE IF NOT EXISTS queue_events (
+  seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind     TEXT NOT NULL,
+  state    TEXT NOT NULL,
+  job_ids  TEXT NOT NULL,                       -- JSON array of job ids
+  progress TEXT,                                -- JSON object, for progress updates
+  run_at   TEXT NOT NULL,                       -- when the jobs are due (wakes workers for retries)
+  at       TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS queue_schedules (
+  name         TEXT PRIMARY KEY,
+  cron         TEXT NOT NULL,
+  timezone     TEXT NOT NULL,
+  kind         TEXT NOT NULL,
+  payload      TEXT NOT NULL,                   -- JSON
+  options      TEXT NOT NULL,                   -- JSON: priority, maxAttempts, leaseSeconds
+  last_tick_at TEXT,                            -- the last tick fired (or the definition time)
+  updated_at   TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Leases that elect one process for a task: whoever holds an unexpired row leads (leader.ts).
+CREATE TABLE IF NOT EXISTS queue_leader (
+  name       TEXT PRIMARY KEY,
+  holder     TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+`;
+
+// Each index serves named queries (sql.ts), which name it with INDEXED BY so that a plan never
+// depends on statistics. Partial indexes hold only the rows their queries can want.
+const INDEXES = `
+-- claim_candidates, oldest_ready: ready jobs of a kind in claim order.
+CREATE INDEX IF NOT EXISTS queue_jobs_ready
+  ON queue_jobs (kind, priority DESC, run_at, job_no) WHERE state IN ('queued', 'retrying');
+-- expired_leases, and lists of active jobs (as many as there are worker slots).
+CREATE INDEX IF NOT EXISTS queue_jobs_lease
+  ON queue_jobs (lease_expires_at) WHERE state = 'active';
+-- insert_job: one retained job per (kind, key).
+CREATE UNIQUE INDEX IF NOT EXISTS queue_jobs_idempotency
+  ON queue_jobs (kind, idempotency_key) WHERE idempotency_key IS NOT NULL;
+-- list_jobs, newest first: all, per kind, per owner (never rewritten: created_at is fixed) …
+CREATE INDEX IF NOT EXISTS queue_jobs_list ON queue_jobs (created_at, id);
+CREATE INDEX IF NOT EXISTS queue_jobs_kind_list ON queue_jobs (kind, created_at, id);
+CREATE INDEX IF NOT EXISTS queue_jobs_owner_list
+  ON queue_jobs (owner, created_at, id) WHERE owner IS NOT NULL;
+-- … and per kind in a state group (also prune_finished's path to old finished jobs).
+CREATE INDEX IF NOT EXISTS queue_jobs_queued_list
+  ON queue_jobs (kind, created_at, id) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS queue_jobs_completed_list
+  ON queue_jobs (kind, created_at, id) WHERE state = 'completed';
+CREATE INDEX IF NOT EXISTS queue_jobs_unhappy_list
+  ON queue_jobs (kind, created_at, id) WHERE state IN ('retrying', 'failed', 'cancelled');
+`;
+
+/** Creates the queue's tables and indexes if missing; returns the installed version. */
+export function installSchema(db: Database.Database, now: string): number {
+  const install = db.transaction(() => {
+    db.exec(TABLES);
+    db.exec(INDEXES);
+    db.prepare(
+      'INSERT INTO queue_schema_version (version, applied_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    ).run(SCHEMA_VERSION, now);
+    return db.prepare('SELECT max(version) FROM queue_schema_version').pluck().get() as number;
+  });
+  const installed = install.immediate();
+  if (installed > SCHEMA_VERSION) {
+    throw new Error(
+      `the queue tables are at version ${installed}, newer than this code's ${SCHEMA_VERSION}: upgrade the code`,
+    );
+  }
+  return installed;
+}

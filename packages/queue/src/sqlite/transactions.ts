@@ -1,0 +1,279 @@
+// The SQLite queue's prepared statements and its multi-statement operations (each one BEGIN
+// IMMEDIATE transaction), prepared once per connection so that hot paths never parse SQL. Every
+// transaction that moves jobs also writes its counter moves and events (changes.ts) before it
+// commits. backend.ts turns the interface's calls into these.
+import type Database from 'better-sqlite3';
+import { nextRunAt } from '../runtime/backoff.ts';
+import type { Job, JobFailParams, JobProgressParams, JobState, LeaseParams } from '../types.ts';
+import { Changes } from './changes.ts';
+import { type AttemptRow, type ClaimedRow, errorText, type JobRow, type NewJob, toJob } from './rows.ts';
+import * as sql from './sql.ts';
+
+export const RESCUE_BATCH = 500;
+export const PRUNE_BATCH = 1000;
+const LEASE_EXPIRED = errorText({
+  kind: 'LeaseExpired',
+  message: 'lease expired: the worker stopped heartbeating',
+});
+
+export interface ScheduleRow {
+  name: string;
+  cron: string;
+  timezone: string;
+  kind: string;
+  payload: string;
+  options: string;
+  last_tick_at: string | null;
+}
+
+/** An insert's outcome: the jobs, and the seqs of the events announcing those due now. */
+export interface Inserted {
+  results: Array<{ job: Job; created: boolean }>;
+  dueSeqs: number[];
+}
+
+/** One item of sql.COMPLETE_MANY: [job_no, id, lease_token, result JSON, finished_at]. */
+export type CompleteItem = [number, string, string, string | null, string];
+
+/** Prepared once per connection: the hot paths never parse SQL. */
+export function prepareStatements(db: Database.Database) {
+  return {
+    insert: db.prepare<unknown[]>(sql.INSERT_JOB),
+    findByKey: db.prepare<[string, string], JobRow>(sql.FIND_BY_IDEMPOTENCY_KEY),
+    get: db.prepare<[string], JobRow & { job_no: number }>(sql.GET_JOB),
+    addCounts: db.prepare<[string]>(sql.ADD_COUNTS),
+    appendEvent: db
+      .prepare<[string, string, string, string | null, string, string], number>(sql.APPEND_EVENT)
+      .pluck(),
+    candidates: db.prepare<
+      [string, string, number],
+      { job_no: number; state: JobState; priority: number; run_at: string }
+    >(sql.CLAIM_CANDIDATES),
+    claim: db.prepare<[string, string, string, string], ClaimedRow>(sql.CLAIM_JOBS),
+    heartbeat: db.prepare<[string, number, string, string]>(sql.HEARTBEAT),
+    progress: db.prepare<[string, number, string, string], { kind: string; run_at: string }>(
+      sql.SET_PROGRESS,
+    ),
+    completeMany: db.prepare<[string], { job_no: number; id: string; kind: string }>(sql.COMPLETE_MANY),
+    leasedAttempt: db.prepare<[number, string, string], AttemptRow>(sql.LEASED_ATTEMPT),
+    failAttempt: db.prepare<[string, string, string, string | null, number, string]>(sql.FAIL_ATTEMPT),
+    release: db.prepare<[number, string, string], { kind: string; run_at: string }>(sql.RELEASE),
+    expired: db.prepare<[string, number], AttemptRow>(sql.EXPIRED_LEASES),
+    cancel: db.prepare<[string, number, string], JobRow>(sql.CANCEL),
+    retry: db.prepare<[string, number, string], JobRow>(sql.RETRY),
+    counts: db.prepare<[], { kind: string; state: JobState; n: number }>(sql.COUNTS),
+    kindsInState: db.prepare<[string], string>(sql.KINDS_IN_STATE).pluck(),
+    oldestReady: db.prepare<[{ kind: string; now: string }], string | null>(sql.OLDEST_READY).pluck(),
+    pruneCompleted: db.prepare<[string, string, string, number], { kind: string; state: JobState }>(
+      sql.PRUNE_COMPLETED,
+    ),
+    pruneFailed: db.prepare<[string, string, string, number], { kind: string; state: JobState }>(
+      sql.PRUNE_FAILED,
+    ),
+    pruneEvents: db.prepare<[string, number]>(sql.PRUNE_EVENTS),
+    scheduleUpsert: db.prepare<[string, string, string, string, string, string, string, string]>(
+      sql.SCHEDULE_UPSERT,
+    ),
+    scheduleDelete: db.prepare<[string]>(sql.SCHEDULE_DELETE),
+    scheduleList: db.prepare<[], ScheduleRow>(sql.SCHEDULE_LIST),
+    scheduleAdvance: db.prepare<[string, string, string | null]>(sql.SCHEDULE_ADVANCE),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+export type Transactions = ReturnType<typeof prepareTransactions>;
+
+/** Writes a transaction's counter moves and events; returns the events' seqs, in order. */
+function record(s: Statements, changes: Changes): number[] {
+  const counts = changes.countsJson();
+  if (counts !== null) s.addCounts.run(counts);
+  return changes
+    .events()
+    .map((e) => s.appendEvent.get(e.kind, e.state, JSON.stringify(e.jobIds), e.progress, e.runAt, e.at)!);
+}
+
+/**
+ * The operations that take more than one statement, each one transaction: better-sqlite3 wraps
+ * them, and callers run them with `.immediate()` (BEGIN IMMEDIATE: the write lock from the start,
+ * so a transaction never fails half-way for want of it). Prepared once per connection.
+ */
+export function prepareTransactions(db: Database.Database, s: Statements) {
+  return {
+    insertMany: db.transaction((jobs: readonly NewJob[], at: string): Inserted => {
+      const changes = new Changes();
+      const results = jobs.map(({ values, job }) => {
+        if (s.insert.run(...values).changes === 1) {
+          changes.move(job.kind, null, 'queued').event(job.kind, 'queued', job.id, job.runAt, at);
+          return { job, created: true };
+        }
+        // The key is held by a retained job: that one is the answer.
+        return { job: toJob(s.findByKey.get(job.kind, job.idempotencyKey!)!), created: false };
+      });
+      const drafts = changes.events();
+      const seqs = record(s, changes);
+      return { results, dueSeqs: seqs.filter((_, i) => drafts[i]!.runAt <= at) };
+    }),
+
+    claim: db.transaction((kinds: readonly string[], limit: number, workerId: string, now: string) => {
+      const chosen = chooseReady(s, kinds, limit, now);
+      if (chosen.length === 0) return [];
+      const from = new Map(chosen.map((c, i) => [c.job_no, { state: c.state, order: i }]));
+      const rows = s.claim.all(now, workerId, now, JSON.stringify(chosen.map((c) => c.job_no)));
+      const changes = new Changes();
+      for (const row of rows) {
+        changes
+          .move(row.kind, from.get(row.job_no)!.state, 'active')
+          .event(row.kind, 'active', row.id, now, now);
+      }
+      record(s, changes);
+      return rows.sort((a, b) => from.get(a.job_no)!.order - from.get(b.job_no)!.order);
+    }),
+
+    /** One boolean per item. Items are matched to rows by job_no, so a job_no seen twice is settled on its own. */
+    completeMany: db.transaction((items: readonly CompleteItem[], at: string) => {
+      const changes = new Changes();
+      const complete = (batch: readonly CompleteItem[]) => {
+        const done = s.completeMany.all(JSON.stringify(batch));
+        for (const row of done) {
+          changes.move(row.kind, 'active', 'completed').event(row.kind, 'completed', row.id, at, at);
+        }
+        return new Set(done.map((row) => row.job_no));
+      };
+      const seen = new Set<number>();
+      const first: CompleteItem[] = [];
+      const repeated: number[] = [];
+      items.forEach((item, i) => {
+        if (seen.has(item[0])) repeated.push(i);
+        else {
+          seen.add(item[0]);
+          first.push(item);
+        }
+      });
+      const done = complete(first);
+      const stored = items.map((item) => done.has(item[0]));
+      // A job_no's first item was settled by the batch; a repeat can only succeed on its own.
+      for (const i of repeated) stored[i] = complete([items[i]!]).size === 1;
+      record(s, changes);
+      return stored;
+    }),
+
+    fail: db.transaction((jobNo: number, params: JobFailParams, now: Date) => {
+      const attempt = s.leasedAttempt.get(jobNo, params.id, params.leaseToken);
+      if (attempt === undefined) return false;
+      const changes = new Changes();
+      const failed = failAttempt(s, attempt, errorText(params.error), params.final === true, now, changes);
+      record(s, changes);
+      return failed;
+    }),
+
+    rescue: db.transaction((now: Date) => {
+      const changes = new Changes();
+      let moved = 0;
+      for (const attempt of s.expired.all(now.toISOString(), RESCUE_BATCH)) {
+        if (failAttempt(s, attempt, LEASE_EXPIRED, false, now, changes)) moved += 1;
+      }
+      record(s, changes);
+      return moved;
+    }),
+
+    progress: db.transaction((jobNo: number, params: JobProgressParams, at: string) => {
+      const progress = JSON.stringify(params.progress);
+      const row = s.progress.get(progress, jobNo, params.id, params.leaseToken);
+      if (row === undefined) return false;
+      record(s, new Changes().progress(row.kind, params.id, progress, row.run_at, at));
+      return true;
+    }),
+
+    release: db.transaction((jobNo: number, params: LeaseParams, at: string) => {
+      const row = s.release.get(jobNo, params.id, params.leaseToken);
+      if (row === undefined) return false;
+      record(
+        s,
+        new Changes().move(row.kind, 'active', 'queued').event(row.kind, 'queued', params.id, row.run_at, at),
+      );
+      return true;
+    }),
+
+    /** Cancels (to 'cancelled') or retries (to 'queued') job `id` if its state allows. */
+    operate: db.transaction((id: string, to: 'cancelled' | 'queued', at: string) => {
+      const current = s.get.get(id);
+      if (current === undefined) return { job: null, seqs: [] as number[] };
+      const allowed = to === 'cancelled' ? ['queued', 'retrying', 'active'] : ['failed', 'cancelled'];
+      if (!allowed.includes(current.state)) return { job: toJob(current), seqs: [] as number[] };
+      const statement = to === 'cancelled' ? s.cancel : s.retry;
+      const row = statement.get(at, current.job_no, current.state)!;
+      const due = to === 'queued' ? row.run_at : at;
+      const changes = new Changes().move(row.kind, current.state, to).event(row.kind, to, row.id, due, at);
+      return { job: toJob(row), seqs: record(s, changes) };
+    }),
+
+    prune: db.transaction((kind: string, which: 'completed' | 'failed', cutoff: string) => {
+      const statement = which === 'completed' ? s.pruneCompleted : s.pruneFailed;
+      const deleted = statement.all(kind, cutoff, cutoff, PRUNE_BATCH);
+      const changes = new Changes();
+      for (const row of deleted) changes.move(row.kind, row.state, null);
+      record(s, changes);
+      return deleted.length;
+    }),
+
+    fireTick: db.transaction(
+      (schedule: ScheduleRow, tick: string, job: NewJob, at: string): Inserted | null => {
+        // Whoever moves last_tick_at fires the tick; an overlapping leader finds it moved.
+        if (s.scheduleAdvance.run(tick, schedule.name, schedule.last_tick_at).changes !== 1) return null;
+        if (s.insert.run(...job.values).changes !== 1) return null; // the tick's job exists already
+        const changes = new Changes()
+          .move(job.job.kind, null, 'queued')
+          .event(job.job.kind, 'queued', job.job.id, tick, at);
+        return { results: [{ job: job.job, created: true }], dueSeqs: record(s, changes) };
+      },
+    ),
+  };
+}
+
+/** An attempt failed: retrying after a backoff while attempts are left, else failed for good. */
+function failAttempt(
+  s: Statements,
+  attempt: AttemptRow,
+  error: string,
+  final: boolean,
+  now: Date,
+  changes: Changes,
+): boolean {
+  const at = now.toISOString();
+  const done = final || attempt.attempts >= attempt.max_attempts;
+  const state = done ? 'failed' : 'retrying';
+  const runAt = done
+    ? attempt.run_at
+    : nextRunAt(attempt.attempts, now, { baseMs: attempt.backoff_base_ms, maxMs: attempt.backoff_max_ms });
+  const moved = s.failAttempt.run(
+    state,
+    runAt,
+    error,
+    done ? at : null,
+    attempt.job_no,
+    attempt.lease_token,
+  ).changes;
+  if (moved !== 1) return false;
+  changes.move(attempt.kind, 'active', state).event(attempt.kind, state, attempt.id, done ? at : runAt, at);
+  return true;
+}
+
+/** Up to `limit` ready jobs of `kinds`, best first (priority, due time, insertion). */
+export function chooseReady(
+  s: Statements,
+  kinds: readonly string[],
+  limit: number,
+  now: string,
+): Array<{ job_no: number; state: JobState; priority: number; run_at: string }> {
+  if (kinds.length === 1) return s.candidates.all(kinds[0]!, now, limit);
+  // Each kind along its own index (cheap whatever the backlog), merged here.
+  const candidates = kinds.flatMap((kind) => s.candidates.all(kind, now, limit));
+  candidates.sort(
+    (a, b) =>
+      b.priority - a.priority ||
+      (a.run_at < b.run_at ? -1 : a.run_at > b.run_at ? 1 : 0) ||
+      a.job_no - b.job_no,
+  );
+  return candidates.slice(0, limit);
+}

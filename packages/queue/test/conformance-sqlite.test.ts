@@ -1,0 +1,4 @@
+import { testDatabaseFactory } from './conformance/databases.ts';
+import { runQueueConformance } from './conformance/suite.ts';
+
+runQueueConformance('sqlite', testDatabaseFactory('sqlite'));

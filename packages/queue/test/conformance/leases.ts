@@ -1,0 +1,104 @@
+// Leases: heartbeats renew them, the rescuer takes back expired ones, and every transition out
+// of `active` is fenced by the lease token. Crashes are written directly (a claim with a short
+// lease) and the rescuer is called with a later `now`, instead of waiting on timers.
+import { describe, expect, it } from 'vitest';
+import type { Environment } from './environment.ts';
+import { getJob, uniqueKind } from './harness.ts';
+import { anError } from './jobs.ts';
+
+export function leaseCases(env: Environment): void {
+  describe('leases', () => {
+    it('renews a lease with a heartbeat', async () => {
+      const kind = uniqueKind('heartbeat');
+      const { job } = await env.a.jobInsert({ kind, payload: {}, leaseSeconds: 10 });
+      const t0 = Date.now();
+      const [claimed] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: 'w', now: new Date(t0) });
+      const lease = { id: job.id, leaseToken: claimed!.leaseToken };
+      // At t0+8s the lease (10 s) still holds; renewed then, it lasts until t0+18s.
+      expect(await env.b.jobHeartbeat({ ...lease, now: new Date(t0 + 8000) })).toBe(true);
+      await env.a.jobRescueExpired(new Date(t0 + 15_000));
+      expect(await getJob(env.a, job.id)).toMatchObject({ state: 'active' });
+      expect(await env.b.jobComplete({ ...lease, now: new Date(t0 + 16_000) })).toBe(true);
+    });
+
+    it('rescues an expired lease: retrying with attempts left, failed without', async () => {
+      const kind = uniqueKind('rescue');
+      const backoff = { baseMs: 100, maxMs: 100 };
+      const { job: again } = await env.a.jobInsert({ kind, payload: 'again', leaseSeconds: 1, backoff });
+      const { job: last } = await env.a.jobInsert({ kind, payload: 'last', leaseSeconds: 1, maxAttempts: 1 });
+      const t0 = Date.now();
+      const claimed = await env.b.jobClaim({
+        kinds: [kind],
+        limit: 2,
+        workerId: 'crashed',
+        now: new Date(t0),
+      });
+      expect(claimed).toHaveLength(2);
+      // Before expiry: nothing moves.
+      await env.a.jobRescueExpired(new Date(t0 + 500));
+      expect(await getJob(env.a, again.id)).toMatchObject({ state: 'active' });
+
+      expect(await env.a.jobRescueExpired(new Date(t0 + 5000))).toBeGreaterThanOrEqual(2);
+      const retrying = await getJob(env.a, again.id);
+      expect(retrying).toMatchObject({ state: 'retrying', attempts: 1 });
+      expect(retrying.error).toMatchObject({ kind: 'LeaseExpired' });
+      expect(await getJob(env.a, last.id)).toMatchObject({ state: 'failed', attempts: 1 });
+      expect((await getJob(env.a, last.id)).error).toMatchObject({ kind: 'LeaseExpired' });
+
+      const [rerun] = await env.a.jobClaim({
+        kinds: [kind],
+        limit: 2,
+        workerId: 'w2',
+        now: new Date(t0 + 6000),
+      });
+      expect(rerun?.job).toMatchObject({ id: again.id, attempts: 2, state: 'active' });
+    });
+
+    it('fences a worker whose lease expired: the next attempt stands', async () => {
+      const kind = uniqueKind('fencing');
+      const backoff = { baseMs: 10, maxMs: 10 };
+      const { job } = await env.a.jobInsert({ kind, payload: {}, leaseSeconds: 1, maxAttempts: 3, backoff });
+      const t0 = Date.now();
+      const [first] = await env.a.jobClaim({ kinds: [kind], limit: 1, workerId: 'A', now: new Date(t0) });
+      // A stalls past its lease; the rescuer runs, and B claims the next attempt.
+      await env.b.jobRescueExpired(new Date(t0 + 5000));
+      const [second] = await env.b.jobClaim({
+        kinds: [kind],
+        limit: 1,
+        workerId: 'B',
+        now: new Date(t0 + 6000),
+      });
+      expect(second?.job).toMatchObject({ id: job.id, attempts: 2 });
+      expect(second!.leaseToken).not.toBe(first!.leaseToken);
+
+      const stale = { id: job.id, leaseToken: first!.leaseToken };
+      expect(await env.a.jobHeartbeat(stale)).toBe(false);
+      expect(await env.a.jobProgress({ ...stale, progress: { from: 'A' } })).toBe(false);
+      expect(await env.a.jobComplete({ ...stale, result: 'A' })).toBe(false);
+      expect(await env.a.jobFail({ ...stale, error: anError('A') })).toBe(false);
+      expect(await env.a.jobRelease(stale)).toBe(false);
+      if (env.a.jobCompleteMany !== undefined) {
+        expect(await env.a.jobCompleteMany([{ ...stale, result: 'A' }])).toEqual([false]);
+      }
+      expect(await getJob(env.a, job.id)).toMatchObject({ state: 'active', attempts: 2, progress: null });
+
+      const current = { id: job.id, leaseToken: second!.leaseToken };
+      expect(await env.b.jobHeartbeat(current)).toBe(true);
+      expect(await env.b.jobComplete({ ...current, result: 'B' })).toBe(true);
+      expect(await getJob(env.a, job.id)).toMatchObject({ state: 'completed', result: 'B', attempts: 2 });
+      expect(await env.a.jobComplete({ ...stale, result: 'A' })).toBe(false);
+      expect(await getJob(env.a, job.id)).toMatchObject({ state: 'completed', result: 'B' });
+    });
+
+    it('refuses a made-up lease token', async () => {
+      const kind = uniqueKind('forged');
+      const { job } = await env.a.jobInsert({ kind, payload: {} });
+      await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: 'w' });
+      const forged = { id: job.id, leaseToken: '00000000-0000-4000-8000-000000000000' };
+      expect(await env.a.jobHeartbeat(forged)).toBe(false);
+      expect(await env.a.jobComplete(forged)).toBe(false);
+      expect(await env.a.jobFail({ ...forged, error: anError('x') })).toBe(false);
+      expect(await getJob(env.a, job.id)).toMatchObject({ state: 'active' });
+    });
+  });
+}

@@ -1,0 +1,360 @@
+// The shared runtime (Worker, Queue) on the backend under test: handlers, retries, progress,
+// cancellation, heartbeats, lost leases, graceful stop, wake-ups and per-kind concurrency.
+import { setTimeout as delay } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import {
+  type AbortReason,
+  JobAbortedError,
+  type JobEvent,
+  type Json,
+  Queue,
+  UnrecoverableError,
+  Worker,
+  type WorkerOptions,
+} from '../../src/index.ts';
+import type { Environment } from './environment.ts';
+import { eventually, getJob, later, uniqueKind } from './harness.ts';
+
+export function workerCases(env: Environment): void {
+  const workers: Worker[] = [];
+  function worker(options: WorkerOptions = {}, backend = env.b): Worker {
+    const created = new Worker(backend, { pollIntervalMs: 100, shutdownTimeoutMs: 2000, ...options });
+    workers.push(created);
+    return created;
+  }
+  async function stopAll(): Promise<void> {
+    await Promise.all(workers.splice(0).map((w) => w.stop({ timeoutMs: 0 })));
+  }
+
+  describe('worker', () => {
+    it('runs handlers within its concurrency and stores their results', async () => {
+      const kind = uniqueKind('run');
+      let running = 0;
+      let peak = 0;
+      const completed: string[] = [];
+      const w = worker({ concurrency: 4 }).register<{ i: number }>(kind, async ({ job }) => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await delay(5);
+        running -= 1;
+        return { double: job.payload.i * 2 };
+      });
+      w.on('completed', ({ job }) => completed.push(job.id));
+      try {
+        await w.start();
+        const queue = new Queue(env.a);
+        const sent = await queue.sendMany(Array.from({ length: 20 }, (_, i) => ({ kind, payload: { i } })));
+        await eventually('20 completions', () => completed.length === 20);
+        expect(peak).toBeLessThanOrEqual(4);
+        expect(new Set(completed)).toEqual(new Set(sent.map((r) => r.job.id)));
+        for (const { job } of sent) {
+          expect(await getJob(env.a, job.id)).toMatchObject({
+            state: 'completed',
+            attempts: 1,
+            result: { double: (job.payload as { i: number }).i * 2 },
+          });
+        }
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it('retries a throwing handler with backoff, then fails the job with the error as data', async () => {
+      const kind = uniqueKind('throws');
+      const failures: boolean[] = [];
+      const w = worker().register(kind, () => {
+        throw new TypeError('nope');
+      });
+      w.on('failed', ({ final }) => failures.push(final));
+      try {
+        await w.start();
+        const { job } = await env.a.jobInsert({
+          kind,
+          payload: {},
+          maxAttempts: 2,
+          backoff: { baseMs: 10, maxMs: 10 },
+        });
+        const failed = await eventually('the job to fail', async () => {
+          const current = await getJob(env.a, job.id);
+          return current.state === 'failed' && current;
+        });
+        expect(failed).toMatchObject({ attempts: 2, error: { kind: 'TypeError', message: 'nope' } });
+        expect(failed.error!.stack).toContain('nope');
+        expect(failures).toEqual([false, true]);
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it('fails at once on an UnrecoverableError', async () => {
+      const kind = uniqueKind('unrecoverable');
+      const w = worker().register(kind, () => {
+        throw new UnrecoverableError('bad payload');
+      });
+      try {
+        await w.start();
+        const { job } = await env.a.jobInsert({ kind, payload: {}, maxAttempts: 5 });
+        const failed = await eventually('the job to fail', async () => {
+          const current = await getJob(env.a, job.id);
+          return current.state === 'failed' && current;
+        });
+        expect(failed).toMatchObject({
+          attempts: 1,
+          error: { kind: 'UnrecoverableError', message: 'bad payload' },
+        });
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it('publishes progress to subscribers of the job', async () => {
+      const kind = uniqueKind('progress');
+      const queue = new Queue(env.a);
+      const w = worker().register(kind, async ({ progress }) => {
+        await progress({ done: 1, total: 2 });
+        await progress({ done: 2, total: 2 });
+        return 'ok';
+      });
+      try {
+        const { job } = await queue.send(kind, {});
+        await queue.send(kind, {});
+        const events: JobEvent[] = [];
+        const unsubscribe = await queue.subscribe((event) => events.push(event), { jobId: job.id });
+        await w.start();
+        await eventually('the completed event', () => events.some((event) => event.state === 'completed'));
+        await unsubscribe();
+        expect(events.every((event) => event.id === job.id)).toBe(true);
+        const progress = events.filter((event) => event.progress !== null).map((event) => event.progress);
+        expect(progress).toContainEqual({ done: 1, total: 2 });
+        expect(progress).toContainEqual({ done: 2, total: 2 });
+        expect(await getJob(env.a, job.id)).toMatchObject({
+          state: 'completed',
+          progress: { done: 2, total: 2 },
+        });
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it("aborts a running handler's signal when its job is cancelled", async () => {
+      const kind = uniqueKind('cancel-running');
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      let reason: unknown;
+      const aborted: AbortReason[] = [];
+      const w = worker().register(kind, async ({ signal }) => {
+        started();
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        reason = signal.reason;
+        throw signal.reason;
+      });
+      w.on('aborted', ({ reason }) => aborted.push(reason));
+      try {
+        await w.start();
+        const queue = new Queue(env.a);
+        const { job } = await queue.send(kind, {});
+        await running;
+        await queue.cancel(job.id);
+        await eventually('the handler to see the abort', () => reason !== undefined, { timeoutMs: 5000 });
+        expect(reason).toBeInstanceOf(JobAbortedError);
+        expect((reason as JobAbortedError).reason).toBe('cancelled');
+        expect(aborted).toEqual(['cancelled']);
+        await eventually('the worker to let go', () => w.runningCount === 0);
+        expect(await getJob(env.a, job.id)).toMatchObject({ state: 'cancelled', attempts: 1, error: null });
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it('keeps a job alive with heartbeats while it outlasts its lease', async () => {
+      const kind = uniqueKind('long');
+      const aborted: string[] = [];
+      const w = worker().register(kind, async ({ signal }) => {
+        await delay(4000, undefined, { signal });
+        return 'finished';
+      });
+      w.on('aborted', ({ job }) => aborted.push(job.id));
+      try {
+        await w.start();
+        const { job } = await env.a.jobInsert({ kind, payload: {}, leaseSeconds: 2 });
+        // A rescuer running all along (here: called by hand every 100 ms) must never take it.
+        await eventually(
+          'the long job to complete',
+          async () => {
+            await env.a.jobRescueExpired();
+            return (await getJob(env.a, job.id)).state === 'completed';
+          },
+          { intervalMs: 100 },
+        );
+        expect(await getJob(env.a, job.id)).toMatchObject({
+          state: 'completed',
+          attempts: 1,
+          result: 'finished',
+        });
+        expect(aborted).toEqual([]);
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it('aborts a handler whose lease was lost, and discards its outcome', async () => {
+      const kind = uniqueKind('lease-lost');
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => {
+        started = resolve;
+      });
+      let reason: unknown;
+      const w = worker().register(kind, async ({ signal }) => {
+        started();
+        await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        reason = signal.reason;
+        return 'too late';
+      });
+      try {
+        await w.start();
+        const backoff = { baseMs: 3_600_000, maxMs: 3_600_000 };
+        const { job } = await env.a.jobInsert({ kind, payload: {}, leaseSeconds: 1, backoff });
+        await running;
+        // The worker stalled (say, a long GC pause) and the rescuer took the job back.
+        await env.a.jobRescueExpired(later(10_000));
+        await eventually('the handler to see the abort', () => reason !== undefined, { timeoutMs: 5000 });
+        expect((reason as JobAbortedError).reason).toBe('lease-lost');
+        await eventually('the worker to let go', () => w.runningCount === 0);
+        const after = await getJob(env.a, job.id);
+        expect(after).toMatchObject({ state: 'retrying', attempts: 1, result: null });
+        expect(after.error).toMatchObject({ kind: 'LeaseExpired' });
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it('stops gracefully while busy: finishes what it can, releases the rest, loses nothing', async () => {
+      const kind = uniqueKind('graceful');
+      const deafDone = Promise.withResolvers<void>();
+      const started = new Set<string>();
+      const first = worker({ concurrency: 5 }).register<string>(kind, async ({ job, signal }) => {
+        started.add(job.id);
+        if (job.payload === 'quick') {
+          await delay(150);
+          return { by: 'first' };
+        }
+        if (job.payload === 'stuck') {
+          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+          throw signal.reason;
+        }
+        // 'deaf' ignores its signal and finishes long after the shutdown released it.
+        await delay(3000);
+        deafDone.resolve();
+        return { by: 'first (late)' };
+      });
+      const released: string[] = [];
+      first.on('released', ({ job }) => released.push(job.id));
+      const sent = await env.a.jobInsertMany([
+        { kind, payload: 'stuck', priority: 10 },
+        { kind, payload: 'stuck', priority: 10 },
+        { kind, payload: 'deaf', priority: 10 },
+        { kind, payload: 'quick', priority: 5 },
+        { kind, payload: 'quick', priority: 5 },
+        ...Array.from({ length: 3 }, () => ({ kind, payload: 'queued', priority: 0 })),
+      ]);
+      const ids = sent.map((r) => r.job.id);
+      try {
+        await first.start();
+        await eventually('five handlers to start', () => started.size === 5);
+        await first.stop({ timeoutMs: 1500 });
+        expect(first.state).toBe('stopped');
+        expect(new Set(released)).toEqual(new Set(ids.slice(0, 3)));
+        for (const id of ids.slice(0, 3))
+          expect(await getJob(env.a, id)).toMatchObject({ state: 'queued', attempts: 0 });
+        for (const id of ids.slice(3, 5)) {
+          expect(await getJob(env.a, id)).toMatchObject({ state: 'completed', result: { by: 'first' } });
+        }
+        for (const id of ids.slice(5))
+          expect(await getJob(env.a, id)).toMatchObject({ state: 'queued', attempts: 0 });
+
+        const second = worker({ concurrency: 5 }, env.a).register(kind, () => ({ by: 'second' }));
+        await second.start();
+        await eventually('every job to complete', async () => {
+          const page = await env.a.jobList({ kind, state: 'completed', limit: 100 });
+          return page.items.length === ids.length;
+        });
+        await deafDone.promise;
+        await eventually('the first worker to let go', () => first.runningCount === 0);
+        for (const id of [...ids.slice(0, 3), ...ids.slice(5)]) {
+          expect(await getJob(env.a, id)).toMatchObject({
+            state: 'completed',
+            attempts: 1,
+            result: { by: 'second' },
+          });
+        }
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it('wakes an idle worker at once, without waiting for its poll', async () => {
+      const kind = uniqueKind('wake');
+      const startedAt = new Map<string, number>();
+      const w = worker({ pollIntervalMs: 60_000 }).register(kind, ({ job }) => {
+        startedAt.set(job.id, performance.now());
+        return null;
+      });
+      try {
+        await w.start();
+        const latencies: number[] = [];
+        // From another process's backend (A) and from the worker's own (B).
+        for (const producer of [env.a, env.b, env.a, env.b]) {
+          await delay(20); // let the worker go idle: the wake-up, not the tail of the claim loop, must start it
+          const sentAt = performance.now();
+          const { job } = await producer.jobInsert({ kind, payload: {} });
+          await eventually('the handler to start', () => startedAt.has(job.id), {
+            timeoutMs: 3000,
+            intervalMs: 5,
+          });
+          latencies.push(startedAt.get(job.id)! - sentAt);
+        }
+        expect(Math.max(...latencies)).toBeLessThan(3000);
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it('honours per-kind concurrency', async () => {
+      const slow = uniqueKind('capped');
+      const fast = uniqueKind('uncapped');
+      let slowRunning = 0;
+      let slowPeak = 0;
+      let fastDone = 0;
+      const w = worker({ concurrency: 4, kindConcurrency: { [slow]: 1 } })
+        .register(slow, async () => {
+          slowRunning += 1;
+          slowPeak = Math.max(slowPeak, slowRunning);
+          await delay(30);
+          slowRunning -= 1;
+          return null;
+        })
+        .register(fast, () => {
+          fastDone += 1;
+          return null;
+        });
+      try {
+        await env.a.jobInsertMany([
+          ...Array.from({ length: 4 }, () => ({ kind: slow, payload: {} as Json, priority: 10 })),
+          ...Array.from({ length: 6 }, () => ({ kind: fast, payload: {} as Json })),
+        ]);
+        await w.start();
+        // The fast jobs do not wait behind the capped ones.
+        await eventually('the fast jobs', () => fastDone === 6);
+        await eventually('the capped jobs', async () => {
+          const page = await env.a.jobList({ kind: slow, state: 'completed' });
+          return page.items.length === 4;
+        });
+        expect(slowPeak).toBe(1);
+      } finally {
+        await stopAll();
+      }
+    });
+  });
+}

@@ -1,0 +1,398 @@
+// What only the pg-boss backend does, beyond the shared conformance suite: its install, its ids,
+// its maintained counts, NOTIFY wake-ups and events, its use of pg-boss's tables, and its cron
+// evaluation. Each run gets a blank database of its own.
+import { createEmptyPgDatabase, type EmptyPgDatabase } from '@offload/db/testing';
+import pg from 'pg';
+import { PgBoss } from 'pg-boss';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgBossBackend } from '../src/pgboss/backend.ts';
+import { idTime, uuidv7 } from '../src/pgboss/ids.ts';
+import { dueTicks, scheduleKey, scheduleName, tickJob } from '../src/pgboss/schedules.ts';
+import type { JobEvent, JobInsertParams, QueueBackend, Schedule, SqlExecutor } from '../src/types.ts';
+
+let database: EmptyPgDatabase;
+let a: QueueBackend;
+let b: QueueBackend;
+let admin: pg.Client;
+const backends: QueueBackend[] = [];
+
+function backend(options: { schema?: string } = {}): QueueBackend {
+  const created = createPgBossBackend({ connectionString: database.databaseUrl, poolMax: 4, ...options });
+  backends.push(created);
+  return created;
+}
+
+let kindSequence = 0;
+function uniqueKind(label: string): string {
+  kindSequence += 1;
+  return `pgb.${label}.${process.pid}.${kindSequence}`;
+}
+
+/** Resolves when `condition` holds, polling every 10 ms; fails after `timeoutMs`. */
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+beforeAll(async () => {
+  database = await createEmptyPgDatabase();
+  admin = new pg.Client({ connectionString: database.databaseUrl });
+  await admin.connect();
+  // Three processes starting at once on a blank database: pg-boss's install and ours both race.
+  const racing = [backend(), backend(), backend()];
+  await Promise.all(racing.map((x) => x.start()));
+  [a, b] = racing as [QueueBackend, QueueBackend];
+});
+
+afterAll(async () => {
+  await Promise.all(backends.map((x) => x.stop()));
+  await admin?.end();
+  await database?.destroy();
+});
+
+describe('install', () => {
+  it('installs pg-boss and our extras once, whichever process starts first', async () => {
+    const { rows } = await admin.query('SELECT version FROM offload_queue.version');
+    expect(rows).toEqual([{ version: 1 }]);
+    const boss = await admin.query('SELECT count(*)::int AS n FROM pgboss.version');
+    expect(boss.rows[0].n).toBe(1);
+    const indexes = await admin.query(
+      "SELECT indexname FROM pg_indexes WHERE schemaname = 'pgboss' AND indexname LIKE 'offload_%' ORDER BY 1",
+    );
+    expect(indexes.rows.map((r) => r.indexname)).toEqual([
+      'offload_job_active',
+      'offload_job_idempotency',
+      'offload_job_owner',
+    ]);
+  });
+
+  it('creates a queue per kind with our defaults: 30 s heartbeat lease, retries with backoff, notify', async () => {
+    const kind = uniqueKind('queue');
+    await a.jobInsert({ kind, payload: null });
+    const boss = new PgBoss({
+      connectionString: database.databaseUrl,
+      supervise: false,
+      schedule: false,
+      max: 1,
+    });
+    boss.on('error', () => {});
+    await boss.start();
+    try {
+      const queue = await boss.getQueue(kind);
+      expect(queue).toMatchObject({
+        policy: 'standard',
+        retryLimit: 2,
+        retryBackoff: true,
+        heartbeatSeconds: 30,
+        notify: true,
+        table: 'job_common',
+      });
+    } finally {
+      await boss.stop({ graceful: false });
+    }
+  });
+
+  it('keeps two installations apart by schema', async () => {
+    const other = backend({ schema: 'offload_other' });
+    await other.start();
+    const kind = uniqueKind('schema');
+    const { job } = await other.jobInsert({ kind, payload: 1 });
+    expect(await other.jobGet(job.id)).toMatchObject({ id: job.id });
+    expect(await a.jobGet(job.id)).toBeNull();
+    const { rows } = await admin.query('SELECT version FROM offload_other_offload.version');
+    expect(rows).toEqual([{ version: 1 }]);
+  });
+});
+
+describe('ids', () => {
+  it('mints UUIDv7 ids in order, even within one millisecond', () => {
+    const now = Date.now();
+    const ids = Array.from({ length: 5000 }, () => uuidv7(now));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(idTime(ids[0]!)).toBe(now);
+  });
+
+  it('lists newest first, and a job was created in its id’s millisecond', async () => {
+    const kind = uniqueKind('order');
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const results = await a.jobInsertMany(
+        Array.from({ length: 4 }, (_, j) => ({ kind, payload: { i, j } })),
+      );
+      sent.push(...results.map((r) => r.job.id));
+    }
+    const page = await b.jobList({ kind, limit: 100 });
+    expect(page.items.map((job) => job.id)).toEqual([...sent].reverse());
+    for (const job of page.items) expect(Date.parse(job.createdAt)).toBe(idTime(job.id));
+  });
+});
+
+describe('counts', () => {
+  it('stays equal to the table through every kind of transition', async () => {
+    const kind = uniqueKind('counts');
+    const other = uniqueKind('counts-other');
+    const jobs: JobInsertParams[] = [
+      ...Array.from({ length: 12 }, (_, i) => ({ kind, payload: i, maxAttempts: 2, leaseSeconds: 1 })),
+      ...Array.from({ length: 3 }, () => ({ kind: other, payload: null })),
+      { kind, payload: 'later', runAt: new Date(Date.now() + 3_600_000).toISOString() },
+    ];
+    await a.jobInsertMany(jobs);
+    const t0 = Date.now();
+    const claimed = await b.jobClaim({ kinds: [kind, other], limit: 10, workerId: 'w', now: new Date(t0) });
+    const [c0, c1, c2, c3, c4, c5, c6] = claimed;
+    await b.jobCompleteMany!([c0!, c1!].map((c) => ({ id: c.job.id, leaseToken: c.leaseToken })));
+    await b.jobComplete({ id: c2!.job.id, leaseToken: c2!.leaseToken });
+    await b.jobFail({ id: c3!.job.id, leaseToken: c3!.leaseToken, error: { message: 'x', kind: 'Error' } });
+    await b.jobFail({
+      id: c4!.job.id,
+      leaseToken: c4!.leaseToken,
+      error: { message: 'x', kind: 'E' },
+      final: true,
+    });
+    await b.jobRelease({ id: c5!.job.id, leaseToken: c5!.leaseToken });
+    await a.jobCancel(c6!.job.id);
+    await a.jobRetry(c4!.job.id);
+    const queued = (await a.jobList({ kind, state: 'queued', limit: 1 })).items[0]!;
+    await a.jobCancel(queued.id);
+    await a.jobRescueExpired(new Date(t0 + 10_000));
+    await a.jobPrune({ completedBefore: new Date(Date.now() + 1000), failedBefore: new Date(0) });
+
+    const { rows } = await admin.query(
+      `SELECT name, state::text AS state, count(*)::int AS n FROM pgboss.job_common
+       WHERE name = ANY($1) GROUP BY 1, 2`,
+      [[kind, other]],
+    );
+    const expected = new Map<string, Record<string, number>>();
+    const ours: Record<string, string> = { created: 'queued', retry: 'retrying' };
+    for (const row of rows) {
+      const counts = expected.get(row.name) ?? {};
+      counts[ours[row.state] ?? row.state] = row.n;
+      expected.set(row.name, counts);
+    }
+    const counted = (await a.jobCounts()).filter((c) => c.kind === kind || c.kind === other);
+    expect(counted).toHaveLength(expected.size);
+    for (const c of counted) {
+      const { kind: name, oldestQueuedAgeSeconds: _, ...byState } = c;
+      const want = expected.get(name)!;
+      for (const [state, n] of Object.entries(byState))
+        expect([name, state, n]).toEqual([name, state, want[state] ?? 0]);
+    }
+  });
+
+  it('answers from a few counter rows however many jobs are retained', async () => {
+    const kind = uniqueKind('counts-bulk');
+    for (let i = 0; i < 5; i += 1) {
+      await a.jobInsertMany(Array.from({ length: 1000 }, () => ({ kind, payload: null })));
+    }
+    const plan = await admin.query(
+      `EXPLAIN (ANALYZE, FORMAT JSON) SELECT kind, state, sum(n) FROM offload_queue.job_count GROUP BY 1, 2`,
+    );
+    const read = JSON.stringify(plan.rows[0]['QUERY PLAN']);
+    expect(read).not.toContain('job_common');
+    expect((await a.jobCounts()).find((c) => c.kind === kind)).toMatchObject({ queued: 5000 });
+  });
+});
+
+describe('idempotency', () => {
+  it('creates one job for concurrent inserts of one key from several processes', async () => {
+    const kind = uniqueKind('idem-race');
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        (i % 2 === 0 ? a : b).jobInsert({ kind, payload: i, idempotencyKey: 'k' }),
+      ),
+    );
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.job.id)).size).toBe(1);
+  });
+});
+
+describe('wake-ups', () => {
+  it('wakes a listener in another process when a job is sent, and when a delayed one comes due', async () => {
+    const kind = uniqueKind('wake');
+    const wakes: number[] = [];
+    const unsubscribe = await a.onJobsAvailable([kind], () => wakes.push(Date.now()));
+    try {
+      await b.jobInsert({ kind, payload: null });
+      await until('the wake-up', () => wakes.length >= 1);
+      const dueAt = Date.now() + 300;
+      await b.jobInsert({ kind, payload: null, runAt: new Date(dueAt).toISOString() });
+      await until('the delayed wake-up', () => wakes.length >= 2);
+      expect(wakes[1]!).toBeGreaterThanOrEqual(dueAt);
+    } finally {
+      await unsubscribe();
+    }
+  });
+
+  it("wakes at the commit of the caller's transaction, not before", async () => {
+    const kind = uniqueKind('wake-tx');
+    let woken = 0;
+    const unsubscribe = await a.onJobsAvailable([kind], () => {
+      woken += 1;
+    });
+    const client = new pg.Client({ connectionString: database.databaseUrl });
+    await client.connect();
+    try {
+      const executor: SqlExecutor = {
+        dialect: 'postgres',
+        query: (text, params) => client.query(text, [...params]),
+      };
+      await client.query('BEGIN');
+      const { job } = await b.jobInsert({ kind, payload: null, executor });
+      // A marker sent outside the transaction arrives; the transaction's wake-up must not.
+      const marker = uniqueKind('wake-marker');
+      let markers = 0;
+      const off = await a.onJobsAvailable([marker], () => {
+        markers += 1;
+      });
+      await b.jobInsert({ kind: marker, payload: null });
+      await until('the marker', () => markers === 1);
+      await off();
+      expect(woken).toBe(0);
+      await client.query('COMMIT');
+      await until('the wake-up at commit', () => woken === 1);
+      expect(await a.jobGet(job.id)).toMatchObject({ state: 'queued' });
+    } finally {
+      await unsubscribe();
+      await client.end();
+    }
+  });
+});
+
+describe('events', () => {
+  it('carries large progress by reading it back', async () => {
+    const kind = uniqueKind('events-large');
+    const events: JobEvent[] = [];
+    const unsubscribe = await a.onJobEvent((event) => {
+      if (event.kind === kind) events.push(event);
+    });
+    try {
+      const { job } = await b.jobInsert({ kind, payload: null });
+      const [claimed] = await b.jobClaim({ kinds: [kind], limit: 1, workerId: 'w' });
+      const progress = { log: 'x'.repeat(5000) };
+      await b.jobProgress({ id: job.id, leaseToken: claimed!.leaseToken, progress });
+      await until('the progress event', () => events.some((e) => e.progress !== null));
+      expect(events.find((e) => e.progress !== null)!.progress).toEqual(progress);
+    } finally {
+      await unsubscribe();
+    }
+  });
+
+  it('splits a large batch into several notifications, every event delivered', async () => {
+    const kind = uniqueKind('events-batch');
+    const seen = new Set<string>();
+    const unsubscribe = await a.onJobEvent((event) => {
+      if (event.kind === kind && event.state === 'completed') seen.add(event.id);
+    });
+    try {
+      await b.jobInsertMany(Array.from({ length: 500 }, () => ({ kind, payload: null })));
+      const claimed = await b.jobClaim({ kinds: [kind], limit: 500, workerId: 'w' });
+      await b.jobCompleteMany!(claimed.map((c) => ({ id: c.job.id, leaseToken: c.leaseToken })));
+      await until('500 completed events', () => seen.size === 500);
+    } finally {
+      await unsubscribe();
+    }
+  });
+});
+
+describe('settling', () => {
+  it('groups concurrent completions into few statements, each fenced on its own', async () => {
+    const kind = uniqueKind('coalesce');
+    await a.jobInsertMany(Array.from({ length: 300 }, () => ({ kind, payload: null })));
+    const claimed = await b.jobClaim({ kinds: [kind], limit: 300, workerId: 'w' });
+    const stale = claimed[0]!;
+    await b.jobComplete({ id: stale.job.id, leaseToken: stale.leaseToken });
+    const results = await Promise.all(
+      claimed.map((c) => b.jobComplete({ id: c.job.id, leaseToken: c.leaseToken, result: { id: c.job.id } })),
+    );
+    expect(results[0]).toBe(false);
+    expect(results.slice(1).every(Boolean)).toBe(true);
+    const done = await a.jobGet(claimed[7]!.job.id);
+    expect(done).toMatchObject({ state: 'completed', result: { id: claimed[7]!.job.id } });
+  });
+});
+
+describe('cron', () => {
+  const schedule: Schedule = {
+    name: 'nightly kpi: all',
+    cron: '*/15 * * * *',
+    timezone: 'Europe/Paris',
+    kind: 'rebuild.kpi',
+    payload: { scope: 'all' },
+    options: { priority: 3, maxAttempts: 2 },
+  };
+
+  it('evaluates ticks in its time zone, in (after, upTo]', () => {
+    const after = new Date('2026-03-29T00:00:00.000Z');
+    const upTo = new Date('2026-03-29T01:00:00.000Z');
+    expect(dueTicks(schedule, after, upTo).map((t) => t.toISOString())).toEqual([
+      '2026-03-29T00:15:00.000Z',
+      '2026-03-29T00:30:00.000Z',
+      '2026-03-29T00:45:00.000Z',
+      '2026-03-29T01:00:00.000Z',
+    ]);
+    const daily = { ...schedule, cron: '30 2 * * *' };
+    // 02:30 does not exist in Paris on the day clocks go forward.
+    const spring = dueTicks(daily, new Date('2026-03-28T12:00:00Z'), new Date('2026-03-30T12:00:00Z'));
+    expect(spring.length).toBeLessThanOrEqual(2);
+  });
+
+  it('sends each tick with its own idempotency key and the schedule’s options', () => {
+    const tick = new Date('2026-03-29T00:15:00.000Z');
+    expect(tickJob(schedule, tick)).toEqual({
+      kind: 'rebuild.kpi',
+      payload: { scope: 'all' },
+      priority: 3,
+      maxAttempts: 2,
+      idempotencyKey: 'cron:nightly kpi: all:2026-03-29T00:15:00.000Z',
+      meta: { schedule: 'nightly kpi: all', tick: '2026-03-29T00:15:00.000Z' },
+    });
+  });
+
+  it('stores any schedule name in pg-boss’s schedule table', async () => {
+    expect(scheduleKey('plain-name.v2')).toBe('plain-name.v2');
+    expect(scheduleName(scheduleKey(schedule.name))).toBe(schedule.name);
+    expect(scheduleName(scheduleKey('b64.looks-encoded'))).toBe('b64.looks-encoded');
+    await a.scheduleUpsert(schedule);
+    expect((await b.scheduleList()).find((s) => s.name === schedule.name)).toEqual(schedule);
+    const { rows } = await admin.query(
+      'SELECT name, key, cron, timezone FROM pgboss.schedule WHERE name = $1',
+      ['rebuild.kpi'],
+    );
+    expect(rows).toEqual([
+      {
+        name: 'rebuild.kpi',
+        key: scheduleKey(schedule.name),
+        cron: '*/15 * * * *',
+        timezone: 'Europe/Paris',
+      },
+    ]);
+    expect(await b.scheduleDelete(schedule.name)).toBe(true);
+  });
+
+  it('fires a due tick once however many maintenance processes evaluate it', async () => {
+    const kind = uniqueKind('cron');
+    // Every minute: the next tick is at most a minute away, and each pass looks back a minute.
+    await a.scheduleUpsert({ ...schedule, name: kind, kind, cron: '* * * * *', timezone: 'UTC' });
+    const makers = [0, 1, 2].map(() =>
+      createPgBossBackend({ connectionString: database.databaseUrl, poolMax: 2, cronIntervalMs: 200 }),
+    );
+    backends.push(...makers);
+    await Promise.all(makers.map((x) => x.start({ maintenance: true })));
+    await until('a tick', async () => (await a.jobList({ kind })).items.length > 0, 70_000);
+    // Passes keep running in all three for a while: still one job per tick.
+    const deadline = Date.now() + 1500;
+    while (Date.now() < deadline) {
+      const jobs = (await a.jobList({ kind })).items;
+      expect(new Set(jobs.map((job) => job.idempotencyKey)).size).toBe(jobs.length);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await a.scheduleDelete(kind);
+    await Promise.all(makers.map((x) => x.stop()));
+  }, 90_000);
+});

@@ -1,0 +1,211 @@
+// The SQLite backend's leases: fencing by token (and by id: a token cannot be used on another
+// job), rescue at a given `now`, and the retry backoff. Crashes are written as state (a claim
+// whose lease the test lets expire by passing a later `now`), never waited for.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqliteBackend, type SqliteQueueBackend } from '../src/sqlite/backend.ts';
+
+let dir: string;
+let a: SqliteQueueBackend;
+let b: SqliteQueueBackend;
+let kindNo = 0;
+function kind(label: string): string {
+  kindNo += 1;
+  return `sqlite.${label}.${kindNo}`;
+}
+const at = (t0: number, ms: number) => new Date(t0 + ms);
+const boom = (message = 'boom') => ({ kind: 'Error', message });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'offload-sqlite-leases-'));
+  // Two backends on one file: as two worker processes (each has its own connections).
+  a = createSqliteBackend({ path: join(dir, 'queue.db') });
+  b = createSqliteBackend({ path: join(dir, 'queue.db') });
+  await a.start();
+  await b.start();
+});
+
+afterAll(async () => {
+  await a?.stop();
+  await b?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('fencing', () => {
+  it('refuses every transition of an attempt whose lease expired and was taken over', async () => {
+    const k = kind('fence');
+    const { job } = await a.jobInsert({
+      kind: k,
+      payload: {},
+      leaseSeconds: 1,
+      backoff: { baseMs: 0, maxMs: 0 },
+    });
+    const t0 = Date.now();
+    const [first] = await a.jobClaim({ kinds: [k], limit: 1, workerId: 'A', now: at(t0, 0) });
+    // A stalls; the rescuer (in another process) takes the job back; B claims the next attempt.
+    expect(await b.jobRescueExpired(at(t0, 1001))).toBe(1);
+    const [second] = await b.jobClaim({ kinds: [k], limit: 1, workerId: 'B', now: at(t0, 1002) });
+    expect(second!.job).toMatchObject({ id: job.id, attempts: 2, state: 'active' });
+
+    const stale = { id: job.id, leaseToken: first!.leaseToken };
+    expect(await a.jobHeartbeat(stale)).toBe(false);
+    expect(await a.jobProgress({ ...stale, progress: { from: 'A' } })).toBe(false);
+    expect(await a.jobComplete({ ...stale, result: 'A' })).toBe(false);
+    expect(await a.jobCompleteMany([{ ...stale, result: 'A' }])).toEqual([false]);
+    expect(await a.jobFail({ ...stale, error: boom('A') })).toBe(false);
+    expect(await a.jobRelease(stale)).toBe(false);
+    expect(await a.jobGet(job.id)).toMatchObject({
+      state: 'active',
+      attempts: 2,
+      progress: null,
+      result: null,
+    });
+
+    expect(await b.jobComplete({ id: job.id, leaseToken: second!.leaseToken, result: 'B' })).toBe(true);
+    expect(await a.jobGet(job.id)).toMatchObject({ state: 'completed', result: 'B' });
+  });
+
+  it("does not let one job's lease token settle another job", async () => {
+    const k = kind('cross');
+    await a.jobInsertMany([
+      { kind: k, payload: 1 },
+      { kind: k, payload: 2 },
+    ]);
+    const [x, y] = await a.jobClaim({ kinds: [k], limit: 2, workerId: 'w' });
+    const swapped = { id: y!.job.id, leaseToken: x!.leaseToken };
+    expect(await a.jobHeartbeat(swapped)).toBe(false);
+    expect(await a.jobComplete(swapped)).toBe(false);
+    expect(await a.jobFail({ ...swapped, error: boom() })).toBe(false);
+    expect(await a.jobRelease(swapped)).toBe(false);
+    for (const garbage of ['', 'x', '.', '12', '-1.ab', '1e3.ab', `${Number.MAX_SAFE_INTEGER}9.ab`]) {
+      expect(await a.jobComplete({ id: x!.job.id, leaseToken: garbage })).toBe(false);
+    }
+    expect(await a.jobCompleteMany([swapped, { id: x!.job.id, leaseToken: x!.leaseToken }])).toEqual([
+      false,
+      true,
+    ]);
+    expect(await a.jobGet(y!.job.id)).toMatchObject({ state: 'active' });
+  });
+
+  it('cancelling an active job voids its lease at once', async () => {
+    const k = kind('cancel');
+    const { job } = await a.jobInsert({ kind: k, payload: {} });
+    const [claimed] = await b.jobClaim({ kinds: [k], limit: 1, workerId: 'w' });
+    expect((await a.jobCancel(job.id))?.state).toBe('cancelled');
+    expect(await b.jobHeartbeat({ id: job.id, leaseToken: claimed!.leaseToken })).toBe(false);
+    expect(await b.jobComplete({ id: job.id, leaseToken: claimed!.leaseToken })).toBe(false);
+  });
+});
+
+describe('rescue', () => {
+  it('moves only leases expired at the given now, heartbeats included', async () => {
+    const k = kind('rescue');
+    const t0 = Date.now();
+    const sent = await a.jobInsertMany([
+      { kind: k, payload: 'short', leaseSeconds: 2, backoff: { baseMs: 500, maxMs: 500 } },
+      { kind: k, payload: 'long', leaseSeconds: 60 },
+      { kind: k, payload: 'last', leaseSeconds: 2, maxAttempts: 1 },
+      { kind: k, payload: 'beating', leaseSeconds: 2 },
+    ]);
+    const claimed = await a.jobClaim({ kinds: [k], limit: 4, workerId: 'dead', now: at(t0, 0) });
+    expect(claimed).toHaveLength(4);
+    const byPayload = new Map(claimed.map((c) => [c.job.payload, c]));
+    const beating = byPayload.get('beating')!;
+    expect(
+      await a.jobHeartbeat({ id: beating.job.id, leaseToken: beating.leaseToken, now: at(t0, 1500) }),
+    ).toBe(true);
+
+    expect(await b.jobRescueExpired(at(t0, 1999))).toBe(0);
+    expect(await b.jobRescueExpired(at(t0, 2001))).toBe(2);
+    const [short, long, last, beat] = await Promise.all(sent.map((r) => a.jobGet(r.job.id)));
+    expect(short).toMatchObject({ state: 'retrying', attempts: 1, error: { kind: 'LeaseExpired' } });
+    const delay = Date.parse(short!.runAt) - (t0 + 2001);
+    expect(delay).toBeGreaterThanOrEqual(0);
+    expect(delay).toBeLessThanOrEqual(500);
+    expect(long).toMatchObject({ state: 'active' });
+    expect(last).toMatchObject({ state: 'failed', attempts: 1, error: { kind: 'LeaseExpired' } });
+    expect(last!.finishedAt).toBe(new Date(t0 + 2001).toISOString());
+    expect(beat).toMatchObject({ state: 'active' });
+    // The renewed lease (1.5 s + 2 s) runs out later.
+    expect(await b.jobRescueExpired(at(t0, 3501))).toBe(1);
+    expect(await a.jobGet(beating.job.id)).toMatchObject({ state: 'retrying' });
+  });
+
+  it('rescues more than one batch in one call', async () => {
+    const k = kind('rescue-many');
+    await a.jobInsertMany(Array.from({ length: 1203 }, () => ({ kind: k, payload: null, leaseSeconds: 1 })));
+    const t0 = Date.now();
+    let claimed = 0;
+    for (;;) {
+      const batch = await a.jobClaim({ kinds: [k], limit: 1000, workerId: 'dead', now: at(t0, 0) });
+      if (batch.length === 0) break;
+      claimed += batch.length;
+    }
+    expect(claimed).toBe(1203);
+    expect(await a.jobRescueExpired(at(t0, 5000))).toBe(1203);
+    const counts = (await a.jobCounts(at(t0, 5000))).find((c) => c.kind === k);
+    expect(counts).toMatchObject({ active: 0, retrying: 1203 });
+  });
+});
+
+describe('backoff', () => {
+  it('waits a full-jitter delay under base·2^(attempt-1), capped at maxMs', async () => {
+    const k = kind('backoff');
+    const backoff = { baseMs: 1000, maxMs: 5000 };
+    const jobs = await a.jobInsertMany(
+      Array.from({ length: 20 }, () => ({ kind: k, payload: null, maxAttempts: 6, backoff })),
+    );
+    let now = Date.now();
+    const delays: number[][] = [];
+    for (let attempt = 1; attempt <= 5; attempt += 1) {
+      const claimed = await a.jobClaim({ kinds: [k], limit: 20, workerId: 'w', now: new Date(now) });
+      expect(claimed).toHaveLength(20);
+      const failedAt = new Date(now + 1);
+      const row: number[] = [];
+      for (const c of claimed) {
+        expect(c.job.attempts).toBe(attempt);
+        expect(
+          await a.jobFail({ id: c.job.id, leaseToken: c.leaseToken, error: boom(), now: failedAt }),
+        ).toBe(true);
+        const after = (await a.jobGet(c.job.id))!;
+        expect(after.state).toBe('retrying');
+        row.push(Date.parse(after.runAt) - failedAt.getTime());
+      }
+      const ceiling = Math.min(backoff.maxMs, backoff.baseMs * 2 ** (attempt - 1));
+      for (const delay of row) {
+        expect(delay).toBeGreaterThanOrEqual(0);
+        expect(delay).toBeLessThanOrEqual(ceiling);
+      }
+      // Full jitter spreads them: twenty failures at once do not come back at one instant.
+      expect(new Set(row).size).toBeGreaterThan(10);
+      delays.push(row);
+      now = failedAt.getTime() + backoff.maxMs + 1;
+    }
+    // Attempt 6 is the last: its failure is final whatever the backoff.
+    const last = await a.jobClaim({ kinds: [k], limit: 20, workerId: 'w', now: new Date(now) });
+    for (const c of last) await a.jobFail({ id: c.job.id, leaseToken: c.leaseToken, error: boom() });
+    for (const { job } of jobs)
+      expect(await a.jobGet(job.id)).toMatchObject({ state: 'failed', attempts: 6 });
+    expect(delays).toHaveLength(5);
+  });
+
+  it('fails at once when the error is final, and release gives the attempt back', async () => {
+    const k = kind('final');
+    await a.jobInsertMany([
+      { kind: k, payload: 'final', maxAttempts: 5 },
+      { kind: k, payload: 'released', maxAttempts: 5 },
+    ]);
+    const claimed = await a.jobClaim({ kinds: [k], limit: 2, workerId: 'w' });
+    const byPayload = new Map(claimed.map((c) => [c.job.payload, c]));
+    const final = byPayload.get('final')!;
+    const released = byPayload.get('released')!;
+    expect(
+      await a.jobFail({ id: final.job.id, leaseToken: final.leaseToken, error: boom(), final: true }),
+    ).toBe(true);
+    expect(await a.jobGet(final.job.id)).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(await a.jobRelease({ id: released.job.id, leaseToken: released.leaseToken })).toBe(true);
+    expect(await a.jobGet(released.job.id)).toMatchObject({ state: 'queued', attempts: 0, startedAt: null });
+  });
+});
