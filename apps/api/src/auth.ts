@@ -1,0 +1,134 @@
+// `Authorization: Bearer <key>` → the caller (its owner and scopes), then the per-key rate
+// limit, then the scope check: 401 without a valid key, 429 past the limit, 403 without the
+// scope. `admin` holds every scope and sees every owner's jobs; other keys see only their own.
+//
+// Found keys are cached in process for `cacheTtlMs` (default 5 s) so that a hot client costs no
+// key lookup per request; a revocation therefore takes effect within that time. Unknown keys
+// are never cached (a flood of random keys would only fill memory). `last_used_at` is written at
+// most once a minute per key, off the request's path.
+import type { Db } from '@offload/db';
+import type { Logger } from '@offload/observability';
+import type { RequestHandler } from 'express';
+import { type ApiKeyRecord, findActiveApiKey, hashApiKey, type Scope, touchApiKey } from './api-keys.ts';
+import { HttpProblem, PROBLEM_TYPES } from './problem.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import type { RequestContext } from './request-context.ts';
+
+export interface Principal {
+  keyId: number;
+  owner: string;
+  scopes: ReadonlySet<Scope>;
+  isAdmin: boolean;
+}
+
+export interface AuthenticatorOptions {
+  db: Db;
+  logger: Logger;
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
+const TOUCH_EVERY_MS = 60_000;
+const MAX_CACHED = 10_000;
+
+export class Authenticator {
+  readonly #db: Db;
+  readonly #logger: Logger;
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+  readonly #cache = new Map<string, { principal: Principal; expiresMs: number }>();
+  readonly #touched = new Map<number, number>();
+
+  constructor(options: AuthenticatorOptions) {
+    this.#db = options.db;
+    this.#logger = options.logger;
+    this.#ttlMs = options.cacheTtlMs ?? 5000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The caller holding `key`, or null for an unknown or revoked key. */
+  async authenticate(key: string): Promise<Principal | null> {
+    const hash = hashApiKey(key);
+    const now = this.#now();
+    const cached = this.#cache.get(hash);
+    if (cached !== undefined && cached.expiresMs > now) {
+      this.#touch(cached.principal.keyId, now);
+      return cached.principal;
+    }
+    const record = await findActiveApiKey(this.#db, hash);
+    if (record === undefined) {
+      this.#cache.delete(hash);
+      return null;
+    }
+    const principal = toPrincipal(record);
+    if (this.#ttlMs > 0) {
+      if (this.#cache.size >= MAX_CACHED) this.#cache.clear();
+      this.#cache.set(hash, { principal, expiresMs: now + this.#ttlMs });
+    }
+    this.#touch(record.id, now);
+    return principal;
+  }
+
+  #touch(keyId: number, now: number): void {
+    const last = this.#touched.get(keyId);
+    if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
+    this.#touched.set(keyId, now);
+    touchApiKey(this.#db, keyId, new Date(now)).catch((error: unknown) => {
+      this.#logger.warn({ err: error, keyId }, 'could not record the API key as used');
+    });
+  }
+}
+
+function toPrincipal(record: ApiKeyRecord): Principal {
+  const scopes = new Set<Scope>(record.scopes);
+  return { keyId: record.id, owner: record.owner, scopes, isAdmin: scopes.has('admin') };
+}
+
+export function hasScope(principal: Principal, scope: Scope): boolean {
+  return principal.isAdmin || principal.scopes.has(scope);
+}
+
+export interface GuardDeps {
+  authenticator: Authenticator;
+  rateLimiter: RateLimiter;
+  onRateLimited?: () => void;
+}
+
+const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
+
+/** The guard every /v1 route but the OpenAPI document starts with. */
+export function requireScope(deps: GuardDeps, scope: Scope): RequestHandler {
+  return async (req, res, next) => {
+    const header = req.get('authorization');
+    if (header === undefined)
+      throw unauthorized('This endpoint needs an API key: Authorization: Bearer <key>.');
+    const match = BEARER.exec(header);
+    if (match === null) throw unauthorized('The Authorization header must be `Bearer <key>`.');
+    const principal = await deps.authenticator.authenticate(match[1]!);
+    if (principal === null) throw unauthorized('The API key is unknown or revoked.');
+    const context = res.locals.context as RequestContext | undefined;
+    if (context !== undefined) context.principal = principal;
+    res.locals.principal = principal;
+
+    const decision = deps.rateLimiter.take(`key:${principal.keyId}`);
+    if (!decision.allowed) {
+      deps.onRateLimited?.();
+      throw new HttpProblem(
+        429,
+        `This API key is over its rate limit; retry in ${decision.retryAfterSeconds} s.`,
+        {
+          type: PROBLEM_TYPES.rateLimited,
+          headers: { 'Retry-After': String(decision.retryAfterSeconds) },
+        },
+      );
+    }
+    if (!hasScope(principal, scope)) {
+      throw new HttpProblem(403, `This API key lacks the ${scope} scope.`);
+    }
+    next();
+  };
+}
+
+function unauthorized(detail: string): HttpProblem {
+  return new HttpProblem(401, detail, { headers: { 'WWW-Authenticate': 'Bearer realm="offload"' } });
+}

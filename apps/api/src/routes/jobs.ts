@@ -1,0 +1,225 @@
+// /v1/jobs: submit, look up, list, cancel and retry jobs. A key sees only its owner's jobs
+// unless it is an admin; another owner's job answers 404, exactly as a job that does not
+// exist, so ids cannot be probed.
+//
+// Idempotency: with an `Idempotency-Key` header the job is sent with a key scoped to the
+// caller's owner, so the queue returns the job already sent with it (for that kind) instead of
+// a new one. A fingerprint of the request body travels in the job's meta; a replay whose body
+// differs is refused with 422 rather than answered with a job that is not what was asked.
+import { createHash } from 'node:crypto';
+import { findJobKind } from '@offload/jobs';
+import type { Job, Json, JsonObject, Queue } from '@offload/queue';
+import { type Request, type Response, Router } from 'express';
+import { type GuardDeps, type Principal, requireScope } from '../auth.ts';
+import type { CursorSeal } from '../cursor-seal.ts';
+import { HttpProblem, PROBLEM_TYPES, validationProblem } from '../problem.ts';
+import { currentRequestContext } from '../request-context.ts';
+import { defineRoute } from '../routing.ts';
+import { IDEMPOTENCY_KEY, type JobView, listJobsQuery, submitJobBody } from '../schemas.ts';
+import { parseBody, parsePayload, parseQuery } from '../validation.ts';
+
+export interface JobsRouterDeps extends GuardDeps {
+  queue: Queue;
+  cursorSeal: CursorSeal;
+}
+
+export function jobsRouter(deps: JobsRouterDeps): Router {
+  const router = Router();
+  const submit = requireScope(deps, 'submit');
+  const read = requireScope(deps, 'read');
+
+  defineRoute(router, '/v1/jobs', {
+    post: [submit, (req, res) => submitJob(deps, req, res)],
+    get: [read, (req, res) => listJobs(deps, req, res)],
+  });
+
+  defineRoute(router, '/v1/jobs/:id', {
+    get: [
+      read,
+      async (req, res) => {
+        const job = await visibleJob(deps.queue, principalOf(res), String(req.params.id));
+        res.json(toJobView(job));
+      },
+    ],
+  });
+
+  defineRoute(router, '/v1/jobs/:id/cancel', {
+    post: [
+      submit,
+      async (req, res) => {
+        const job = await visibleJob(deps.queue, principalOf(res), String(req.params.id));
+        // A backend may answer null for a job it would not cancel: read it to say why.
+        const cancelled = (await deps.queue.cancel(job.id)) ?? (await deps.queue.get(job.id));
+        if (cancelled === null) throw notFound(job.id);
+        if (cancelled.state !== 'cancelled') {
+          throw new HttpProblem(409, `Job ${job.id} is ${cancelled.state} and can no longer be cancelled.`, {
+            type: PROBLEM_TYPES.invalidState,
+            extensions: { state: cancelled.state },
+          });
+        }
+        res.json(toJobView(cancelled));
+      },
+    ],
+  });
+
+  defineRoute(router, '/v1/jobs/:id/retry', {
+    post: [
+      submit,
+      async (req, res) => {
+        const job = await visibleJob(deps.queue, principalOf(res), String(req.params.id));
+        if (job.state !== 'failed' && job.state !== 'cancelled') throw notRetryable(job);
+        const retried = (await deps.queue.retry(job.id)) ?? (await deps.queue.get(job.id));
+        if (retried === null) throw notFound(job.id);
+        // Retried concurrently by someone else, or moved on meanwhile: still a success if queued.
+        if (retried.state === 'failed' || retried.state === 'cancelled') throw notRetryable(retried);
+        res.json(toJobView(retried));
+      },
+    ],
+  });
+
+  return router;
+}
+
+async function submitJob(deps: JobsRouterDeps, req: Request, res: Response): Promise<void> {
+  const principal = principalOf(res);
+  const body = parseBody(submitJobBody, req);
+  const payload = parsePayload(body.kind, body.payload);
+  const kind = findJobKind(body.kind)!;
+  const idempotencyKey = req.get('idempotency-key');
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw validationProblem(400, [
+      { header: 'Idempotency-Key', detail: 'must be 1 to 255 visible ASCII characters' },
+    ]);
+  }
+  const runAt = body.runAt === undefined ? undefined : new Date(body.runAt).toISOString();
+  const fingerprint =
+    idempotencyKey === undefined
+      ? undefined
+      : fingerprintOf({ kind: body.kind, payload, priority: body.priority ?? null, runAt: runAt ?? null });
+
+  const meta: JsonObject = {};
+  const requestId = currentRequestContext()?.requestId;
+  if (requestId !== undefined) meta.requestId = requestId;
+  if (fingerprint !== undefined) meta.requestFingerprint = fingerprint;
+
+  const { job, created } = await deps.queue.send(body.kind, payload as Json, {
+    priority: body.priority ?? kind.defaults.priority,
+    ...(runAt === undefined ? {} : { runAt }),
+    maxAttempts: kind.defaults.maxAttempts,
+    backoff: kind.defaults.backoff,
+    leaseSeconds: kind.defaults.leaseSeconds,
+    owner: principal.owner,
+    meta,
+    ...(idempotencyKey === undefined
+      ? {}
+      : { idempotencyKey: ownerScopedKey(principal.owner, idempotencyKey) }),
+  });
+
+  res.setHeader('Location', `/v1/jobs/${encodeURIComponent(job.id)}`);
+  if (!created) {
+    if (job.meta.requestFingerprint !== fingerprint) {
+      throw new HttpProblem(
+        422,
+        'This Idempotency-Key was already used with a different request body; use a new key for a new job.',
+        { type: PROBLEM_TYPES.idempotencyMismatch, extensions: { jobId: job.id } },
+      );
+    }
+    res.setHeader('Idempotent-Replayed', 'true');
+    res.status(200).json(toJobView(job));
+    return;
+  }
+  res.status(202).json(toJobView(job));
+}
+
+async function listJobs(deps: JobsRouterDeps, req: Request, res: Response): Promise<void> {
+  const principal = principalOf(res);
+  const query = parseQuery(listJobsQuery, req);
+  const owner = principal.isAdmin ? undefined : principal.owner;
+  // The cursor is valid only for the list it came from: same filters, same owner.
+  const scope = JSON.stringify(['jobs', owner ?? null, query.kind ?? null, query.state ?? null]);
+  const page = await deps.queue.list({
+    ...(query.kind === undefined ? {} : { kind: query.kind }),
+    ...(query.state === undefined ? {} : { state: query.state }),
+    ...(owner === undefined ? {} : { owner }),
+    cursor:
+      query.cursor === undefined || query.cursor === '' ? null : deps.cursorSeal.unseal(query.cursor, scope),
+    limit: query.limit ?? 50,
+  });
+  res.json({
+    items: page.items.map(toJobView),
+    nextCursor: page.nextCursor === null ? null : deps.cursorSeal.seal(page.nextCursor, scope),
+  });
+}
+
+/** The job if it exists and the caller may see it; 404 otherwise. */
+export async function visibleJob(queue: Queue, principal: Principal, id: string): Promise<Job> {
+  const job = await queue.get(id);
+  if (job === null || !canSee(principal, job)) throw notFound(id);
+  return job;
+}
+
+export function canSee(principal: Principal, job: Pick<Job, 'owner'>): boolean {
+  return principal.isAdmin || job.owner === principal.owner;
+}
+
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (principal === undefined) throw new Error('route is missing its requireScope guard');
+  return principal;
+}
+
+/** The job as the API shows it (DESIGN §4): owner, meta and the error's stack stay inside. */
+export function toJobView(job: Job): JobView {
+  return {
+    id: job.id,
+    kind: job.kind,
+    state: job.state,
+    payload: job.payload,
+    priority: job.priority,
+    progress: job.progress,
+    attempts: job.attempts,
+    maxAttempts: job.maxAttempts,
+    result: job.result,
+    error: job.error === null ? null : { message: job.error.message, kind: job.error.kind },
+    createdAt: job.createdAt,
+    runAt: job.runAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+  };
+}
+
+function notFound(id: string): HttpProblem {
+  return new HttpProblem(404, `No job ${JSON.stringify(id)}.`);
+}
+
+function notRetryable(job: Job): HttpProblem {
+  return new HttpProblem(
+    409,
+    `Job ${job.id} is ${job.state}; only failed or cancelled jobs can be retried.`,
+    {
+      type: PROBLEM_TYPES.invalidState,
+      extensions: { state: job.state },
+    },
+  );
+}
+
+/** Two owners may use the same Idempotency-Key without meeting; `:` cannot occur in an encoded owner. */
+function ownerScopedKey(owner: string, key: string): string {
+  return `api:${encodeURIComponent(owner)}:${key}`;
+}
+
+function fingerprintOf(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('base64url');
+}
+
+/** JSON with object keys sorted, so that `{a,b}` and `{b,a}` fingerprint alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,55 @@
+// The long-lived parts an API process builds once around its database and queue, then hands to
+// createApp: the key authenticator, the rate limiter, the queue statistics, the metrics and the
+// cursor seal. main.ts and the tests build them the same way.
+import type { Db } from '@offload/db';
+import { jobKindNames } from '@offload/jobs';
+import type { Logger } from '@offload/observability';
+import type { Queue } from '@offload/queue';
+import type { ApiDeps, ApiOptions } from './app.ts';
+import { Authenticator } from './auth.ts';
+import { CursorSeal } from './cursor-seal.ts';
+import { createApiMetrics } from './metrics.ts';
+import { QueueStats } from './queue-stats.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { type ApiSettings, DEFAULT_API_SETTINGS } from './settings.ts';
+
+export interface ApiServicesOptions {
+  db: Db;
+  queue: Queue;
+  logger: Logger;
+  cursorSecret: string;
+  options: ApiOptions;
+  settings?: Partial<ApiSettings>;
+  /** Process metrics in /metrics (one process, one app: main turns them on). */
+  defaultMetrics?: boolean;
+}
+
+export interface ApiServices extends ApiDeps {
+  /** Stops what the services started (the queue sampler, the query hook); not the db or queue. */
+  close(): void;
+}
+
+export function createApiServices(input: ApiServicesOptions): ApiServices {
+  const settings = { ...DEFAULT_API_SETTINGS, ...input.settings };
+  const queueStats = new QueueStats({ queue: input.queue, kinds: jobKindNames() });
+  const metrics = createApiMetrics({
+    db: input.db,
+    queueStats,
+    defaultMetrics: input.defaultMetrics ?? false,
+  });
+  return {
+    db: input.db,
+    queue: input.queue,
+    logger: input.logger,
+    metrics,
+    queueStats,
+    authenticator: new Authenticator({ db: input.db, logger: input.logger, cacheTtlMs: settings.keyCacheMs }),
+    rateLimiter: new RateLimiter({ perSecond: settings.rateLimitPerSecond, burst: settings.rateLimitBurst }),
+    cursorSeal: new CursorSeal(input.cursorSecret),
+    options: input.options,
+    close() {
+      queueStats.stop();
+      metrics.close();
+    },
+  };
+}

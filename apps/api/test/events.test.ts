@@ -1,0 +1,187 @@
+// GET /v1/jobs/:id/events through HTTP on both databases, with a worker simulated through the
+// backend: the initial state, progress, the terminal state (with the result), the stream
+// closing, and the listener going away when the client disconnects.
+import { testDatabases } from '@offload/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimJob, eventually, startTestApi, type TestApi } from './harness.ts';
+
+const ECHO = 'system.echo';
+
+interface SseEvent {
+  event: string;
+  // biome-ignore lint/suspicious/noExplicitAny: event data is JSON the assertions walk into
+  data: any;
+}
+
+/** Reads a server-sent event stream, parsing events as they arrive. */
+class SseReader {
+  readonly events: SseEvent[] = [];
+  comments = 0;
+  ended = false;
+  readonly #waiters = new Set<() => void>();
+  readonly #controller = new AbortController();
+  response!: Response;
+
+  static async open(url: string, key: string): Promise<SseReader> {
+    const reader = new SseReader();
+    reader.response = await fetch(url, {
+      headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' },
+      signal: reader.#controller.signal,
+    });
+    void reader.#pump();
+    return reader;
+  }
+
+  async #pump(): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of this.response.body!) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end = buffer.indexOf('\n\n');
+        while (end !== -1) {
+          this.#parse(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+          end = buffer.indexOf('\n\n');
+        }
+        this.#wake();
+      }
+    } catch {
+      // Aborted by the test.
+    }
+    this.ended = true;
+    this.#wake();
+  }
+
+  #parse(block: string): void {
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) this.comments += 1;
+      else if (line.startsWith('event: ')) event = line.slice(7);
+      else if (line.startsWith('data: ')) data.push(line.slice(6));
+    }
+    if (data.length > 0) this.events.push({ event, data: JSON.parse(data.join('\n')) });
+  }
+
+  #wake(): void {
+    for (const waiter of this.#waiters) waiter();
+  }
+
+  /** Resolves once `predicate` holds, failing after `timeoutMs`. */
+  until(what: string, predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+    if (predicate()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.events)}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!predicate()) return;
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve();
+      };
+      this.#waiters.add(check);
+    });
+  }
+
+  close(): void {
+    this.#controller.abort();
+  }
+}
+
+for (const kind of testDatabases()) {
+  describe(`job events (${kind})`, () => {
+    let api: TestApi;
+    let key: string;
+
+    beforeAll(async () => {
+      api = await startTestApi(kind, { options: { sseHeartbeatMs: 200 } });
+      key = await api.key('watcher', ['submit', 'read']);
+    });
+    afterAll(() => api?.close());
+
+    const submit = async (payload: unknown): Promise<string> => {
+      const res = await api.request('POST', '/v1/jobs', { key, body: { kind: ECHO, payload } });
+      expect(res.status).toBe(202);
+      return res.body.id;
+    };
+
+    it('streams the initial state, progress and the terminal state, then closes', async () => {
+      const id = await submit({ sleepMs: 10 });
+      const stream = await SseReader.open(`${api.url}/v1/jobs/${id}/events`, key);
+      expect(stream.response.status).toBe(200);
+      expect(stream.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      await stream.until('the initial state', () => stream.events.length >= 1);
+      expect(stream.events[0]).toMatchObject({ event: 'state', data: { id, state: 'queued' } });
+
+      const claim = await claimJob(api.backend, ECHO, id);
+      await stream.until('active', () =>
+        stream.events.some((e) => e.event === 'state' && e.data.state === 'active'),
+      );
+      await api.backend.jobProgress({
+        id,
+        leaseToken: claim.leaseToken,
+        progress: { stage: 'sleeping', done: 1 },
+      });
+      await stream.until('progress', () => stream.events.some((e) => e.event === 'progress'));
+      const progress = stream.events.find((e) => e.event === 'progress')!;
+      expect(progress.data).toMatchObject({ id, progress: { stage: 'sleeping', done: 1 } });
+
+      await api.backend.jobComplete({ id, leaseToken: claim.leaseToken, result: { sleepMs: 10 } });
+      await stream.until('the end of the stream', () => stream.ended);
+      const last = stream.events.at(-1)!;
+      expect(last).toMatchObject({
+        event: 'state',
+        data: { id, state: 'completed', result: { sleepMs: 10 } },
+      });
+      // Each state is sent once, in order.
+      const states = stream.events.filter((e) => e.event === 'state').map((e) => e.data.state);
+      expect(states).toEqual(['queued', 'active', 'completed']);
+    });
+
+    it('sends one state event and closes for a job that already ended', async () => {
+      const id = await submit({ sleepMs: 1 });
+      await api.request('POST', `/v1/jobs/${id}/cancel`, { key });
+      const stream = await SseReader.open(`${api.url}/v1/jobs/${id}/events`, key);
+      await stream.until('the end of the stream', () => stream.ended);
+      expect(stream.events).toEqual([
+        { event: 'state', data: expect.objectContaining({ id, state: 'cancelled' }) },
+      ]);
+    });
+
+    it('ends with the cancelled state when the job is cancelled while watched', async () => {
+      const id = await submit({ sleepMs: 1 });
+      const stream = await SseReader.open(`${api.url}/v1/jobs/${id}/events`, key);
+      await stream.until('the initial state', () => stream.events.length >= 1);
+      await api.request('POST', `/v1/jobs/${id}/cancel`, { key });
+      await stream.until('the end of the stream', () => stream.ended);
+      expect(stream.events.at(-1)).toMatchObject({ event: 'state', data: { state: 'cancelled' } });
+    });
+
+    it('sends heartbeat comments and lets go of its subscription when the client leaves', async () => {
+      const id = await submit({ sleepMs: 1 });
+      // Count the subscriptions the route holds on the queue.
+      let live = 0;
+      const subscribe = api.queue.subscribe.bind(api.queue);
+      api.queue.subscribe = async (listener, filter) => {
+        const unsubscribe = await subscribe(listener, filter);
+        live += 1;
+        return async () => {
+          live -= 1;
+          await unsubscribe();
+        };
+      };
+      try {
+        const stream = await SseReader.open(`${api.url}/v1/jobs/${id}/events`, key);
+        await stream.until('two heartbeats', () => stream.comments >= 2);
+        expect(live).toBe(1);
+        stream.close();
+        await eventually('the subscription to be released', () => live === 0);
+      } finally {
+        api.queue.subscribe = subscribe;
+      }
+    });
+  });
+}

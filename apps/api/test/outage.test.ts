@@ -1,0 +1,106 @@
+// The database going away and coming back, for real: the API reaches PostgreSQL through a TCP
+// proxy the test controls. Cutting the proxy (every connection reset, new ones refused) is
+// what a database restart or a network partition looks like to the pool. While it is down,
+// requests answer 503 problems and /readyz fails, /healthz stays up and the process keeps
+// running; once it is back, both recover without a restart.
+
+import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestApi, type TestApi } from './harness.ts';
+
+/** A TCP proxy to `target` that can be cut and restored on the same port. */
+class CuttableProxy {
+  readonly #target: { host: string; port: number };
+  readonly #sockets = new Set<Socket>();
+  #server: Server | undefined;
+  port = 0;
+
+  constructor(target: { host: string; port: number }) {
+    this.#target = target;
+  }
+
+  async up(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.#target.port, this.#target.host);
+      for (const socket of [client, upstream]) {
+        this.#sockets.add(socket);
+        socket.on('close', () => this.#sockets.delete(socket));
+        socket.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as AddressInfo).port;
+    this.#server = server;
+  }
+
+  async down(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    for (const socket of this.#sockets) socket.resetAndDestroy();
+    if (server !== undefined) await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+const pgAvailable = testDatabases().includes('postgres');
+
+describe.skipIf(!pgAvailable)('database outage (postgres)', () => {
+  let testDb: TestDb;
+  let proxy: CuttableProxy;
+  let api: TestApi;
+  let key: string;
+
+  beforeAll(async () => {
+    testDb = await createTestDb('postgres');
+    const target = new URL(testDb.databaseUrl);
+    proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    await proxy.up();
+    const proxied = new URL(testDb.databaseUrl);
+    proxied.port = String(proxy.port);
+    api = await startTestApi('postgres', { testDb, databaseUrl: proxied.toString() });
+    key = await api.key('outage', ['submit', 'read']);
+  });
+  afterAll(async () => {
+    await proxy?.up().catch(() => undefined);
+    await api?.close();
+    await proxy?.down();
+    await testDb?.destroy();
+  });
+
+  it('answers 503 while the database is away and recovers by itself when it returns', async () => {
+    const submit = () =>
+      api.request('POST', '/v1/jobs', { key, body: { kind: 'system.echo', payload: { sleepMs: 1 } } });
+    expect((await submit()).status).toBe(202);
+    expect((await api.request('GET', '/readyz')).status).toBe(200);
+
+    await proxy.down();
+    const down = await submit();
+    expect(down.status).toBe(503);
+    expect(down.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(down.headers.get('retry-after')).toBe('1');
+    expect(down.body).toMatchObject({ status: 503, type: 'urn:offload:problem:database-unavailable' });
+    const list = await api.request('GET', '/v1/jobs', { key });
+    expect(list.status).toBe(503);
+    const ready = await api.request('GET', '/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect((await api.request('GET', '/healthz')).status).toBe(200);
+
+    await proxy.up();
+    await eventually('the API to recover', async () => (await submit()).status === 202, 30_000);
+    await eventually(
+      'readiness to recover',
+      async () => (await api.request('GET', '/readyz')).status === 200,
+      30_000,
+    );
+    expect((await api.request('GET', '/v1/jobs', { key })).status).toBe(200);
+  });
+});

@@ -1,0 +1,129 @@
+// Unit tests of the API's in-process parts: the token bucket, the cursor seal and the queue
+// statistics (throughput from count deltas).
+import { InvalidCursorError } from '@offload/db';
+import type { KindCounts, Queue } from '@offload/queue';
+import { describe, expect, it } from 'vitest';
+import { CursorSeal } from '../src/cursor-seal.ts';
+import { QueueStats } from '../src/queue-stats.ts';
+import { RateLimiter } from '../src/rate-limit.ts';
+
+describe('RateLimiter', () => {
+  it('allows a burst, then refills at the sustained rate, per key', () => {
+    const limiter = new RateLimiter({ perSecond: 2, burst: 3 });
+    const at = 1000;
+    expect([1, 2, 3].map(() => limiter.take('a', at).allowed)).toEqual([true, true, true]);
+    expect(limiter.take('a', at)).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    expect(limiter.take('b', at).allowed).toBe(true);
+    expect(limiter.take('a', at + 499).allowed).toBe(false);
+    expect(limiter.take('a', at + 1000).allowed).toBe(true);
+    // Idle for long: full again, never more than the burst.
+    const later = at + 60_000;
+    expect([1, 2, 3, 4].map(() => limiter.take('a', later).allowed)).toEqual([true, true, true, false]);
+  });
+
+  it('says how long to wait when the rate is slow, and is off at 0', () => {
+    const slow = new RateLimiter({ perSecond: 0.1, burst: 1 });
+    expect(slow.take('k', 0).allowed).toBe(true);
+    expect(slow.take('k', 0)).toEqual({ allowed: false, retryAfterSeconds: 10 });
+    const off = new RateLimiter({ perSecond: 0, burst: 1 });
+    for (let i = 0; i < 100; i += 1) expect(off.take('k', 0).allowed).toBe(true);
+  });
+});
+
+describe('CursorSeal', () => {
+  const seal = new CursorSeal('a-secret-of-enough-length');
+
+  it('round-trips a cursor for the same list only', () => {
+    const sealed = seal.seal('["123","abc"]', 'list-a');
+    expect(seal.unseal(sealed, 'list-a')).toBe('["123","abc"]');
+    expect(() => seal.unseal(sealed, 'list-b')).toThrow(InvalidCursorError);
+  });
+
+  it('refuses altered, truncated and foreign cursors', () => {
+    const sealed = seal.seal('inner', 'list');
+    const [body, tag] = sealed.split('.') as [string, string];
+    const otherBody = Buffer.from('other').toString('base64url');
+    for (const bad of [`${otherBody}.${tag}`, body, `${sealed}.x`, '', '.', `${body}.`]) {
+      expect(() => seal.unseal(bad, 'list'), bad).toThrow(InvalidCursorError);
+    }
+    expect(() => new CursorSeal('another-secret-entirely').unseal(sealed, 'list')).toThrow(
+      InvalidCursorError,
+    );
+  });
+});
+
+describe('QueueStats', () => {
+  function fakeQueue(counts: () => KindCounts[]) {
+    let calls = 0;
+    const queue = {
+      async counts() {
+        calls += 1;
+        return counts();
+      },
+    } as unknown as Queue;
+    return { queue, calls: () => calls };
+  }
+  const row = (completed: number, failed = 0): KindCounts => ({
+    kind: 'system.echo',
+    queued: 4,
+    retrying: 1,
+    active: 2,
+    completed,
+    failed,
+    cancelled: 0,
+    oldestQueuedAgeSeconds: 12,
+  });
+
+  it('lists catalog kinds with zeros and computes depth', async () => {
+    const { queue } = fakeQueue(() => [row(10)]);
+    const stats = new QueueStats({ queue, kinds: ['system.echo', 'rebuild.kpi'] });
+    const snapshot = await stats.snapshot();
+    expect(snapshot.kinds).toEqual([
+      expect.objectContaining({ kind: 'rebuild.kpi', depth: 0, running: 0, oldestAgeSeconds: null }),
+      expect.objectContaining({ kind: 'system.echo', depth: 5, running: 2, oldestAgeSeconds: 12 }),
+    ]);
+  });
+
+  it('shares one fetch between readers within maxAgeMs', async () => {
+    let now = 0;
+    const { queue, calls } = fakeQueue(() => [row(1)]);
+    const stats = new QueueStats({ queue, kinds: [], maxAgeMs: 1000, now: () => new Date(now) });
+    await Promise.all([stats.snapshot(), stats.snapshot(), stats.snapshot()]);
+    await stats.snapshot();
+    expect(calls()).toBe(1);
+    now = 1000;
+    await stats.snapshot();
+    expect(calls()).toBe(2);
+  });
+
+  it('measures completed and failed per minute from count deltas over the window', async () => {
+    let now = 0;
+    let completed = 100;
+    let failed = 0;
+    const { queue } = fakeQueue(() => [row(completed, failed)]);
+    const stats = new QueueStats({
+      queue,
+      kinds: [],
+      maxAgeMs: 0,
+      windowMs: 120_000,
+      now: () => new Date(now),
+    });
+    const first = await stats.snapshot();
+    expect(first.kinds[0]!.completedPerMinute).toBeNull();
+    now = 30_000;
+    completed = 130;
+    failed = 3;
+    const second = await stats.snapshot();
+    expect(second.kinds[0]!.completedPerMinute).toBe(60);
+    expect(second.kinds[0]!.failedPerMinute).toBe(6);
+    // Past the window the oldest sample is dropped: rates are measured from the one at 30 s.
+    now = 150_000;
+    completed = 250;
+    const third = await stats.snapshot();
+    expect(third.kinds[0]!.completedPerMinute).toBe(60);
+    // Pruning lowered the count: no rate rather than a negative one.
+    now = 160_000;
+    completed = 10;
+    expect((await stats.snapshot()).kinds[0]!.completedPerMinute).toBeNull();
+  });
+});
