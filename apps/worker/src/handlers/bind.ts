@@ -1,0 +1,33 @@
+// Fits a handler to the queue runtime: validates the payload against the kind's catalog schema
+// first (an invalid payload can never succeed, so it fails the job at once, without retries),
+// then runs the handler with what it needs beyond the runtime's context.
+import { InvalidJobPayloadError, type JobKindName, type PayloadOf, parseJobPayload } from '@offload/jobs';
+import type { Logger } from '@offload/observability';
+import { type Job, type JobHandler as RuntimeHandler, UnrecoverableError } from '@offload/queue';
+import type { TaskPool } from '../pool.ts';
+import type { JobHandler } from './handler.ts';
+
+export interface BindOptions {
+  pool: TaskPool;
+  /** The logger bound to the running attempt (see job-observer.ts). */
+  loggerFor(job: Job): Logger;
+}
+
+export function bindHandler<K extends JobKindName>(
+  kind: K,
+  handler: JobHandler<PayloadOf<K>>,
+  options: BindOptions,
+): RuntimeHandler {
+  return async ({ job, signal, progress }) => {
+    let payload: PayloadOf<K>;
+    try {
+      payload = parseJobPayload(kind, job.payload);
+    } catch (error) {
+      // The runtime skips the remaining attempts of an UnrecoverableError.
+      if (error instanceof InvalidJobPayloadError)
+        throw new UnrecoverableError(error.message, { cause: error });
+      throw error;
+    }
+    return handler({ job, payload, signal, progress, logger: options.loggerFor(job), pool: options.pool });
+  };
+}
