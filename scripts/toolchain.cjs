@@ -152,6 +152,14 @@ function main() {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => child.kill(signal));
   }
+  // `npm start` runs us through `sh -c`, and a SIGTERM sent to npm reaches only that shell, which
+  // dies without passing it on. Treat losing our parent as the same request to stop.
+  const parent = process.ppid;
+  const orphanWatch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(orphanWatch);
+    child.kill('SIGTERM');
+  }, 250);
   child.on('exit', (code, signal) => {
     process.exit(code ?? (signal ? 128 + (require('node:os').constants.signals[signal] ?? 1) : 1));
   });
