@@ -25,6 +25,7 @@ const steps: Array<[string, string, string[]]> = [
 interface VitestReport {
   numPassedTests: number;
   numFailedTests: number;
+  numFailedTestSuites: number;
   numPendingTests: number;
   numTodoTests: number;
 }
@@ -33,7 +34,9 @@ function summary(): string | undefined {
   try {
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as VitestReport;
     const skipped = report.numPendingTests + report.numTodoTests;
-    return `tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed, ${skipped} skipped`;
+    // A failing beforeAll fails its file while its tests count as skipped: count the file then.
+    const failed = Math.max(report.numFailedTests, report.numFailedTestSuites);
+    return `tests: ${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped`;
   } catch {
     return undefined;
   }

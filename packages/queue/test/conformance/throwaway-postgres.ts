@@ -35,6 +35,14 @@ export function findPostgresBin(): string | null {
   return null;
 }
 
+// runuser lives in an sbin folder, which a minimal PATH (cron, CI, `env -i`) may leave out.
+function findRunuser(): string {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin']) {
+    if (dir !== '' && existsSync(join(dir, 'runuser'))) return join(dir, 'runuser');
+  }
+  throw new Error('running as root, so initdb needs runuser (util-linux), which is not installed');
+}
+
 export async function startThrowawayPostgres(bin: string): Promise<ThrowawayPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'offload-pg-'));
   const data = join(dir, 'data');
@@ -44,13 +52,17 @@ export async function startThrowawayPostgres(bin: string): Promise<ThrowawayPost
   const asRoot = process.getuid?.() === 0;
   const owner = asRoot ? userIds('postgres') : null;
   if (owner !== null) chownSync(dir, owner.uid, owner.gid);
+  const runuser = asRoot ? findRunuser() : null;
   const run = (command: string, args: string[]): void => {
-    const [file, argv] = asRoot
-      ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]]
+    const [file, argv] = runuser
+      ? [runuser, ['-u', 'postgres', '--', join(bin, command), ...args]]
       : [join(bin, command), args];
     const result = spawnSync(file, argv, { encoding: 'utf8' });
+    if (result.error) throw new Error(`${command} could not start (${file}): ${result.error.message}`);
     if (result.status !== 0) {
-      throw new Error(`${command} failed (${result.status}): ${result.stderr || result.stdout}`);
+      throw new Error(
+        `${command} failed (${result.status ?? result.signal}): ${result.stderr || result.stdout}`,
+      );
     }
   };
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
