@@ -89,6 +89,52 @@ describe('fencing', () => {
     expect(await a.jobGet(y!.job.id)).toMatchObject({ state: 'active' });
   });
 
+  it('fences each item of a batch of completions without results on its own (id, token) pair', async () => {
+    const k = kind('batch');
+    await a.jobInsertMany([1, 2, 3, 4].map((n) => ({ kind: k, payload: n })));
+    const [w, x, y, z] = await a.jobClaim({ kinds: [k], limit: 4, workerId: 'A' });
+    // w is cancelled, retried and claimed by B: A's completion of w is stale.
+    await a.jobCancel(w!.job.id);
+    await a.jobRetry(w!.job.id);
+    const [again] = await b.jobClaim({ kinds: [k], limit: 1, workerId: 'B' });
+    expect(again!.job.id).toBe(w!.job.id);
+    // Both ids and both tokens of x and y are in the batch, but paired wrongly.
+    const stored = await a.jobCompleteMany([
+      { id: w!.job.id, leaseToken: w!.leaseToken },
+      { id: x!.job.id, leaseToken: y!.leaseToken },
+      { id: y!.job.id, leaseToken: x!.leaseToken },
+      { id: z!.job.id, leaseToken: z!.leaseToken },
+    ]);
+    expect(stored).toEqual([false, false, false, true]);
+    expect(await a.jobGet(w!.job.id)).toMatchObject({ state: 'active', attempts: 1 });
+    expect(await a.jobGet(x!.job.id)).toMatchObject({ state: 'active' });
+    expect(await a.jobGet(z!.job.id)).toMatchObject({ state: 'completed', result: null });
+    expect((await a.jobCounts()).find((c) => c.kind === k)).toMatchObject({ active: 3, completed: 1 });
+    expect(
+      await a.jobCompleteMany([
+        { id: x!.job.id, leaseToken: x!.leaseToken },
+        { id: y!.job.id, leaseToken: y!.leaseToken },
+        { id: w!.job.id, leaseToken: again!.leaseToken },
+      ]),
+    ).toEqual([true, true, true]);
+    expect((await a.jobCounts()).find((c) => c.kind === k)).toMatchObject({ active: 0, completed: 4 });
+  });
+
+  it('gives each claimed job a lease of its own length, default or not', async () => {
+    const k = kind('lease-length');
+    await a.jobInsertMany([
+      { kind: k, payload: 1 },
+      { kind: k, payload: 2, leaseSeconds: 2.5 },
+    ]);
+    const now = new Date(Date.now() + 1000);
+    const claimed = await a.jobClaim({ kinds: [k], limit: 2, workerId: 'w', now });
+    const expiry = (payload: number) => claimed.find((c) => c.job.payload === payload)?.leaseExpiresAt;
+    expect(expiry(1)).toBe(new Date(now.getTime() + 30_000).toISOString());
+    expect(expiry(2)).toBe(new Date(now.getTime() + 2_500).toISOString());
+    const settled = await a.jobCompleteMany(claimed.map((c) => ({ id: c.job.id, leaseToken: c.leaseToken })));
+    expect(settled).toEqual([true, true]);
+  });
+
   it('cancelling an active job voids its lease at once', async () => {
     const k = kind('cancel');
     const { job } = await a.jobInsert({ kind: k, payload: {} });

@@ -10,9 +10,11 @@
 // While running, claims take as many jobs as there are free slots (overall and per kind). A
 // claim group (the kinds without a ceiling of their own together, each capped kind alone) is
 // `ready` after a wake-up or poll, and stays so while its claims come back full; a short claim
-// makes it idle until the next wake-up or poll. Freed slots are refilled at once while a group is
-// ready; while it has a backlog (its last claim was full) several claims run at once, so that
-// a busy worker is not held back by one claim's round trip at a time.
+// makes it idle until the next wake-up or poll. Freed slots are refilled on the next turn of the
+// event loop while a group is ready (handlers that finish together free their slots together, so
+// one claim refills them all instead of a claim per slot); while it has a backlog (its last claim
+// was full) several claims run at once, so that a busy worker is not held back by one claim's
+// round trip at a time.
 //
 // Each claimed job goes through:
 //   running  the handler runs with an AbortSignal; a heartbeat renews the lease every third of
@@ -181,6 +183,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   #wakeGeneration = 0;
   /** After a failed claim: no claims until the next poll, rather than spinning on a database that is down. */
   #pausedUntil = 0;
+  /** A refill of freed slots is scheduled for the next turn of the event loop. */
+  #refillScheduled = false;
 
   // Completions are written in batches when the backend can (one round trip for many jobs).
   #completeBatch: PendingComplete[] = [];
@@ -461,7 +465,20 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const left = (this.#runningByKind.get(job.kind) ?? 1) - 1;
     if (left === 0) this.#runningByKind.delete(job.kind);
     else this.#runningByKind.set(job.kind, left);
-    this.#fill();
+    this.#refill();
+  }
+
+  /**
+   * Refills freed slots once the handlers finishing in this turn have all freed theirs: a batch of
+   * completions settles in one turn, and claiming after each slot would claim one job at a time.
+   */
+  #refill(): void {
+    if (this.#refillScheduled) return;
+    this.#refillScheduled = true;
+    setImmediate(() => {
+      this.#refillScheduled = false;
+      this.#fill();
+    });
   }
 
   #heartbeat(running: Running): void {

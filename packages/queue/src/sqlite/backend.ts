@@ -368,7 +368,7 @@ class SqliteBackend implements SqliteQueueBackend {
     return stored!;
   }
 
-  /** One statement and one transaction for the whole batch, each item fenced by its own lease. */
+  /** One transaction for the whole batch (set-based statements, sql.ts), each item fenced by its own lease. */
   async jobCompleteMany(params: ReadonlyArray<JobCompleteParams>): Promise<boolean[]> {
     const at = new Date().toISOString();
     const items: CompleteItem[] = [];

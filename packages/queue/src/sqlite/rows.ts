@@ -61,7 +61,8 @@ export function toJob<P = Json>(row: JobRow): Job<P> {
     result: row.result === null ? null : (JSON.parse(row.result) as Json),
     error: row.error === null ? null : (JSON.parse(row.error) as JobError),
     owner: row.owner,
-    meta: JSON.parse(row.meta) as JsonObject,
+    // Most jobs carry no meta: skip parsing it on the claim path.
+    meta: row.meta === '{}' ? {} : (JSON.parse(row.meta) as JsonObject),
     idempotencyKey: row.idempotency_key,
     createdAt: row.created_at,
     runAt: row.run_at,

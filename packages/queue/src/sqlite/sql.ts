@@ -73,13 +73,16 @@ LIMIT ?`;
 /**
  * claim_jobs: moves the chosen ready jobs to active, each under a fresh lease token
  * ('<job_no>.<64 random bits>') that expires lease_seconds after now; returns them with it. Runs in
- * the BEGIN IMMEDIATE transaction that chose them. Parameters: now (started_at), worker_id, now
- * (lease start), job_nos as a JSON array.
+ * the BEGIN IMMEDIATE transaction that chose them. Most jobs have the default lease, whose expiry
+ * the caller computes once (date arithmetic per row is a measurable part of a claim); others get
+ * theirs from SQLite's. Parameters: now (started_at), worker_id, the default lease_seconds, its
+ * expiry, now (lease start), job_nos as a JSON array.
  */
 export const CLAIM_JOBS = `
 UPDATE queue_jobs NOT INDEXED
 SET state = 'active', attempts = attempts + 1, started_at = ?, worker_id = ?,
-    lease_token = job_no || '.' || lower(hex(randomblob(8))), lease_expires_at = ${leaseExpiry('?')}
+    lease_token = job_no || '.' || lower(hex(randomblob(8))),
+    lease_expires_at = CASE lease_seconds WHEN ? THEN ? ELSE ${leaseExpiry('?')} END
 WHERE job_no IN (SELECT value FROM json_each(?)) AND state IN ('queued', 'retrying')
 RETURNING job_no, ${JOB_COLUMNS}, lease_token, lease_expires_at`;
 
@@ -108,6 +111,21 @@ FROM json_each(?) AS done
 WHERE queue_jobs.job_no = done.value ->> 0 AND queue_jobs.id = done.value ->> 1
   AND queue_jobs.state = 'active' AND queue_jobs.lease_token = done.value ->> 2
 RETURNING queue_jobs.job_no, queue_jobs.id, queue_jobs.kind`;
+
+/**
+ * complete_without_result: the same for attempts that returned no result (null), finished at the
+ * same instant, as one set-based update: no per-item values to pick out of the batch, so each row
+ * is found by job_no and fenced by one lookup of its (id, lease_token) pair in the batch's set.
+ * Parameters: finished_at, job_nos (JSON array), pairs (JSON array of id || ' ' || lease_token).
+ * Returns the jobs completed.
+ */
+export const COMPLETE_WITHOUT_RESULT = `
+UPDATE queue_jobs NOT INDEXED
+SET state = 'completed', result = NULL, error = NULL, finished_at = ?,
+    lease_token = NULL, lease_expires_at = NULL
+WHERE job_no IN (SELECT value FROM json_each(?)) AND state = 'active'
+  AND id || ' ' || lease_token IN (SELECT value FROM json_each(?))
+RETURNING job_no, id, kind`;
 
 /**
  * leased_attempt: what deciding a failure needs (attempts, limit, backoff) of an attempt whose

@@ -6,7 +6,15 @@ import type Database from 'better-sqlite3';
 import { nextRunAt } from '../runtime/backoff.ts';
 import type { Job, JobFailParams, JobProgressParams, JobState, LeaseParams } from '../types.ts';
 import { Changes } from './changes.ts';
-import { type AttemptRow, type ClaimedRow, errorText, type JobRow, type NewJob, toJob } from './rows.ts';
+import {
+  type AttemptRow,
+  type ClaimedRow,
+  DEFAULT_LEASE_SECONDS,
+  errorText,
+  type JobRow,
+  type NewJob,
+  toJob,
+} from './rows.ts';
 import * as sql from './sql.ts';
 
 export const RESCUE_BATCH = 500;
@@ -49,12 +57,15 @@ export function prepareStatements(db: Database.Database) {
       [string, string, number],
       { job_no: number; state: JobState; priority: number; run_at: string }
     >(sql.CLAIM_CANDIDATES),
-    claim: db.prepare<[string, string, string, string], ClaimedRow>(sql.CLAIM_JOBS),
+    claim: db.prepare<[string, string, number, string, string, string], ClaimedRow>(sql.CLAIM_JOBS),
     heartbeat: db.prepare<[string, number, string, string]>(sql.HEARTBEAT),
     progress: db.prepare<[string, number, string, string], { kind: string; run_at: string }>(
       sql.SET_PROGRESS,
     ),
     completeMany: db.prepare<[string], { job_no: number; id: string; kind: string }>(sql.COMPLETE_MANY),
+    completeWithoutResult: db.prepare<[string, string, string], { job_no: number; id: string; kind: string }>(
+      sql.COMPLETE_WITHOUT_RESULT,
+    ),
     leasedAttempt: db.prepare<[number, string, string], AttemptRow>(sql.LEASED_ATTEMPT),
     failAttempt: db.prepare<[string, string, string, string | null, number, string]>(sql.FAIL_ATTEMPT),
     release: db.prepare<[number, string, string], { kind: string; run_at: string }>(sql.RELEASE),
@@ -119,7 +130,9 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
       const chosen = chooseReady(s, kinds, limit, now);
       if (chosen.length === 0) return [];
       const from = new Map(chosen.map((c, i) => [c.job_no, { state: c.state, order: i }]));
-      const rows = s.claim.all(now, workerId, now, JSON.stringify(chosen.map((c) => c.job_no)));
+      const defaultExpiry = new Date(Date.parse(now) + DEFAULT_LEASE_SECONDS * 1000).toISOString();
+      const jobNos = JSON.stringify(chosen.map((c) => c.job_no));
+      const rows = s.claim.all(now, workerId, DEFAULT_LEASE_SECONDS, defaultExpiry, now, jobNos);
       const changes = new Changes();
       for (const row of rows) {
         changes
@@ -134,7 +147,25 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
     completeMany: db.transaction((items: readonly CompleteItem[], at: string) => {
       const changes = new Changes();
       const complete = (batch: readonly CompleteItem[]) => {
-        const done = s.completeMany.all(JSON.stringify(batch));
+        const done: Array<{ job_no: number; id: string; kind: string }> = [];
+        // Items without a result (most jobs) go set-based, one statement per finish instant;
+        // the rest carry their results item by item.
+        const withResult: CompleteItem[] = [];
+        const withoutResult = new Map<string, CompleteItem[]>();
+        for (const item of batch) {
+          if (item[3] !== null) withResult.push(item);
+          else {
+            const same = withoutResult.get(item[4]);
+            if (same === undefined) withoutResult.set(item[4], [item]);
+            else same.push(item);
+          }
+        }
+        for (const [finishedAt, group] of withoutResult) {
+          const jobNos = JSON.stringify(group.map((item) => item[0]));
+          const pairs = JSON.stringify(group.map((item) => `${item[1]} ${item[2]}`));
+          done.push(...s.completeWithoutResult.all(finishedAt, jobNos, pairs));
+        }
+        if (withResult.length > 0) done.push(...s.completeMany.all(JSON.stringify(withResult)));
         for (const row of done) {
           changes.move(row.kind, 'active', 'completed').event(row.kind, 'completed', row.id, at, at);
         }
