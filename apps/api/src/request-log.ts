@@ -1,15 +1,18 @@
 // One log line per request, written when the response ends:
 //   id      `X-Request-Id` when the caller sent a sane one, else a new UUID; echoed back.
 //   line    method, path, matched route pattern, status, duration, database queries and time,
-//           the key's owner; warn when slower than LOG_SLOW_REQUEST_MS (event streams excepted,
+//           queue calls and time, the key's owner; warn when slower than LOG_SLOW_REQUEST_MS (event streams excepted,
 //           they are long by design), error for 5xx, info otherwise.
-//   timing  `Server-Timing: db;desc="N queries";dur=X`, written as the headers go out.
+//   timing  `Server-Timing: db;desc="N queries";dur=X, queue;desc="N calls";dur=Y`, written as
+//           the headers go out. The queue backends use their own connections, so their work
+//           is counted per queue call (queue-timing.ts), not in the db query count.
 // The request's handlers run inside the request context and a query-stats context, so the
 // request id reaches enqueued jobs and every query the request issues is counted.
 import { randomUUID } from 'node:crypto';
 import { currentQueryStats, type QueryStats, withQueryStats } from '@offload/db';
 import type { Logger } from '@offload/observability';
 import type { RequestHandler, Response } from 'express';
+import type { QueueCallStats } from './queue-timing.ts';
 import { type RequestContext, runWithRequestContext } from './request-context.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -48,7 +51,9 @@ export function requestLog(options: RequestLogOptions): RequestHandler {
       const ms = performance.now() - started;
       const route = (res.locals.route as string | undefined) ?? 'unmatched';
       const stats = res.locals.queryStats as QueryStats | undefined;
-      const owner = (res.locals.context as RequestContext | undefined)?.principal?.owner;
+      const context = res.locals.context as RequestContext | undefined;
+      const owner = context?.principal?.owner;
+      const queueCalls = context?.queueCalls;
       const line = {
         method: req.method,
         path: req.path,
@@ -56,6 +61,9 @@ export function requestLog(options: RequestLogOptions): RequestHandler {
         status: res.statusCode,
         ms: Math.round(ms * 10) / 10,
         ...(stats === undefined ? {} : { dbQueries: stats.count, dbMs: Math.round(stats.totalMs * 10) / 10 }),
+        ...(queueCalls === undefined
+          ? {}
+          : { queueCalls: queueCalls.count, queueMs: Math.round(queueCalls.totalMs * 10) / 10 }),
         ...(owner === undefined ? {} : { owner }),
         ...(aborted ? { aborted: true } : {}),
       };
@@ -76,23 +84,37 @@ export function requestLog(options: RequestLogOptions): RequestHandler {
  */
 export function requestContext(): RequestHandler {
   return (_req, res, next) => {
-    const context: RequestContext = { requestId: res.locals.requestId as string, principal: undefined };
+    const queueCalls: QueueCallStats = { count: 0, totalMs: 0 };
+    const context: RequestContext = {
+      requestId: res.locals.requestId as string,
+      principal: undefined,
+      queueCalls,
+    };
     res.locals.context = context;
     void withQueryStats(() => {
       const stats = currentQueryStats();
       res.locals.queryStats = stats;
-      if (stats !== undefined) writeServerTimingWithHeaders(res, stats);
+      writeServerTimingWithHeaders(res, stats, queueCalls);
       runWithRequestContext(context, next);
     });
   };
 }
 
 /** Sets `Server-Timing` from the live stats at the moment the headers are written. */
-function writeServerTimingWithHeaders(res: Response, stats: Readonly<QueryStats>): void {
+function writeServerTimingWithHeaders(
+  res: Response,
+  stats: Readonly<QueryStats> | undefined,
+  queueCalls: Readonly<QueueCallStats>,
+): void {
   const writeHead = res.writeHead;
   res.writeHead = function (this: Response, ...args: Parameters<Response['writeHead']>) {
     if (!this.headersSent) {
-      this.setHeader('Server-Timing', `db;desc="${stats.count} queries";dur=${stats.totalMs.toFixed(1)}`);
+      const metrics: string[] = [];
+      if (stats !== undefined)
+        metrics.push(`db;desc="${stats.count} queries";dur=${stats.totalMs.toFixed(1)}`);
+      const calls = queueCalls.count === 1 ? 'call' : 'calls';
+      metrics.push(`queue;desc="${queueCalls.count} ${calls}";dur=${queueCalls.totalMs.toFixed(1)}`);
+      this.setHeader('Server-Timing', metrics.join(', '));
     }
     return writeHead.apply(this, args);
   } as Response['writeHead'];

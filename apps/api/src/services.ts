@@ -10,6 +10,7 @@ import { Authenticator } from './auth.ts';
 import { CursorSeal } from './cursor-seal.ts';
 import { createApiMetrics } from './metrics.ts';
 import { QueueStats } from './queue-stats.ts';
+import { timedQueue } from './queue-timing.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { type ApiSettings, DEFAULT_API_SETTINGS } from './settings.ts';
 
@@ -39,7 +40,8 @@ export function createApiServices(input: ApiServicesOptions): ApiServices {
   });
   return {
     db: input.db,
-    queue: input.queue,
+    // Routes see a queue whose calls count into the request's Server-Timing and log line.
+    queue: timedQueue(input.queue),
     logger: input.logger,
     metrics,
     queueStats,

@@ -231,7 +231,7 @@ for (const kind of testDatabases()) {
       });
       expect(res.status).toBe(200);
       const timing = res.headers.get('server-timing');
-      expect(timing).toMatch(/^db;desc="\d+ queries";dur=\d+(\.\d+)?$/);
+      expect(timing).toMatch(/^db;desc="\d+ queries";dur=\d+(\.\d+)?, queue;desc="1 call";dur=\d+(\.\d+)?$/);
       expect(Number(/"(\d+) queries"/.exec(timing!)![1])).toBeGreaterThanOrEqual(1);
       await eventually('the request line', () => log.lines.some((line) => line.requestId === 'trace-77'));
       const lines = log.lines.filter((line) => line.requestId === 'trace-77');
@@ -244,6 +244,8 @@ for (const kind of testDatabases()) {
         status: 200,
         owner: 'carol',
         dbQueries: expect.any(Number),
+        queueCalls: 1,
+        queueMs: expect.any(Number),
       });
       expect(JSON.stringify(log.lines)).not.toContain(user);
     });
