@@ -1,0 +1,37 @@
+// @offload/imports: CSV imports of models and validations (DESIGN §3 import.csv, §4 uploads).
+// The API stores uploads through an UploadStore; the worker's import.csv handler opens the
+// upload and runs importCsv on it, then deletes the upload.
+export { type CsvValue, neutraliseCsvValue, toCsvRow } from './csv-out.ts';
+export {
+  DEFAULT_BATCH_SIZE,
+  type ImportOptions,
+  type ImportProgress,
+  type ImportResult,
+  importCsv,
+  MAX_REPORTED_ERRORS,
+} from './import.ts';
+export {
+  type CsvBatch,
+  CsvFormatError,
+  type CsvRecord,
+  type CsvRowError,
+  type CsvSource,
+  MAX_RECORD_CHARS,
+  type ParseCsvOptions,
+  parseCsv,
+} from './parse.ts';
+export {
+  type ByteSource,
+  createUploadStore,
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_UPLOAD_DIRECTORY,
+  UPLOAD_ENTITIES,
+  type UploadEntity,
+  type UploadInfo,
+  type UploadStore,
+  type UploadStoreOptions,
+  UploadTooLargeError,
+  type UploadWriter,
+} from './storage.ts';
+export { MODEL_COLUMNS, MODEL_STATUSES } from './validate-models.ts';
+export { VALIDATION_COLUMNS } from './validate-validations.ts';
