@@ -1,4 +1,10 @@
 export {
+  bumpCacheVersion,
+  CACHE_CHANNEL,
+  parseCacheNotification,
+  readCacheVersions,
+} from './cache-versions.ts';
+export {
   ConflictError,
   type ConflictKind,
   isTransientError,

@@ -22,3 +22,9 @@ export {
   type JobKind,
 } from './kind.ts';
 export { type SystemEchoPayload, systemEcho } from './kinds/system-echo.ts';
+export {
+  type DebouncedRequest,
+  type JobSender,
+  KPI_REBUILD_DEBOUNCE_MS,
+  requestKpiRebuild,
+} from './triggers.ts';
