@@ -10,6 +10,7 @@ import express, { type Express } from 'express';
 import type { Authenticator } from './auth.ts';
 import type { CursorSeal } from './cursor-seal.ts';
 import { databaseCheck, healthRouter, queueCheck } from './health.ts';
+import type { IdempotencyKeys } from './idempotency.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { notFoundHandler, problemErrorHandler } from './problem.ts';
@@ -46,6 +47,7 @@ export interface ApiDeps {
   authenticator: Authenticator;
   rateLimiter: RateLimiter;
   cursorSeal: CursorSeal;
+  idempotencyKeys: IdempotencyKeys;
   options: ApiOptions;
 }
 
@@ -83,7 +85,14 @@ export function createApp(deps: ApiDeps): Express {
 
   app.use(openApiRouter(buildOpenApiDocument(options.version)));
   app.use(jobEventsRouter({ ...guard, queue: deps.queue, heartbeatMs: options.sseHeartbeatMs ?? 15_000 }));
-  app.use(jobsRouter({ ...guard, queue: deps.queue, cursorSeal: deps.cursorSeal }));
+  app.use(
+    jobsRouter({
+      ...guard,
+      queue: deps.queue,
+      cursorSeal: deps.cursorSeal,
+      idempotencyKeys: deps.idempotencyKeys,
+    }),
+  );
   app.use(queuesRouter({ ...guard, queueStats: deps.queueStats }));
   app.use(schedulesRouter({ ...guard, queue: deps.queue }));
   app.use(workersRouter({ ...guard, db: deps.db }));

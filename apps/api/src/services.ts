@@ -8,6 +8,7 @@ import type { Queue } from '@offload/queue';
 import type { ApiDeps, ApiOptions } from './app.ts';
 import { Authenticator } from './auth.ts';
 import { CursorSeal } from './cursor-seal.ts';
+import { IdempotencyKeys } from './idempotency.ts';
 import { createApiMetrics } from './metrics.ts';
 import { QueueStats } from './queue-stats.ts';
 import { timedQueue } from './queue-timing.ts';
@@ -33,6 +34,8 @@ export interface ApiServices extends ApiDeps {
 export function createApiServices(input: ApiServicesOptions): ApiServices {
   const settings = { ...DEFAULT_API_SETTINGS, ...input.settings };
   const queueStats = new QueueStats({ queue: input.queue, kinds: jobKindNames() });
+  const idempotencyKeys = new IdempotencyKeys(input.db);
+  idempotencyKeys.startPurging((error) => input.logger.warn({ err: error }, 'idempotency key purge failed'));
   const metrics = createApiMetrics({
     db: input.db,
     queueStats,
@@ -48,8 +51,10 @@ export function createApiServices(input: ApiServicesOptions): ApiServices {
     authenticator: new Authenticator({ db: input.db, logger: input.logger, cacheTtlMs: settings.keyCacheMs }),
     rateLimiter: new RateLimiter({ perSecond: settings.rateLimitPerSecond, burst: settings.rateLimitBurst }),
     cursorSeal: new CursorSeal(input.cursorSecret),
+    idempotencyKeys,
     options: input.options,
     close() {
+      idempotencyKeys.stop();
       queueStats.stop();
       metrics.close();
     },

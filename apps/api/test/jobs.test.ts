@@ -118,6 +118,14 @@ for (const kind of testDatabases()) {
         expect(priority.status).toBe(422);
       });
 
+      it('answers concurrent requests with one key and one body with one job', async () => {
+        const headers = { 'idempotency-key': 'order-44' };
+        const body = { kind: ECHO, payload: { sleepMs: 1 } };
+        const responses = await Promise.all(Array.from({ length: 6 }, () => submit(alice, body, headers)));
+        expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
+        expect(responses.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 202]);
+      });
+
       it('keeps owners apart: the same key from two owners makes two jobs', async () => {
         const headers = { 'idempotency-key': 'shared-key' };
         const a = await submit(alice, { kind: ECHO, payload: { sleepMs: 1 } }, headers);

@@ -9,7 +9,10 @@ import { createTestDb, type TestDb, testDatabases } from '../src/testing.ts';
 const execFileAsync = promisify(execFile);
 const MIGRATE_CLI = join(import.meta.dirname, '..', 'src', 'migrate-cli.ts');
 
-const MIGRATION_COUNT = (await migrationSource.getMigrations([])).length;
+const MIGRATION_NAMES = await migrationSource.getMigrations([]);
+const MIGRATION_COUNT = MIGRATION_NAMES.length;
+const FIRST_MIGRATION = MIGRATION_NAMES[0]!;
+const LAST_MIGRATION = MIGRATION_NAMES.at(-1)!;
 
 const TABLES = [
   'regions',
@@ -30,6 +33,7 @@ const TABLES = [
   'uploads',
   'upload_chunks',
   'worker_registry',
+  'idempotency_keys',
 ];
 
 // name → [table, columns, unique]
@@ -66,6 +70,7 @@ const INDEXES: Record<string, [string, string[], boolean]> = {
   model_health_status_idx: ['model_health', ['status'], false],
   api_keys_key_hash_unique: ['api_keys', ['key_hash'], true],
   worker_registry_last_heartbeat_at_index: ['worker_registry', ['last_heartbeat_at'], false],
+  idempotency_keys_created_at_idx: ['idempotency_keys', ['created_at'], false],
 };
 
 const PRIMARY_KEYS: Record<string, string[]> = {
@@ -77,6 +82,7 @@ const PRIMARY_KEYS: Record<string, string[]> = {
   uploads: ['id'],
   upload_chunks: ['upload_id', 'seq'],
   worker_registry: ['id'],
+  idempotency_keys: ['owner', 'key'],
 };
 
 interface IndexInfo {
@@ -186,7 +192,8 @@ for (const kind of testDatabases()) {
         const env = { ...process.env, DATABASE_URL: fresh.databaseUrl };
         const others = [1, 2].map(() => execFileAsync(process.execPath, [MIGRATE_CLI], { env }));
         const [mine, ...theirs] = await Promise.all([migrateLatest(fresh.db), ...others]);
-        const applied = theirs.filter((r) => r.stdout.includes('applied')).length * 7 + mine.length;
+        const applied =
+          theirs.filter((r) => r.stdout.includes('applied')).length * MIGRATION_COUNT + mine.length;
         expect(applied).toBe(MIGRATION_COUNT);
         expect(await migrateLatest(fresh.db)).toEqual([]);
       } finally {
@@ -197,10 +204,10 @@ for (const kind of testDatabases()) {
     it('migrates with the CLI, reading DATABASE_URL', async () => {
       const env = { ...process.env, DATABASE_URL: t.databaseUrl };
       const down = await execFileAsync(process.execPath, [MIGRATE_CLI, 'rollback-all'], { env });
-      expect(down.stdout).toMatch(/reverted 0008_worker_registry, .*0001_reference_data/);
+      expect(down.stdout).toMatch(new RegExp(`reverted ${LAST_MIGRATION}, .*${FIRST_MIGRATION}`));
       await expectNoSchema();
       const up = await execFileAsync(process.execPath, [MIGRATE_CLI], { env });
-      expect(up.stdout).toMatch(/applied 0001_reference_data, .*0008_worker_registry/);
+      expect(up.stdout).toMatch(new RegExp(`applied ${FIRST_MIGRATION}, .*${LAST_MIGRATION}`));
       await expectFullSchema();
       await expect(execFileAsync(process.execPath, [MIGRATE_CLI, 'sideways'], { env })).rejects.toMatchObject(
         {

@@ -2,16 +2,19 @@
 // unless it is an admin; another owner's job answers 404, exactly as a job that does not
 // exist, so ids cannot be probed.
 //
-// Idempotency: with an `Idempotency-Key` header the job is sent with a key scoped to the
-// caller's owner, so the queue returns the job already sent with it (for that kind) instead of
-// a new one. A fingerprint of the request body travels in the job's meta; a replay whose body
-// differs is refused with 422 rather than answered with a job that is not what was asked.
+// Idempotency: with an `Idempotency-Key` header the request first claims the key for its owner
+// with a fingerprint of its body (IdempotencyKeys); a key already claimed with another
+// fingerprint — another payload or another kind — is refused with 422. The job is then sent with
+// a key scoped to the owner, so the queue returns the job already sent with it instead of a new
+// one. The fingerprint also travels in the job's meta, which keeps refusing a different body
+// after the claim itself has expired while the job is still retained.
 import { createHash } from 'node:crypto';
 import { findJobKind } from '@offload/jobs';
 import type { Job, Json, JsonObject, Queue } from '@offload/queue';
 import { type Request, type Response, Router } from 'express';
 import { type GuardDeps, type Principal, requireScope } from '../auth.ts';
 import type { CursorSeal } from '../cursor-seal.ts';
+import type { IdempotencyKeys } from '../idempotency.ts';
 import { HttpProblem, PROBLEM_TYPES, validationProblem } from '../problem.ts';
 import { currentRequestContext } from '../request-context.ts';
 import { defineRoute } from '../routing.ts';
@@ -21,6 +24,7 @@ import { parseBody, parsePayload, parseQuery } from '../validation.ts';
 export interface JobsRouterDeps extends GuardDeps {
   queue: Queue;
   cursorSeal: CursorSeal;
+  idempotencyKeys: IdempotencyKeys;
 }
 
 export function jobsRouter(deps: JobsRouterDeps): Router {
@@ -97,6 +101,11 @@ async function submitJob(deps: JobsRouterDeps, req: Request, res: Response): Pro
       ? undefined
       : fingerprintOf({ kind: body.kind, payload, priority: body.priority ?? null, runAt: runAt ?? null });
 
+  if (idempotencyKey !== undefined && fingerprint !== undefined) {
+    const held = await deps.idempotencyKeys.claim(principal.owner, idempotencyKey, fingerprint);
+    if (held !== fingerprint) throw idempotencyMismatch();
+  }
+
   const meta: JsonObject = {};
   const requestId = currentRequestContext()?.requestId;
   if (requestId !== undefined) meta.requestId = requestId;
@@ -117,13 +126,7 @@ async function submitJob(deps: JobsRouterDeps, req: Request, res: Response): Pro
 
   res.setHeader('Location', `/v1/jobs/${encodeURIComponent(job.id)}`);
   if (!created) {
-    if (job.meta.requestFingerprint !== fingerprint) {
-      throw new HttpProblem(
-        422,
-        'This Idempotency-Key was already used with a different request body; use a new key for a new job.',
-        { type: PROBLEM_TYPES.idempotencyMismatch, extensions: { jobId: job.id } },
-      );
-    }
+    if (job.meta.requestFingerprint !== fingerprint) throw idempotencyMismatch(job.id);
     res.setHeader('Idempotent-Replayed', 'true');
     res.status(200).json(toJobView(job));
     return;
@@ -200,6 +203,14 @@ function notRetryable(job: Job): HttpProblem {
       type: PROBLEM_TYPES.invalidState,
       extensions: { state: job.state },
     },
+  );
+}
+
+function idempotencyMismatch(jobId?: string): HttpProblem {
+  return new HttpProblem(
+    422,
+    'This Idempotency-Key was already used with a different request body; use a new key for a new job.',
+    { type: PROBLEM_TYPES.idempotencyMismatch, ...(jobId === undefined ? {} : { extensions: { jobId } }) },
   );
 }
 

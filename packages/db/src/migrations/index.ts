@@ -7,6 +7,7 @@ import * as cacheTables from './0005_cache_tables.ts';
 import * as apiKeys from './0006_api_keys.ts';
 import * as uploads from './0007_uploads.ts';
 import * as workerRegistry from './0008_worker_registry.ts';
+import * as idempotencyKeys from './0009_idempotency_keys.ts';
 
 // Listed statically: knex's directory loader require()s files by extension, which does not
 // load .ts under Node's type stripping. Append new migrations; never rename or reorder, the
@@ -20,6 +21,7 @@ const MIGRATIONS: ReadonlyMap<string, Knex.Migration> = new Map([
   ['0006_api_keys', apiKeys],
   ['0007_uploads', uploads],
   ['0008_worker_registry', workerRegistry],
+  ['0009_idempotency_keys', idempotencyKeys],
 ]);
 
 export const migrationSource: Knex.MigrationSource<string> = {
