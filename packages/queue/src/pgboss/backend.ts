@@ -12,6 +12,8 @@
 // through its own send, without the per-tick idempotency key our contract fires them with.
 import { createHash } from 'node:crypto';
 import { PgBoss } from 'pg-boss';
+import { pageLimit } from '../runtime/paging.ts';
+import type { PeriodicTask } from '../runtime/periodic-task.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
@@ -37,9 +39,9 @@ import type {
 } from '../types.ts';
 import { JOB_STATES } from '../types.ts';
 import { Coalescer } from './coalescer.ts';
-import { CursorCodec, pageLimit } from './cursor.ts';
+import { CursorCodec } from './cursor.ts';
 import { idTime, uuidv7 } from './ids.ts';
-import { cronTicker, type PeriodicTask, pruner, rescuer } from './maintenance.ts';
+import { cronTicker, pruner, rescuer } from './maintenance.ts';
 import {
   BOSS_STATES,
   type ClaimRow,
@@ -63,7 +65,7 @@ import * as sql from './sql.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { type ErrorReporter, SupervisedPool } from './supervisor.ts';
 
-export { InvalidCursorError, InvalidPageError } from './cursor.ts';
+export { InvalidCursorError, InvalidPageError } from '../runtime/paging.ts';
 
 export interface PgBossBackendOptions {
   connectionString: string;

@@ -3,25 +3,7 @@
 // database, so any process of the deployment accepts what another issued and nothing else: a cursor
 // altered in any character is refused, as @offload/db's cursors are.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-
-const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 100;
-
-/** A cursor we did not issue, or one that was altered. */
-export class InvalidCursorError extends Error {
-  constructor(message = 'cursor is not one this API issued') {
-    super(message);
-    this.name = 'InvalidCursorError';
-  }
-}
-
-/** A page size outside 1…100 (refused, never clamped). */
-export class InvalidPageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidPageError';
-  }
-}
+import { InvalidCursorError } from '../runtime/paging.ts';
 
 const ID_BYTES = 16;
 const TAG_BYTES = 12;
@@ -55,13 +37,4 @@ export class CursorCodec {
   #tag(id: Buffer): Buffer {
     return createHmac('sha256', this.#secret).update(id).digest().subarray(0, TAG_BYTES);
   }
-}
-
-/** The page size asked for, validated: an integer from 1 to 100, default 50. */
-export function pageLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw new InvalidPageError(`limit must be an integer from 1 to ${MAX_LIMIT} (got ${String(limit)})`);
-  }
-  return limit;
 }

@@ -3,53 +3,9 @@
 // wins that interval's claim (a single-row UPDATE in `<ours>.maintenance`), so every interval runs
 // once across all the processes that maintain.
 //
-// States of a task: stopped → waiting (timer armed) → running (claim, then work) → waiting … and
-// stop() waits for a running tick to finish. A tick that throws is reported and the next one runs.
+// Each task is a PeriodicTask (../runtime/periodic-task.ts).
+import { PeriodicTask } from '../runtime/periodic-task.ts';
 import type { ErrorReporter } from './supervisor.ts';
-
-export class PeriodicTask {
-  readonly #name: string;
-  readonly #intervalMs: number;
-  readonly #run: () => Promise<void>;
-  readonly #onError: ErrorReporter;
-  #timer: NodeJS.Timeout | null = null;
-  #running: Promise<void> | null = null;
-  #stopped = true;
-
-  constructor(name: string, intervalMs: number, run: () => Promise<void>, onError: ErrorReporter) {
-    this.#name = name;
-    this.#intervalMs = intervalMs;
-    this.#run = run;
-    this.#onError = onError;
-  }
-
-  start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#arm(Math.floor(Math.random() * this.#intervalMs));
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = null;
-    await this.#running;
-  }
-
-  #arm(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#running = this.#run()
-        .catch((error: unknown) => this.#onError(error as Error, `maintenance task ${this.#name} failed`))
-        .finally(() => {
-          this.#running = null;
-          this.#arm(this.#intervalMs);
-        });
-    }, delayMs);
-    this.#timer.unref();
-  }
-}
 
 /**
  * Claims one interval of `task` for this process: the claim's database instant and the previous
@@ -79,7 +35,7 @@ export function rescuer(options: {
       if ((await options.claim('rescue', Math.floor(options.intervalMs * 0.9))) !== null)
         await options.rescue();
     },
-    options.onError,
+    reportAsError(options.onError),
   );
 }
 
@@ -103,7 +59,7 @@ export function pruner(options: {
         failedBefore: new Date(now - options.failedRetentionMs),
       });
     },
-    options.onError,
+    reportAsError(options.onError),
   );
 }
 
@@ -131,6 +87,11 @@ export function cronTicker(options: {
       const after = Math.max(earliest, (claim.priorAt?.getTime() ?? earliest) - 1_000);
       await options.fire(new Date(after), claim.at);
     },
-    options.onError,
+    reportAsError(options.onError),
   );
+}
+
+/** The supervisor reports Errors; a tick may throw anything. */
+function reportAsError(onError: ErrorReporter): (error: unknown, context: string) => void {
+  return (error, context) => onError(error instanceof Error ? error : new Error(String(error)), context);
 }

@@ -17,6 +17,7 @@
 // promise, except while the file is busy, when connection.ts's retry waits off the event loop.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { pageLimit } from '../runtime/paging.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
@@ -43,7 +44,7 @@ import type {
 import { Changes } from './changes.ts';
 import { openDatabase, retryBusy } from './connection.ts';
 import { latestTick, validateSchedule } from './cron.ts';
-import { CursorCodec, type CursorPosition, pageLimit } from './cursor.ts';
+import { CursorCodec, type CursorPosition } from './cursor.ts';
 import { LeaderLease } from './leader.ts';
 import { type ErrorReporter, Maintenance } from './maintenance.ts';
 import { Notifier } from './notifier.ts';
@@ -69,7 +70,7 @@ import {
   type Transactions,
 } from './transactions.ts';
 
-export { InvalidCursorError, InvalidPageError } from './cursor.ts';
+export { InvalidCursorError, InvalidPageError } from '../runtime/paging.ts';
 
 export interface SqliteBackendOptions {
   /** The SQLite file (the application's own database). */

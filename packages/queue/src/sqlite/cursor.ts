@@ -1,42 +1,14 @@
-// Job list pages: the limit's validation and the opaque cursor, the last row's keyset position
-// (created_at, id) signed with HMAC-SHA256 under a secret kept in queue_meta, so that every
-// process on the file accepts every other's cursors and nothing else (INTERFACE-CHANGES.md: an
-// altered cursor is refused). The errors carry the names `@offload/db`'s pagination uses, which
-// the API maps to 400.
+// The opaque cursor of job lists: the last row's keyset position (created_at, id) signed with
+// HMAC-SHA256 under a secret kept in queue_meta, so that every process on the file accepts every
+// other's cursors and nothing else: an altered cursor is refused.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { InvalidCursorError } from '../runtime/paging.ts';
 
-export const DEFAULT_PAGE_LIMIT = 50;
-export const MAX_PAGE_LIMIT = 100;
 const TAG_BYTES = 16;
-
-/** A cursor we did not issue, altered or garbled. */
-export class InvalidCursorError extends Error {
-  constructor(message = 'cursor is not one this queue issued') {
-    super(message);
-    this.name = 'InvalidCursorError';
-  }
-}
-
-/** A page size outside 1…100 (refused, never clamped). */
-export class InvalidPageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidPageError';
-  }
-}
 
 export interface CursorPosition {
   createdAt: string;
   id: string;
-}
-
-/** The page size asked for: an integer from 1 to 100, default 50. */
-export function pageLimit(limit: number | undefined): number {
-  if (limit === undefined) return DEFAULT_PAGE_LIMIT;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
-    throw new InvalidPageError(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT} (got ${String(limit)})`);
-  }
-  return limit;
 }
 
 export class CursorCodec {
