@@ -74,9 +74,10 @@ export function workerCases(env: Environment): void {
           maxAttempts: 2,
           backoff: { baseMs: 10, maxMs: 10 },
         });
+        // The worker emits 'failed' after the database says so: wait for both.
         const failed = await eventually('the job to fail', async () => {
           const current = await getJob(env.a, job.id);
-          return current.state === 'failed' && current;
+          return current.state === 'failed' && failures.length === 2 && current;
         });
         expect(failed).toMatchObject({ attempts: 2, error: { kind: 'TypeError', message: 'nope' } });
         expect(failed.error!.stack).toContain('nope');
