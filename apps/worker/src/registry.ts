@@ -4,19 +4,16 @@
 //   start  — upsert the row (host, pid, concurrency, running, kinds, started_at), then again
 //            every `intervalMs` (default 10 s) with the running count and last_heartbeat_at.
 //   stop   — a clean exit deletes the row. A crashed worker's row stays and goes stale:
-//            readers treat rows whose last_heartbeat_at is older than STALE_AFTER_MS as dead,
+//            readers treat rows whose last_heartbeat_at is older than a minute as dead,
 //            and every heartbeat deletes rows long dead (PURGE_AFTER_MS), so the table stays small.
 //
 // The registry is a convenience for operators, never a dependency of job processing: a failed
 // heartbeat is logged (a missing table once, as a warning) and the worker carries on.
-import type { Db } from '@offload/db';
+import { type Db, WORKER_REGISTRY_TABLE as TABLE } from '@offload/db';
 import type { Logger } from '@offload/observability';
 
-/** Readers treat a row older than this as a dead worker. */
-export const STALE_AFTER_MS = 60_000;
 /** Rows older than this are deleted by any live worker's heartbeat. */
 export const PURGE_AFTER_MS = 60 * 60_000;
-export const TABLE = 'worker_registry';
 
 export interface WorkerRegistration {
   /** The worker id also stored on the jobs it claims (host:pid:random). */
@@ -43,18 +40,6 @@ export interface WorkerRegistry {
   beat(): Promise<void>;
   /** Stops the timer and deletes the row. Never rejects. */
   stop(): Promise<void>;
-}
-
-/** A live worker as readers see it. */
-export interface WorkerRow {
-  id: string;
-  host: string;
-  pid: number;
-  concurrency: number;
-  running: number;
-  kinds: string[];
-  startedAt: string;
-  lastHeartbeatAt: string;
 }
 
 export async function startWorkerRegistry(options: WorkerRegistryOptions): Promise<WorkerRegistry> {
@@ -130,28 +115,6 @@ export async function startWorkerRegistry(options: WorkerRegistryOptions): Promi
       }
     },
   };
-}
-
-/** The live workers: rows heard from within STALE_AFTER_MS of `now`, newest first. */
-export async function listLiveWorkers(db: Db, now: Date = new Date()): Promise<WorkerRow[]> {
-  const rows: Array<Record<string, unknown>> = await db
-    .knex(TABLE)
-    .select('id', 'host', 'pid', 'concurrency', 'running', 'kinds', 'started_at', 'last_heartbeat_at')
-    .where('last_heartbeat_at', '>=', new Date(now.getTime() - STALE_AFTER_MS).toISOString())
-    .orderBy([
-      { column: 'started_at', order: 'desc' },
-      { column: 'id', order: 'asc' },
-    ]);
-  return rows.map((row) => ({
-    id: String(row.id),
-    host: String(row.host),
-    pid: Number(row.pid),
-    concurrency: Number(row.concurrency),
-    running: Number(row.running),
-    kinds: JSON.parse(String(row.kinds)) as string[],
-    startedAt: String(row.started_at),
-    lastHeartbeatAt: String(row.last_heartbeat_at),
-  }));
 }
 
 // SQLite: "no such table: worker_registry"; PostgreSQL: undefined_table (42P01).

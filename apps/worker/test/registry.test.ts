@@ -1,15 +1,10 @@
 // The worker registry on both databases: a heartbeat upserts the row, readers drop stale rows,
 // a clean stop deletes it, and a missing table only logs one warning.
+import { listLiveWorkers, STALE_AFTER_MS } from '@offload/db';
 import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  listLiveWorkers,
-  STALE_AFTER_MS,
-  startWorkerRegistry,
-  type WorkerRegistration,
-} from '../src/registry.ts';
-import { ensureWorkerRegistryTable } from './fixtures/worker-registry-table.ts';
+import { startWorkerRegistry, type WorkerRegistration } from '../src/registry.ts';
 
 function capturingLogger() {
   const lines: Array<{ level: number; msg: string }> = [];
@@ -31,7 +26,6 @@ for (const kind of testDatabases()) {
     let t: TestDb;
     beforeAll(async () => {
       t = await createTestDb(kind);
-      await ensureWorkerRegistryTable(t.db);
     });
     afterAll(() => t?.destroy());
 

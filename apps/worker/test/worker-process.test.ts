@@ -2,13 +2,13 @@
 // through the queue backend: an echo completes with its payload, a failing one ends failed after
 // its attempts, an invalid payload fails at once, a running job is cancelled, and on SIGTERM a
 // long job is released and then completed by a second worker process.
+import { listLiveWorkers } from '@offload/db';
 import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
+import { jobKindNames } from '@offload/jobs';
 import { createQueueBackend, type Job, Queue, type QueueBackend } from '@offload/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listLiveWorkers } from '../src/registry.ts';
 import { pollUntil } from './fixtures/poll.ts';
 import { startWorkerChild, type WorkerChild } from './fixtures/worker-child.ts';
-import { ensureWorkerRegistryTable } from './fixtures/worker-registry-table.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 300;
 
@@ -46,7 +46,6 @@ for (const kind of testDatabases()) {
 
     beforeAll(async () => {
       t = await createTestDb(kind);
-      await ensureWorkerRegistryTable(t.db);
       backend = await createQueueBackend(t.databaseUrl);
       await backend.start();
       queue = new Queue(backend);
@@ -70,7 +69,7 @@ for (const kind of testDatabases()) {
         pid: worker.child.pid,
         concurrency: 4,
         running: 0,
-        kinds: ['system.echo'],
+        kinds: jobKindNames(),
       });
     });
 

@@ -37,3 +37,9 @@ export {
   setDefaultCursorSecret,
 } from './pagination.ts';
 export { type RetryOptions, withRetry } from './retry.ts';
+export {
+  type LiveWorker,
+  listLiveWorkers,
+  STALE_AFTER_MS,
+  WORKER_REGISTRY_TABLE,
+} from './worker-registry.ts';

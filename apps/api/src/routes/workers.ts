@@ -1,9 +1,8 @@
 // GET /v1/workers — the live worker processes (admin: hosts and pids are operators' business).
-import type { Db } from '@offload/db';
+import { type Db, listLiveWorkers } from '@offload/db';
 import { Router } from 'express';
 import { type GuardDeps, requireScope } from '../auth.ts';
 import { defineRoute } from '../routing.ts';
-import { listLiveWorkers } from '../workers.ts';
 
 export interface WorkersRouterDeps extends GuardDeps {
   db: Db;
