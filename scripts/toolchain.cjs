@@ -62,9 +62,15 @@ function systemNodeIsRecent() {
   return major >= MIN_NODE_MAJOR;
 }
 
+// The provisioned Node.js running this script again (a root script started from a provisioned
+// environment) must keep itself: it is recent, but the system's is not.
+function runningProvisionedNode() {
+  return path.relative(toolchainDir, process.execPath).split(path.sep)[0] === 'node_modules';
+}
+
 // Returns the environment every later step runs with.
 function provisionToolchain() {
-  const wantNode = !systemNodeIsRecent();
+  const wantNode = !systemNodeIsRecent() || runningProvisionedNode();
   const manifest = {
     name: 'offload-toolchain',
     private: true,
