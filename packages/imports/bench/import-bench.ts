@@ -6,17 +6,21 @@
 // `process.resourceUsage().maxRSS`, is its own) against a fresh migrated database holding the
 // seed's reference data: the streaming import, a naive read-everything-then-insert import, and
 // on PostgreSQL a COPY of the same file into a staging table (the reference). Prints a table and
-// writes it as markdown. Run alone:
+// writes it as markdown (docs/performance/import-bench.md). `npm run bench` measures 10 and
+// 100 MB files; 1 GB adds about a quarter of an hour: `npm run bench -- --only import --sizes
+// 10,100,1000`. Run alone:
 //   node packages/imports/bench/import-bench.ts [--sizes 10,100,1000] [--db sqlite,postgres]
-//        [--out packages/imports/bench/results.md] [--no-parsers]
+//        [--out docs/performance/import-bench.md] [--no-parsers]
 
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { seedDatabase } from '@offload/db/seed';
 import { createTestDb, type TestDatabaseKind, testDatabases } from '@offload/db/testing';
+import { createUploadStore } from '../src/storage.ts';
+import { WORKER_V8_FLAGS } from '../src/v8-flags.ts';
 import { generateModelsCsv } from './generate.ts';
 import type { BenchMode } from './import-child.ts';
 import { type ParserFigure, runParseBench } from './parse-bench.ts';
@@ -24,19 +28,19 @@ import { type ParserFigure, runParseBench } from './parse-bench.ts';
 const CHILD = join(import.meta.dirname, 'import-child.ts');
 
 /**
- * V8 flags the worker should run with (asked of apps/worker; on the command line, since Node.js
- * refuses this one in NODE_OPTIONS). Without it V8 lets the heap of a process that streams for
- * minutes grow far past what it holds (the import's live heap stays near 20 MiB, V8's heap
- * reached 150 MiB and RSS 240 MiB at 100 MB); with it the heap stays near 25 MiB, at no cost in
- * rows/s that the benchmark can see. See results.md.
+ * The streaming import runs with the V8 flags the worker process sets (WORKER_V8_FLAGS), set the
+ * way the worker sets them: by a module that runs before the others (its entry point imports it
+ * first; here `--import`). Without them V8 lets the heap of a process that streams for minutes
+ * fill with garbage.
  */
-export const WORKER_NODE_FLAGS = ['--optimize-for-size'];
+const WORKER_FLAGS = ['--import', join(import.meta.dirname, '../src/set-worker-v8-flags.ts')];
 
 interface Run {
   mode: BenchMode;
   /** What the table calls it. */
   label: string;
   flags: string[];
+
   databases: TestDatabaseKind[];
   /** Skipped on larger files, with the reason in the notes. */
   maxBytes?: number;
@@ -54,7 +58,7 @@ const RUNS: Run[] = [
     skipped:
       'COPY + INSERT…SELECT (the in-database ceiling) is measured up to 100 MB only, to keep the run short',
   },
-  { mode: 'stream', label: 'importCsv', flags: WORKER_NODE_FLAGS, databases: ['postgres', 'sqlite'] },
+  { mode: 'stream', label: 'importCsv', flags: WORKER_FLAGS, databases: ['postgres', 'sqlite'] },
   {
     mode: 'stream',
     label: 'importCsv, default V8 flags',
@@ -74,6 +78,12 @@ const RUNS: Run[] = [
       'near 512 MiB) and every parsed row at once (several times the file in RSS)',
   },
 ];
+
+/** File sizes measured unless told otherwise. */
+export const DEFAULT_SIZES_MB = [10, 100];
+
+/** The report's home, beside the other benchmarks' (scripts/bench.ts passes the same path). */
+export const DEFAULT_REPORT = join(import.meta.dirname, '../../../docs/performance/import-bench.md');
 
 export interface ImportFigure {
   sizeMb: number;
@@ -98,7 +108,7 @@ export interface ImportBenchOptions {
 
 export async function runImportBench(options: ImportBenchOptions = {}): Promise<ImportFigure[]> {
   const {
-    sizesMb = [10, 100, 1000],
+    sizesMb = DEFAULT_SIZES_MB,
     databases = testDatabases(),
     out,
     parsers = true,
@@ -154,8 +164,15 @@ async function measure(
   const t = await createTestDb(database);
   try {
     await seedDatabase(t.db, { models: 1, quiet: true });
+    let source = file;
+    if (run.mode === 'stream') {
+      // The API's part, done here: the child, like the worker, only reads the upload back.
+      const store = createUploadStore(t.db, { maxBytes: Number.MAX_SAFE_INTEGER });
+      const writer = await store.create('models');
+      source = (await writer.write(createReadStream(file, { highWaterMark: 256 * 1024 }))).id;
+    }
     if (database === 'sqlite') await t.db.destroy(); // the child is the only writer of the file
-    const output = execFileSync(process.execPath, [...run.flags, CHILD, run.mode, t.databaseUrl, file], {
+    const output = execFileSync(process.execPath, [...run.flags, CHILD, run.mode, t.databaseUrl, source], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       maxBuffer: 1 << 20,
@@ -217,7 +234,12 @@ const READING = [
   '- Peak RSS includes about 100 MB that the process holds before reading a byte (Node.js, type',
   '  stripping, knex, pg, better-sqlite3); the COPY process, which holds nothing, reaches 110-165 MB.',
   '  importCsv stays flat from 10 MB to 1 GB. Under default V8 flags the heap of a long import grows',
-  '  with garbage (V8 lets it, having room), hence the flag asked of the worker.',
+  '  with garbage (V8 lets it, having room), hence the flag the worker process sets before its other',
+  '  modules load (apps/worker/src/main.ts imports `@offload/imports/set-worker-v8-flags` first; set',
+  '  only once the modules are loaded, it helped much less: 155 MB instead of 120 MB at 10 MB on PostgreSQL).',
+  "- importCsv reads an upload stored beforehand by the parent process (the API's part, not measured),",
+  '  as the import.csv handler does: on PostgreSQL 256 KiB `upload_chunks` rows read back from the same',
+  '  database during the import.',
   "- SQLite has no COPY: its lines are compared with PostgreSQL's COPY of the same file.",
 ];
 
@@ -242,7 +264,9 @@ function markdown(
     '- **COPY + INSERT…SELECT**: that COPY, then one `INSERT INTO models … SELECT` joining the codes, in one',
     '  transaction: what PostgreSQL needs to put the rows in `models` (3 foreign keys, 5 indexes), however they arrive;',
     `- **importCsv**: the streaming import (parse, validate, upsert by external_id in 500-row transactions), run with`,
-    `  the V8 flags asked of the worker (\`${WORKER_NODE_FLAGS.join(' ')}\`); **default V8 flags**: the same without them;`,
+    `  the V8 flags the worker process sets first thing (\`${WORKER_V8_FLAGS.join(' ')}\`, set-worker-v8-flags.ts), reading the file`,
+    '  from the upload store of the database (PostgreSQL chunks, or the folder beside the SQLite file) as the',
+    '  import.csv handler does; **default V8 flags**: the same without them;',
     "- **naive (whole file)**: read the whole file, parse it with csv-parse's sync API, validate, then insert",
     "  500-row batches with knex's upsert builder.",
     '',
@@ -276,7 +300,7 @@ if (import.meta.main) {
     options: {
       sizes: { type: 'string' },
       db: { type: 'string' },
-      out: { type: 'string', default: join(import.meta.dirname, 'results.md') },
+      out: { type: 'string', default: DEFAULT_REPORT },
       'no-parsers': { type: 'boolean', default: false },
     },
   });

@@ -1,8 +1,10 @@
 // One measured run of the import benchmark, in its own process so that its peak RSS is its own:
-//   node import-child.ts <stream|naive|copy> <databaseUrl> <csv file>
+//   node [--import ../src/set-worker-v8-flags.ts] import-child.ts <stream|naive|copy|copy-insert> <databaseUrl> <csv file | upload id>
 // prints one JSON line: { rows, seconds, maxRssMb, detail }.
 //
-// - stream: importCsv, as the worker runs it (here reading the file from disk);
+// - stream: importCsv as the import.csv handler runs it, from an upload the parent stored (the
+//   API's part) in the store of the database's shape (PostgreSQL chunks, or the folder beside the
+//   SQLite file): the last argument is then the upload's id; the upload is deleted afterwards;
 // - naive: the import as often first written: read the whole file, parse it all (csv-parse's
 //   sync API), validate, then insert 500-row batches with knex's upsert builder;
 // - copy: PostgreSQL COPY of the file into a staging table of text columns (no validation, no
@@ -19,20 +21,23 @@ import { parse } from 'csv-parse/sync';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { importCsv } from '../src/import.ts';
+import { createUploadStore } from '../src/storage.ts';
 import { loadModelReferences, type ModelRow, validateModel } from '../src/validate-models.ts';
 
 export type BenchMode = 'stream' | 'naive' | 'copy' | 'copy-insert';
 
 const READ_CHUNK = 256 * 1024;
 
-async function streamImport(db: Db, file: string) {
-  const result = await importCsv(db, {
-    entity: 'models',
-    source: createReadStream(file, { highWaterMark: READ_CHUNK }),
-  });
-  if (result.rejected > 0)
-    throw new Error(`rejected ${result.rejected} rows: ${JSON.stringify(result.errors[0])}`);
-  return { rows: result.read, detail: `inserted ${result.inserted}` };
+async function streamImport(db: Db, uploadId: string) {
+  const store = createUploadStore(db, { maxBytes: Number.MAX_SAFE_INTEGER });
+  try {
+    const result = await importCsv(db, { entity: 'models', source: store.open(uploadId) });
+    if (result.rejected > 0)
+      throw new Error(`rejected ${result.rejected} rows: ${JSON.stringify(result.errors[0])}`);
+    return { rows: result.read, detail: `inserted ${result.inserted} from the ${store.kind} upload store` };
+  } finally {
+    await store.delete(uploadId);
+  }
 }
 
 async function naiveImport(db: Db, file: string) {

@@ -21,10 +21,19 @@ export {
   parseCsv,
 } from './parse.ts';
 export {
+  DEFAULT_COMPLETE_MAX_AGE_MS,
+  DEFAULT_INCOMPLETE_MAX_AGE_MS,
+  DEFAULT_PURGE_INTERVAL_MS,
+  startUploadPurge,
+  type UploadPurge,
+  type UploadPurgeOptions,
+} from './purge.ts';
+export {
   type ByteSource,
   createUploadStore,
   DEFAULT_CHUNK_BYTES,
   DEFAULT_UPLOAD_DIRECTORY,
+  defaultUploadDirectory,
   UPLOAD_ENTITIES,
   type UploadEntity,
   type UploadInfo,
@@ -33,5 +42,6 @@ export {
   UploadTooLargeError,
   type UploadWriter,
 } from './storage.ts';
+export { applyWorkerV8Flags, WORKER_V8_FLAGS } from './v8-flags.ts';
 export { MODEL_COLUMNS, MODEL_STATUSES } from './validate-models.ts';
 export { VALIDATION_COLUMNS } from './validate-validations.ts';

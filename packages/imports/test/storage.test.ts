@@ -3,13 +3,20 @@
 // leaves nothing behind, and deleting or purging removes rows and files.
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { NotFoundError } from '@offload/db';
 import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createUploadStore, type UploadStore, UploadTooLargeError } from '../src/storage.ts';
+import { startUploadPurge } from '../src/purge.ts';
+import {
+  createUploadStore,
+  DEFAULT_UPLOAD_DIRECTORY,
+  defaultUploadDirectory,
+  type UploadStore,
+  UploadTooLargeError,
+} from '../src/storage.ts';
 
 const CHUNK_BYTES = 1000;
 
@@ -52,6 +59,14 @@ for (const kind of testDatabases()) {
 
     it('picks the store of the shape', () => {
       expect(store.kind).toBe(kind === 'postgres' ? 'postgres' : 'folder');
+    });
+
+    it('puts the folder store beside the SQLite file by default', () => {
+      const expected =
+        kind === 'sqlite'
+          ? join(dirname(t.databaseUrl.slice('sqlite:'.length)), 'uploads')
+          : DEFAULT_UPLOAD_DIRECTORY;
+      expect(defaultUploadDirectory(t.db)).toBe(expected);
     });
 
     it('stores an upload in pieces and streams it back byte for byte', async () => {
@@ -115,6 +130,32 @@ for (const kind of testDatabases()) {
       await expect(store.stat(stale.id)).rejects.toBeInstanceOf(NotFoundError);
       expect((await store.stat(done.id)).byteSize).toBe(4);
       expect(await store.purgeIncomplete(new Date(Date.now() - 60_000))).toBe(0);
+    });
+
+    it('sweeps incomplete uploads past their maximum age, and complete ones long forgotten', async () => {
+      const stale = await store.create('validations');
+      const forgotten = await store.create('models');
+      await forgotten.write(Readable.from(['a,b\n']));
+      const at = { now: Date.now() };
+      const purge = startUploadPurge(store, {
+        intervalMs: 60_000,
+        maxAgeMs: 1000,
+        completeMaxAgeMs: 5000,
+        now: () => at.now,
+      });
+      try {
+        expect(await purge.sweep()).toBe(0);
+        at.now += 2000;
+        expect(await purge.sweep()).toBe(1);
+        await expect(store.stat(stale.id)).rejects.toBeInstanceOf(NotFoundError);
+        expect((await store.stat(forgotten.id)).byteSize).toBe(4);
+        at.now += 5000;
+        expect(await purge.sweep()).toBe(1);
+        await expect(store.stat(forgotten.id)).rejects.toBeInstanceOf(NotFoundError);
+        expect(await leftovers()).toEqual({ uploads: 0, chunks: 0, files: 0 });
+      } finally {
+        await purge.stop();
+      }
     });
   });
 }

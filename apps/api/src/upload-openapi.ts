@@ -1,0 +1,110 @@
+// The OpenAPI paths of /v1/imports (routes/imports.ts), spliced into the document openapi.ts
+// builds, with its helpers, so the import endpoints read like the others there.
+import { IMPORT_ENTITIES } from '@offload/jobs';
+import { MAX_MULTIPART_OVERHEAD_BYTES } from './upload-multipart.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+export interface OpenApiHelpers {
+  ref(name: string): JsonSchema;
+  problem(description: string): JsonSchema;
+  json(description: string, schema: JsonSchema): JsonSchema;
+  /** The errors every authenticated operation may answer. */
+  errors: Record<string, JsonSchema>;
+}
+
+const count = { type: 'integer', minimum: 0 };
+
+export function importPaths({ ref, problem, json, errors }: OpenApiHelpers): Record<string, JsonSchema> {
+  const importView: JsonSchema = {
+    allOf: [
+      ref('Job'),
+      {
+        type: 'object',
+        required: ['entity', 'counts', 'errors'],
+        properties: {
+          entity: { type: ['string', 'null'], enum: [...IMPORT_ENTITIES, null] },
+          counts: {
+            type: 'object',
+            description: 'So far while the import runs (from its progress), final once completed.',
+            properties: {
+              bytes: count,
+              read: count,
+              inserted: count,
+              updated: count,
+              unchanged: count,
+              rejected: count,
+            },
+          },
+          errors: {
+            type: 'array',
+            description: 'The first rejected rows (at most 100), by the line where each record starts.',
+            items: {
+              type: 'object',
+              required: ['line', 'reason'],
+              properties: { line: { type: 'integer' }, reason: { type: 'string' } },
+            },
+          },
+        },
+      },
+    ],
+  };
+  return {
+    '/v1/imports': {
+      post: {
+        summary: 'Upload a CSV to import',
+        description:
+          'Streams the body into upload storage (never buffered whole) and enqueues an import.csv job. ' +
+          'The body is the CSV itself (text/csv) or multipart/form-data with one file. Past MAX_UPLOAD_BYTES ' +
+          'the upload is refused with 413 as soon as the limit is passed (or at once when Content-Length ' +
+          'declares more), nothing of it is kept and the connection is closed. Rows are validated by the job: ' +
+          'GET /v1/imports/{id} shows the counts and the first rejected rows by line.',
+        parameters: [
+          {
+            name: 'entity',
+            in: 'query',
+            required: true,
+            schema: { type: 'string', enum: [...IMPORT_ENTITIES] },
+            description:
+              'models: external_id,name,region,team,risk_tier,owner_email,status; ' +
+              'validations: model_external_id,kind,status,approved_on (header row required, any order).',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'text/csv': { schema: { type: 'string' } },
+            'multipart/form-data': {
+              schema: {
+                type: 'object',
+                description: `One file part (a part with a filename); other fields, up to ${MAX_MULTIPART_OVERHEAD_BYTES} bytes in all, are ignored.`,
+                properties: { file: { type: 'string', contentMediaType: 'text/csv' } },
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            ...json('Stored and enqueued: the import.csv job.', importView),
+            headers: { Location: { schema: { type: 'string' } } },
+          },
+          '400': problem('A bad entity parameter, or a malformed multipart body (no file, two files).'),
+          '413': problem('The upload is larger than MAX_UPLOAD_BYTES; nothing of it was kept.'),
+          '415': problem('The body is neither text/csv nor multipart/form-data.'),
+          ...errors,
+        },
+      },
+    },
+    '/v1/imports/{id}': {
+      get: {
+        summary: 'An import: its job, counts and first rejected rows',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: {
+          '200': json('The import.', importView),
+          '404': problem('No such import, or not the caller’s.'),
+          ...errors,
+        },
+      },
+    },
+  };
+}
