@@ -1,0 +1,61 @@
+// GET /v1/attestation-cycles?cursor&limit — attestation cycles with their record counts, newest
+// first (aggregated in the database, keyset-paginated), through the read cache.
+import { Router } from 'express';
+import { z } from 'zod';
+import { type GuardDeps, requireScope } from '../auth.ts';
+import type { ApiReadCache } from '../read-cache.ts';
+import { defineRoute } from '../routing.ts';
+import { parseQuery } from '../validation.ts';
+
+export interface AttestationCyclesRouterDeps extends GuardDeps {
+  reads: ApiReadCache;
+}
+
+/** `cursor` and `limit` as every list takes them (limit 1 to 100, default 50, never clamped). */
+export const pageQuery = {
+  cursor: z.string().max(2000).optional().describe('The previous page’s nextCursor.'),
+  limit: z
+    .string()
+    .regex(/^\d+$/, 'must be an integer')
+    .transform(Number)
+    .pipe(z.int().min(1).max(100))
+    .optional()
+    .describe('1 to 100, default 50; a larger limit is refused.'),
+};
+
+export const attestationCyclesQuery = z.strictObject(pageQuery);
+
+export const attestationCycleView = z.object({
+  id: z.int(),
+  name: z.string(),
+  opensOn: z.string(),
+  closesOn: z.string(),
+  total: z.int(),
+  attested: z.int(),
+  pending: z.int(),
+  exception: z.int(),
+  completionPct: z.number(),
+});
+
+export const attestationCyclePage = z.object({
+  items: z.array(attestationCycleView),
+  nextCursor: z.string().nullable(),
+});
+
+export function attestationCyclesRouter(deps: AttestationCyclesRouterDeps): Router {
+  const router = Router();
+  defineRoute(router, '/v1/attestation-cycles', {
+    get: [
+      requireScope(deps, 'read'),
+      async (req, res) => {
+        const query = parseQuery(attestationCyclesQuery, req);
+        const read = await deps.reads.attestationCycles({
+          cursor: query.cursor === undefined || query.cursor === '' ? null : query.cursor,
+          limit: query.limit ?? 50,
+        });
+        res.type('json').send(read.body);
+      },
+    ],
+  });
+  return router;
+}

@@ -1,0 +1,114 @@
+// GET /v1/models?region&team&status&cursor&limit — the inventory, keyset-paginated by id and
+// filtered by codes; GET /v1/models/:id — a model with its validations (each with its regional
+// approvals) and its health. Both through the read cache ('models' family), each a fixed number
+// of indexed statements on a miss (see @offload/db inventory.ts).
+import { inventory } from '@offload/db';
+import { Router } from 'express';
+import { z } from 'zod';
+import { type GuardDeps, requireScope } from '../auth.ts';
+import { HttpProblem, validationProblem } from '../problem.ts';
+import type { ApiReadCache } from '../read-cache.ts';
+import { defineRoute } from '../routing.ts';
+import { parseQuery } from '../validation.ts';
+import { pageQuery } from './attestation-cycles.ts';
+
+export interface ModelsRouterDeps extends GuardDeps {
+  reads: ApiReadCache;
+}
+
+const code = z.string().min(1).max(100);
+
+export const listModelsQuery = z.strictObject({
+  region: code.optional().describe('Only models of this region (its code).'),
+  team: code.optional().describe('Only models of this team (its code).'),
+  status: z.enum(inventory.MODEL_STATUSES).optional(),
+  ...pageQuery,
+});
+
+export const modelSummaryView = z.object({
+  id: z.int(),
+  externalId: z.string(),
+  name: z.string(),
+  region: z.string().describe('Region code.'),
+  team: z.string().describe('Team code.'),
+  riskTier: z.string().describe('Risk tier code.'),
+  ownerEmail: z.string(),
+  status: z.enum(inventory.MODEL_STATUSES),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const modelPage = z.object({ items: z.array(modelSummaryView), nextCursor: z.string().nullable() });
+
+export const modelDetailView = modelSummaryView.extend({
+  health: z
+    .object({ status: z.enum(['ok', 'warn', 'alert']), computedAt: z.string(), payload: z.unknown() })
+    .nullable()
+    .describe('null until the health analysis has covered the model.'),
+  validations: z.array(
+    z.object({
+      id: z.int(),
+      kind: z.enum(['full', 'interim']),
+      status: z.enum(['planned', 'in_progress', 'approved', 'rejected']),
+      approvedOn: z.string().nullable(),
+      createdAt: z.string(),
+      approvals: z.array(
+        z.object({
+          id: z.int(),
+          region: z.string(),
+          approvalType: z.string(),
+          status: z.enum(['pending', 'approved', 'rejected']),
+          decidedOn: z.string().nullable(),
+        }),
+      ),
+    }),
+  ),
+});
+
+const MODEL_ID = /^[1-9]\d{0,15}$/;
+
+export function modelsRouter(deps: ModelsRouterDeps): Router {
+  const router = Router();
+  const read = requireScope(deps, 'read');
+
+  defineRoute(router, '/v1/models', {
+    get: [
+      read,
+      async (req, res) => {
+        const query = parseQuery(listModelsQuery, req);
+        try {
+          const page = await deps.reads.models({
+            ...(query.region === undefined ? {} : { region: query.region }),
+            ...(query.team === undefined ? {} : { team: query.team }),
+            ...(query.status === undefined ? {} : { status: query.status }),
+            cursor: query.cursor === undefined || query.cursor === '' ? null : query.cursor,
+            limit: query.limit ?? 50,
+          });
+          res.type('json').send(page.body);
+        } catch (error) {
+          if (error instanceof inventory.UnknownCodeError) {
+            throw validationProblem(400, [{ parameter: error.field, detail: error.message }]);
+          }
+          throw error;
+        }
+      },
+    ],
+  });
+
+  defineRoute(router, '/v1/models/:id', {
+    get: [
+      read,
+      async (req, res) => {
+        const raw = String(req.params.id);
+        if (!MODEL_ID.test(raw) || !Number.isSafeInteger(Number(raw))) {
+          throw validationProblem(400, [{ parameter: 'id', detail: 'must be a positive integer' }]);
+        }
+        const model = await deps.reads.model(Number(raw));
+        if (model === null) throw new HttpProblem(404, `No model has the id ${raw}.`);
+        res.type('json').send(model.body);
+      },
+    ],
+  });
+
+  return router;
+}
