@@ -222,21 +222,6 @@ UNION ALL
 SELECT 'team', id, code, region_id FROM teams`;
 export const KPI_SCOPES: DialectSql = { postgres: KPI_SCOPES_TEXT, sqlite: KPI_SCOPES_TEXT };
 
-/**
- * Bumps the KPI family's version in cache_versions and returns it; its row lock also
- * serialises concurrent rebuilds on PostgreSQL. Parameters: now (instant).
- */
-const BUMP_KPI_VERSION_TEXT = `-- bump_kpi_version: the next version of the 'kpi' cache family. Parameters: now.
-INSERT INTO cache_versions (family, version, updated_at)
-VALUES ('kpi', 1, ?)
-ON CONFLICT (family) DO UPDATE
-   SET version = cache_versions.version + 1, updated_at = excluded.updated_at
-RETURNING version`;
-export const BUMP_KPI_VERSION: DialectSql = {
-  postgres: BUMP_KPI_VERSION_TEXT,
-  sqlite: BUMP_KPI_VERSION_TEXT,
-};
-
 /** Removes the previous set of snapshots before the new one is written. No parameters. */
 const DELETE_KPI_SNAPSHOTS_TEXT = `-- delete_kpi_snapshots: drop the previous set (the table holds KPI snapshots only).
 DELETE FROM kpi_snapshots`;

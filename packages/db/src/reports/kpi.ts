@@ -7,8 +7,9 @@
 //   2. every scope's counters (kpi-sql.ts: the §2.1 rule for all active models, counted per
 //      (region, team) and summed up to regions, teams and the whole inventory);
 //   3. the regions and teams, so scopes without active models still get a snapshot;
-// then, in one write transaction: 4. bump the 'kpi' cache version, 5. delete the previous set,
-// 6. insert the new one from a single JSON array. Six statements on SQLite, seven on
+// then, in one write transaction: 4. bump the 'kpi' cache version (bumpCacheVersion, which on
+// PostgreSQL also notifies the caches, delivered at commit), 5. delete the previous set,
+// 6. insert the new one from a single JSON array. Six statements on SQLite, eight on
 // PostgreSQL. JavaScript only shapes the scope rows into payloads; it never sees a model.
 
 import {
@@ -22,9 +23,9 @@ import {
   todayUtc,
 } from '@offload/domain';
 import type { Knex } from 'knex';
+import { bumpCacheVersion } from '../cache-versions.ts';
 import type { Db } from '../knex.ts';
 import {
-  BUMP_KPI_VERSION,
   DELETE_KPI_SNAPSHOTS,
   type DialectSql,
   INSERT_KPI_SNAPSHOTS,
@@ -35,6 +36,9 @@ import {
   READ_KPI_SNAPSHOT,
   SERIAL_PLAN_POSTGRES,
 } from './kpi-sql.ts';
+
+/** The cache family a landed KPI rebuild bumps. */
+export const KPI_CACHE_FAMILY = 'kpi';
 
 export const HEALTH_STATUSES = ['ok', 'warn', 'alert', 'unknown'] as const;
 export type HealthCount = (typeof HEALTH_STATUSES)[number];
@@ -84,6 +88,8 @@ export interface RebuildKpiOptions {
   asOf?: IsoDate;
   /** The instant stamped as computedAt; default the current time. */
   now?: Date;
+  /** Checked before the reads and again before the write transaction (a cancelled job stops there). */
+  signal?: AbortSignal;
 }
 
 export interface RebuildKpiResult {
@@ -222,6 +228,7 @@ export async function rebuildKpiSnapshots(
   const now = options.now ?? new Date();
   const asOf = requireDate(options.asOf ?? todayUtc(now));
   const computedAt = now.toISOString();
+  options.signal?.throwIfAborted();
 
   // The reads share one snapshot, so the cycle, the counts and the scopes agree.
   const { cycleRow, counts, scopes } = await db.knex.transaction(
@@ -247,9 +254,10 @@ export async function rebuildKpiSnapshots(
     key,
     payload: payloadOf(row, scope, asOf, computedAt, cycle),
   }));
+  options.signal?.throwIfAborted();
   const version = await db.knex.transaction(async (trx) => {
-    const [bumped] = await query(trx, db, BUMP_KPI_VERSION, [computedAt]);
-    const next = Number(bumped!.version);
+    // Its row lock also serialises concurrent rebuilds on PostgreSQL.
+    const next = await bumpCacheVersion(trx, db.dialect, KPI_CACHE_FAMILY, computedAt);
     await query(trx, db, DELETE_KPI_SNAPSHOTS, []);
     await query(trx, db, INSERT_KPI_SNAPSHOTS, [computedAt, next, JSON.stringify(snapshots)]);
     return next;
