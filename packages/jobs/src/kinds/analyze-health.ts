@@ -1,0 +1,46 @@
+// analyze.health: recomputes model health (DESIGN.md §3) from the metric series — per model and
+// metric, the population stability index between a baseline and a recent window and the z-score
+// of the latest point — and lands the statuses in `model_health`. Without `modelIds` it analyses
+// every active model; `asOf` moves the end of the recent window (default: now).
+import { z } from 'zod';
+import { defineJobKind } from '../kind.ts';
+
+const payload = z
+  .strictObject({
+    modelIds: z
+      .array(z.int().min(1))
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe('Analyse only these models (active ones); default every active model.'),
+    asOf: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('The instant the recent window ends at (ISO-8601); default the time the job runs.'),
+  })
+  .describe('analyze.health payload');
+
+export type AnalyzeHealthPayload = z.output<typeof payload>;
+
+const result = z
+  .object({
+    models: z.int().describe('Active models analysed.'),
+    ok: z.int(),
+    warn: z.int(),
+    alert: z.int(),
+    unknown: z.int().describe('Models without enough data in the windows; their health row is removed.'),
+    batches: z.int(),
+    version: z.int().describe("The 'health' cache family version the run landed under."),
+    kpiRebuildJobId: z.string().nullable().describe('The debounced rebuild.kpi the run requested.'),
+  })
+  .describe('analyze.health result');
+
+export const analyzeHealth = defineJobKind({
+  name: 'analyze.health',
+  description:
+    'Per active model and metric: PSI between a baseline and a recent window and the z-score of the latest point; writes ok/warn/alert into model_health, then requests a KPI rebuild.',
+  payload,
+  result,
+  cpuBound: true,
+  defaults: { maxAttempts: 3, backoff: { baseMs: 5_000, maxMs: 300_000 }, leaseSeconds: 60 },
+});
