@@ -23,6 +23,27 @@ const BENCHMARKS: readonly Benchmark[] = [
     report: 'docs/performance/queue-bench.md',
     accepts: ['jobs', 'samples', 'repeat', 'concurrency', 'backend'],
   },
+  {
+    name: 'kpi',
+    script: 'packages/db/bench/kpi-bench.ts',
+    report: 'docs/performance/kpi-bench.md',
+    // --backend sqlite|postgres; sizes as comma-separated model counts.
+    accepts: ['backend', 'runs', 'postgres-sizes', 'sqlite-sizes', 'naive-models'],
+  },
+  {
+    // CSV import against COPY: 10 and 100 MB files by default, 1 GB with --sizes 10,100,1000.
+    name: 'import',
+    script: 'packages/imports/bench/import-bench.ts',
+    report: 'docs/performance/import-bench.md',
+    accepts: ['sizes', 'db'],
+  },
+  {
+    // Read endpoints against a bare Express route; --backend sqlite|postgres.
+    name: 'reads',
+    script: 'apps/api/bench/reads-bench.ts',
+    report: 'docs/performance/reads-bench.md',
+    accepts: ['models', 'duration', 'connections', 'repeat', 'backend'],
+  },
 ];
 
 const { values } = parseArgs({
@@ -33,6 +54,15 @@ const { values } = parseArgs({
     repeat: { type: 'string' },
     concurrency: { type: 'string' },
     backend: { type: 'string' },
+    runs: { type: 'string' },
+    'postgres-sizes': { type: 'string' },
+    'sqlite-sizes': { type: 'string' },
+    'naive-models': { type: 'string' },
+    sizes: { type: 'string' },
+    db: { type: 'string' },
+    models: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string' },
   },
 });
 

@@ -4,6 +4,7 @@
 //   → request context (request id and query stats through AsyncLocalStorage) → resource routers
 //   → 404 → problem+json error handler.
 import type { Db } from '@offload/db';
+import type { UploadStore } from '@offload/imports';
 import type { Logger } from '@offload/observability';
 import type { Queue } from '@offload/queue';
 import express, { type Express } from 'express';
@@ -16,12 +17,21 @@ import { buildOpenApiDocument } from './openapi.ts';
 import { notFoundHandler, problemErrorHandler } from './problem.ts';
 import type { QueueStats } from './queue-stats.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import type { ApiReadCache } from './read-cache.ts';
 import { requestContext, requestLog } from './request-log.ts';
+import { attestationCyclesRouter } from './routes/attestation-cycles.ts';
+import { cacheRouter } from './routes/cache.ts';
+import { dashboardRouter } from './routes/dashboard.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES, importsRouter } from './routes/imports.ts';
 import { jobEventsRouter } from './routes/job-events.ts';
 import { jobsRouter } from './routes/jobs.ts';
+import { kpiRouter } from './routes/kpi.ts';
+import { metricSourcesRouter } from './routes/metric-sources.ts';
 import { metricsRouter } from './routes/metrics.ts';
+import { modelsRouter } from './routes/models.ts';
 import { openApiRouter } from './routes/openapi.ts';
 import { queuesRouter } from './routes/queues.ts';
+import { reportsRouter } from './routes/reports.ts';
 import { schedulesRouter } from './routes/schedules.ts';
 import { systemHealthRouter } from './routes/system-health.ts';
 import { workersRouter } from './routes/workers.ts';
@@ -36,11 +46,17 @@ export interface ApiOptions {
   version: string;
   /** When the process started (ms since the epoch), for uptime. */
   startedAt: number;
+  /** MAX_UPLOAD_BYTES: larger CSV imports answer 413. Default 1 GiB. */
+  maxUploadBytes?: number;
+  /** Where the folder upload store (SQLite shape) keeps files. Default: beside the SQLite file. */
+  uploadDirectory?: string;
 }
 
 export interface ApiDeps {
   db: Db;
   queue: Queue;
+  /** Where CSV imports wait for their job (folder on SQLite, chunks on PostgreSQL). */
+  uploads: UploadStore;
   logger: Logger;
   metrics: ApiMetrics;
   queueStats: QueueStats;
@@ -48,6 +64,8 @@ export interface ApiDeps {
   rateLimiter: RateLimiter;
   cursorSeal: CursorSeal;
   idempotencyKeys: IdempotencyKeys;
+  /** The precomputed reads through the two-tier cache (KPI, reports, dashboard, models). */
+  cache: ApiReadCache;
   options: ApiOptions;
 }
 
@@ -84,6 +102,17 @@ export function createApp(deps: ApiDeps): Express {
   app.use(requestContext());
 
   app.use(openApiRouter(buildOpenApiDocument(options.version)));
+  // The precomputed reads first: the hottest GETs should not walk every other router.
+  for (const router of [
+    kpiRouter,
+    reportsRouter,
+    attestationCyclesRouter,
+    dashboardRouter,
+    modelsRouter,
+    cacheRouter,
+  ]) {
+    app.use(router({ ...guard, reads: deps.cache }));
+  }
   app.use(jobEventsRouter({ ...guard, queue: deps.queue, heartbeatMs: options.sseHeartbeatMs ?? 15_000 }));
   app.use(
     jobsRouter({
@@ -93,8 +122,17 @@ export function createApp(deps: ApiDeps): Express {
       idempotencyKeys: deps.idempotencyKeys,
     }),
   );
+  app.use(
+    importsRouter({
+      ...guard,
+      queue: deps.queue,
+      uploads: deps.uploads,
+      maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+    }),
+  );
   app.use(queuesRouter({ ...guard, queueStats: deps.queueStats }));
   app.use(schedulesRouter({ ...guard, queue: deps.queue }));
+  app.use(metricSourcesRouter({ ...guard, db: deps.db, queue: deps.queue }));
   app.use(workersRouter({ ...guard, db: deps.db }));
   app.use(
     systemHealthRouter({

@@ -103,11 +103,22 @@ async function serve(config: Config, settings: ApiSettings, logger: Logger, prep
     cursorSecret: config.cursorSecret,
     settings,
     defaultMetrics: true,
-    options: { slowRequestMs: config.logSlowRequestMs, version, startedAt: Date.now() },
+    cache: {
+      ttlSeconds: config.cacheTtlSeconds,
+      ttlByFamily: config.cacheTtlByFamily,
+      versionCheckMs: config.cacheVersionCheckMs,
+    },
+    options: {
+      slowRequestMs: config.logSlowRequestMs,
+      version,
+      startedAt: Date.now(),
+      maxUploadBytes: config.maxUploadBytes,
+    },
   });
   services.queueStats.start(QUEUE_SAMPLE_MS, (error) =>
     logger.debug({ err: error }, 'queue statistics sample failed'),
   );
+  await services.cache.ready();
   const app = createApp(services);
   const server: Server = app.listen(config.port, () => {
     logger.info(

@@ -3,6 +3,19 @@
 // the code. Built once per app, served as JSON at /v1/openapi.json.
 import { toJsonSchema } from '@offload/jobs';
 import { z } from 'zod';
+import { attestationCyclePage, attestationCyclesQuery } from './routes/attestation-cycles.ts';
+import { cacheStatsView, invalidateCacheBody, invalidatedView } from './routes/cache.ts';
+import { dashboardView } from './routes/dashboard.ts';
+import { kpiQuery, kpiView } from './routes/kpi.ts';
+import {
+  createMetricSourceBody,
+  metricSourcePage,
+  metricSourcePaths,
+  metricSourceView,
+  patchMetricSourceBody,
+} from './routes/metric-sources.ts';
+import { listModelsQuery, modelDetailView, modelPage } from './routes/models.ts';
+import { complianceReportView } from './routes/reports.ts';
 import {
   jobPage,
   jobView,
@@ -16,6 +29,7 @@ import {
   systemHealth,
   workerList,
 } from './schemas.ts';
+import { importPaths } from './upload-openapi.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -73,6 +87,115 @@ function queryParameters(schema: z.ZodObject): JsonSchema[] {
   }));
 }
 
+// ---- precomputed reads and the read cache (routes/kpi.ts … routes/cache.ts) ---------------------
+
+const READ_SCHEMAS = {
+  Kpi: kpiView,
+  ComplianceReport: complianceReportView,
+  AttestationCyclePage: attestationCyclePage,
+  Dashboard: dashboardView,
+  ModelPage: modelPage,
+  ModelDetail: modelDetailView,
+  CacheStats: cacheStatsView,
+  CacheInvalidated: invalidatedView,
+};
+
+const SNAPSHOT_PENDING = problem(
+  'No rebuild has produced this report yet (type urn:offload:problem:snapshot-pending, Retry-After: 30).',
+);
+
+const READ_PATHS = {
+  '/v1/kpi': {
+    get: {
+      summary: 'KPI snapshot of a scope',
+      description:
+        'Served from the cache: the snapshot the last rebuild.kpi stored for the whole inventory, a region, ' +
+        'a team, or a region and team (by code).',
+      parameters: queryParameters(kpiQuery),
+      responses: {
+        '200': json('The snapshot.', ref('Kpi')),
+        '400': problem('An unknown query parameter.'),
+        '404': problem(
+          'An unknown region or team code (named in `errors`), or a region and team with no snapshot.',
+        ),
+        ...ERRORS,
+        '503': SNAPSHOT_PENDING,
+      },
+    },
+  },
+  '/v1/reports/regional-compliance': {
+    get: {
+      summary: 'Regional compliance report',
+      responses: { '200': json('The report.', ref('ComplianceReport')), ...ERRORS, '503': SNAPSHOT_PENDING },
+    },
+  },
+  '/v1/attestation-cycles': {
+    get: {
+      summary: 'Attestation cycles with their counts, newest first',
+      parameters: queryParameters(attestationCyclesQuery),
+      responses: {
+        '200': json('A page of cycles.', ref('AttestationCyclePage')),
+        '400': problem('A bad parameter: limit over 100, a cursor we did not issue.'),
+        ...ERRORS,
+      },
+    },
+  },
+  '/v1/dashboard': {
+    get: {
+      summary: 'Home page numbers in one call',
+      description:
+        'Global KPI headline, compliance totals, latest attestation cycle and health counts, from cache.',
+      responses: {
+        '200': json('The numbers; a part is null until its first rebuild.', ref('Dashboard')),
+        ...ERRORS,
+      },
+    },
+  },
+  '/v1/models': {
+    get: {
+      summary: 'List models',
+      parameters: queryParameters(listModelsQuery),
+      responses: {
+        '200': json('A page of models in id order.', ref('ModelPage')),
+        '400': problem('A bad parameter: an unknown region or team code, limit over 100, a bad cursor.'),
+        ...ERRORS,
+      },
+    },
+  },
+  '/v1/models/{id}': {
+    get: {
+      summary: 'Get a model with its validations, approvals and health',
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+      responses: {
+        '200': json('The model.', ref('ModelDetail')),
+        '400': problem('The id is not a positive integer.'),
+        '404': problem('No such model.'),
+        ...ERRORS,
+      },
+    },
+  },
+  '/v1/cache/stats': {
+    get: {
+      summary: 'Read cache statistics of this process, per family',
+      responses: { '200': json('Per family.', ref('CacheStats')), ...ERRORS },
+    },
+  },
+  '/v1/cache/invalidate': {
+    post: {
+      summary: 'Invalidate a cache family in every process (admin)',
+      description:
+        'Moves the family’s version (every family’s without `family`): PostgreSQL processes drop it at once ' +
+        '(NOTIFY), SQLite processes within CACHE_VERSION_CHECK_MS.',
+      requestBody: { required: false, content: { 'application/json': { schema: ref('InvalidateCache') } } },
+      responses: {
+        '200': json('The new versions.', ref('CacheInvalidated')),
+        '422': problem('An unknown family.'),
+        ...ERRORS,
+      },
+    },
+  },
+};
+
 export function buildOpenApiDocument(version: string): JsonSchema {
   return {
     openapi: '3.1.0',
@@ -89,6 +212,13 @@ export function buildOpenApiDocument(version: string): JsonSchema {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key.' } },
       schemas: {
         ...componentSchemas('input', { SubmitJob: submitJobBodyByKind, PutSchedule: putScheduleBodyByKind }),
+        ...componentSchemas('input', { InvalidateCache: invalidateCacheBody }),
+        ...componentSchemas('input', {
+          CreateMetricSource: createMetricSourceBody,
+          PatchMetricSource: patchMetricSourceBody,
+        }),
+        ...componentSchemas('output', { MetricSource: metricSourceView, MetricSourcePage: metricSourcePage }),
+        ...componentSchemas('output', READ_SCHEMAS),
         ...componentSchemas('output', {
           Job: jobView,
           JobPage: jobPage,
@@ -102,6 +232,7 @@ export function buildOpenApiDocument(version: string): JsonSchema {
       },
     },
     paths: {
+      ...importPaths({ ref, problem, json, errors: ERRORS }),
       '/v1/jobs': {
         post: {
           summary: 'Submit a job',
@@ -241,6 +372,8 @@ export function buildOpenApiDocument(version: string): JsonSchema {
           responses: { '200': json('Health.', ref('SystemHealth')), ...ERRORS },
         },
       },
+      ...READ_PATHS,
+      ...metricSourcePaths({ ref, problem, json, errors: ERRORS, queryParameters }),
       '/v1/openapi.json': {
         get: {
           summary: 'This document',

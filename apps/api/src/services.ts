@@ -2,6 +2,7 @@
 // createApp: the key authenticator, the rate limiter, the queue statistics, the metrics and the
 // cursor seal. main.ts and the tests build them the same way.
 import type { Db } from '@offload/db';
+import { createUploadStore } from '@offload/imports';
 import { jobKindNames } from '@offload/jobs';
 import type { Logger } from '@offload/observability';
 import type { Queue } from '@offload/queue';
@@ -13,6 +14,8 @@ import { createApiMetrics } from './metrics.ts';
 import { QueueStats } from './queue-stats.ts';
 import { timedQueue } from './queue-timing.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { ApiReadCache, DEFAULT_READ_CACHE_SETTINGS, type ReadCacheSettings } from './read-cache.ts';
+import { DEFAULT_MAX_UPLOAD_BYTES } from './routes/imports.ts';
 import { type ApiSettings, DEFAULT_API_SETTINGS } from './settings.ts';
 
 export interface ApiServicesOptions {
@@ -24,6 +27,8 @@ export interface ApiServicesOptions {
   settings?: Partial<ApiSettings>;
   /** Process metrics in /metrics (one process, one app: main turns them on). */
   defaultMetrics?: boolean;
+  /** The read cache's TTLs and version checks (CACHE_* variables). */
+  cache?: Partial<ReadCacheSettings>;
 }
 
 export interface ApiServices extends ApiDeps {
@@ -41,10 +46,15 @@ export function createApiServices(input: ApiServicesOptions): ApiServices {
     queueStats,
     defaultMetrics: input.defaultMetrics ?? false,
   });
+  const cache = new ApiReadCache(input.db, { ...DEFAULT_READ_CACHE_SETTINGS, ...input.cache }, input.logger);
   return {
     db: input.db,
     // Routes see a queue whose calls count into the request's Server-Timing and log line.
     queue: timedQueue(input.queue),
+    uploads: createUploadStore(input.db, {
+      maxBytes: input.options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+      ...(input.options.uploadDirectory === undefined ? {} : { directory: input.options.uploadDirectory }),
+    }),
     logger: input.logger,
     metrics,
     queueStats,
@@ -52,8 +62,10 @@ export function createApiServices(input: ApiServicesOptions): ApiServices {
     rateLimiter: new RateLimiter({ perSecond: settings.rateLimitPerSecond, burst: settings.rateLimitBurst }),
     cursorSeal: new CursorSeal(input.cursorSecret),
     idempotencyKeys,
+    cache,
     options: input.options,
     close() {
+      void cache.close();
       idempotencyKeys.stop();
       queueStats.stop();
       metrics.close();

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '@offload/observability';
 import { type ClaimedJob, createQueueBackend, Queue, type QueueBackend } from '@offload/queue';
 import { createApiKey, type Scope } from '../src/api-keys.ts';
 import { type ApiOptions, createApp } from '../src/app.ts';
+import type { ReadCacheSettings } from '../src/read-cache.ts';
 import { type ApiServices, createApiServices } from '../src/services.ts';
 import type { ApiSettings } from '../src/settings.ts';
 
@@ -21,6 +22,8 @@ export interface TestApiOptions {
   testDb?: TestDb;
   /** Connect the API to the test database through this URL instead (e.g. through a proxy). */
   databaseUrl?: string;
+  /** Read cache settings (TTLs, version checks) instead of the defaults. */
+  cache?: Partial<ReadCacheSettings>;
 }
 
 export interface TestApi {
@@ -71,6 +74,7 @@ export async function startTestApi(kind: TestDatabaseKind, options: TestApiOptio
     logger,
     cursorSecret: 'test-cursor-secret-0123456789',
     settings: { keyCacheMs: 0, rateLimitPerSecond: 0, ...options.settings },
+    ...(options.cache === undefined ? {} : { cache: options.cache }),
     options: { slowRequestMs: 10_000, version: '0.0.0-test', startedAt: Date.now(), ...options.options },
   });
   const app = createApp(services);

@@ -118,6 +118,17 @@ for (const kind of testDatabases()) {
         expect(priority.status).toBe(422);
       });
 
+      it('refuses the same key for another kind (422), even though that kind has no job with it', async () => {
+        const headers = { 'idempotency-key': 'order-45' };
+        const first = await submit(alice, { kind: ECHO, payload: { sleepMs: 1 } }, headers);
+        expect(first.status).toBe(202);
+        const other = await submit(alice, { kind: 'rebuild.kpi', payload: {} }, headers);
+        expect(other.status).toBe(422);
+        expect(other.body.type).toBe('urn:offload:problem:idempotency-key-reused');
+        const listed = await api.request('GET', '/v1/jobs?kind=rebuild.kpi', { key: alice });
+        expect(listed.body.items).toEqual([]);
+      });
+
       it('answers concurrent requests with one key and one body with one job', async () => {
         const headers = { 'idempotency-key': 'order-44' };
         const body = { kind: ECHO, payload: { sleepMs: 1 } };

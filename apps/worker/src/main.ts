@@ -2,9 +2,13 @@
 // serves only its own health and metrics port (WORKER_PORT). The first SIGINT/SIGTERM stops
 // claiming and drains running jobs for WORKER_SHUTDOWN_TIMEOUT_MS, releases what is left to
 // other workers, then exits 0; a second signal exits at once (leases then bring the jobs back).
+// First, before the other modules load: V8 flags that keep a long import's heap near its live size.
+import '@offload/imports/set-worker-v8-flags';
 import { ConfigError, loadConfig } from '@offload/config';
 import { jobKindNames } from '@offload/jobs';
 import { createLogger } from '@offload/observability';
+import { loadCollectSettings } from './collect/settings.ts';
+import { loadHealthSettings } from './health/settings.ts';
 import { loadWorkerSettings } from './settings.ts';
 import { startWorkerProcess } from './worker-process.ts';
 
@@ -15,7 +19,9 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const settings = loadWorkerSettings(process.env, jobKindNames());
   const logger = createLogger({ level: config.logLevel, service: 'worker' });
-  const worker = await startWorkerProcess({ config, settings, logger });
+  const health = loadHealthSettings(process.env);
+  const collect = loadCollectSettings(process.env);
+  const worker = await startWorkerProcess({ config, settings, logger, health, collect });
 
   let signalled = false;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -11,10 +11,17 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Config } from '@offload/config';
 import { createDb } from '@offload/db';
+import { startUploadPurge } from '@offload/imports';
 import { JOB_KINDS, type JobKindName } from '@offload/jobs';
 import type { Logger } from '@offload/observability';
-import { createQueueBackend, Worker } from '@offload/queue';
-import { bindHandler, HANDLERS } from './handlers/index.ts';
+import { createQueueBackend, Queue, Worker } from '@offload/queue';
+import type { CollectSettings } from './collect/settings.ts';
+import { applyDefaultSchedules } from './default-schedules.ts';
+import { analyzeHealthHandler } from './handlers/analyze-health.ts';
+import { collectMetricsHandler } from './handlers/collect-metrics.ts';
+import { importCsvHandler, readerUploadStore } from './handlers/import-csv.ts';
+import { bindCatalogHandler, bindHandler } from './handlers/index.ts';
+import type { HealthSettings } from './health/settings.ts';
 import { startHealthServer } from './health-server.ts';
 import { observeJobs } from './job-observer.ts';
 import { createWorkerMetrics } from './metrics.ts';
@@ -26,6 +33,10 @@ export interface WorkerProcessOptions {
   config: Config;
   settings: WorkerSettings;
   logger: Logger;
+  /** HEALTH_* (analyze.health); the defaults when not given. */
+  health?: HealthSettings;
+  /** COLLECT_* (collect.metrics); the defaults when not given. */
+  collect?: CollectSettings;
 }
 
 export interface WorkerProcess {
@@ -70,6 +81,9 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     const backend = await createQueueBackend(config.databaseUrl);
     await backend.start({ maintenance: true });
     closers.push({ name: 'queue backend', close: () => backend.stop() });
+    const defaults = await applyDefaultSchedules({ db, queue: backend });
+    if (defaults.created.length > 0 || defaults.adopted.length > 0)
+      logger.info(defaults, 'default schedules applied');
 
     const pool = createTaskPool(
       { threads: config.workerThreads },
@@ -93,9 +107,33 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       shutdownTimeoutMs: settings.shutdownTimeoutMs,
     });
     const observer = observeJobs(worker, logger, metrics);
+    // The handlers that need this process's services: import.csv reads the uploads the API
+    // stored; it and analyze.health request their follow-up KPI rebuild through the queue.
+    const uploads = readerUploadStore(db);
+    const sender = new Queue(backend);
+    const bindOptions = { pool, db, loggerFor: observer.loggerFor };
+    const bound = {
+      'import.csv': () => bindHandler('import.csv', importCsvHandler({ uploads, sender }), bindOptions),
+      'analyze.health': () =>
+        bindHandler(
+          'analyze.health',
+          analyzeHealthHandler({ settings: options.health, sender }),
+          bindOptions,
+        ),
+      'collect.metrics': () =>
+        bindHandler('collect.metrics', collectMetricsHandler({ settings: options.collect }), bindOptions),
+    } satisfies Partial<Record<JobKindName, unknown>>;
     for (const kind of kinds) {
-      worker.register(kind, bindHandler(kind, HANDLERS[kind], { pool, loggerFor: observer.loggerFor }));
+      worker.register(
+        kind,
+        kind in bound ? bound[kind as keyof typeof bound]() : bindCatalogHandler(kind, bindOptions),
+      );
     }
+    const uploadPurge = startUploadPurge(uploads, {
+      onError: (error) => logger.warn({ err: error }, 'purging incomplete uploads failed'),
+      onPurged: (count) => logger.info({ count }, 'incomplete uploads purged'),
+    });
+    closers.push({ name: 'upload purge', close: () => uploadPurge.stop() });
 
     const health = await startHealthServer({
       port: config.workerPort,

@@ -23,6 +23,12 @@ export interface Config {
   readonly logSlowRequestMs: number;
   readonly maxUploadBytes: number;
   readonly cacheTtlSeconds: number;
+  // --- read cache (packages/cache) ---
+  /** CACHE_TTL_<FAMILY>_SECONDS: L1 TTLs that override CACHE_TTL_SECONDS, by lower-case family name. */
+  readonly cacheTtlByFamily: Readonly<Record<string, number>>;
+  /** CACHE_VERSION_CHECK_MS: how often a process without LISTEN (SQLite) re-reads cache versions. */
+  readonly cacheVersionCheckMs: number;
+  // --- end read cache ---
   readonly testDatabaseUrl: string;
   /**
    * Signs pagination cursors. Every API process of one deployment must agree on it, so when
@@ -128,6 +134,7 @@ const schema = z.object({
   LOG_SLOW_REQUEST_MS: integer('LOG_SLOW_REQUEST_MS', 0, 86_400_000, () => 500),
   MAX_UPLOAD_BYTES: integer('MAX_UPLOAD_BYTES', 1, MAX_SAFE, () => GIB),
   CACHE_TTL_SECONDS: integer('CACHE_TTL_SECONDS', 0, 604_800, () => 30),
+  CACHE_VERSION_CHECK_MS: integer('CACHE_VERSION_CHECK_MS', 0, 60_000, () => 250),
   TEST_DATABASE_URL: postgresUrl('TEST_DATABASE_URL', DEFAULT_TEST_DATABASE_URL),
   CURSOR_SECRET: variable<string | undefined>(
     'CURSOR_SECRET',
@@ -145,12 +152,13 @@ const schema = z.object({
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    const issues: ConfigIssue[] = parsed.error.issues.map((issue) => ({
+  const ttlByFamily = cacheTtlOverrides(env);
+  if (!parsed.success || ttlByFamily.issues.length > 0) {
+    const issues: ConfigIssue[] = (parsed.error?.issues ?? []).map((issue) => ({
       variable: String(issue.path[0]),
       message: issue.message,
     }));
-    throw new ConfigError(issues);
+    throw new ConfigError([...issues, ...ttlByFamily.issues]);
   }
   const v = parsed.data;
   return Object.freeze({
@@ -167,8 +175,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logSlowRequestMs: v.LOG_SLOW_REQUEST_MS,
     maxUploadBytes: v.MAX_UPLOAD_BYTES,
     cacheTtlSeconds: v.CACHE_TTL_SECONDS,
+    cacheTtlByFamily: Object.freeze(ttlByFamily.values),
+    cacheVersionCheckMs: v.CACHE_VERSION_CHECK_MS,
     testDatabaseUrl: v.TEST_DATABASE_URL,
     cursorSecret:
       v.CURSOR_SECRET ?? createHash('sha256').update(`offload-cursor:${v.DATABASE_URL}`).digest('base64url'),
   });
 }
+
+// --- read cache (packages/cache) ---
+const CACHE_TTL_FAMILY = /^CACHE_TTL_([A-Z][A-Z0-9_]*)_SECONDS$/;
+const MAX_CACHE_TTL_SECONDS = 604_800;
+
+/**
+ * Every CACHE_TTL_<FAMILY>_SECONDS variable (e.g. CACHE_TTL_KPI_SECONDS=60) as `{ kpi: 60 }`.
+ * Family names are whatever the app caches; an override for a family it does not have is inert.
+ */
+function cacheTtlOverrides(env: NodeJS.ProcessEnv): {
+  values: Record<string, number>;
+  issues: ConfigIssue[];
+} {
+  const values: Record<string, number> = {};
+  const issues: ConfigIssue[] = [];
+  for (const [name, raw] of Object.entries(env)) {
+    const match = CACHE_TTL_FAMILY.exec(name);
+    if (match === null || raw === undefined || raw.trim() === '') continue;
+    const text = raw.trim();
+    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value > MAX_CACHE_TTL_SECONDS) {
+      issues.push({
+        variable: name,
+        message: `${name} must be an integer from 0 to ${MAX_CACHE_TTL_SECONDS} (got ${quote(raw)})`,
+      });
+      continue;
+    }
+    values[match[1]!.toLowerCase()] = value;
+  }
+  return { values, issues };
+}
+// --- end read cache ---

@@ -20,7 +20,20 @@ export {
   type QueryStats,
   withQueryStats,
 } from './instrumentation.ts';
+export * as inventory from './inventory.ts';
 export { type CreateDbOptions, createDb, type Db, type Dialect } from './knex.ts';
+export {
+  createMetricSource,
+  deleteMetricSource,
+  getMetricSource,
+  listMetricSources,
+  METRIC_SOURCE_FORMATS,
+  type MetricSource,
+  type MetricSourceFormat,
+  type MetricSourcePatch,
+  type NewMetricSource,
+  updateMetricSource,
+} from './metric-sources.ts';
 export { migrateLatest, migrateRollbackAll } from './migrate.ts';
 export {
   type CursorValue,

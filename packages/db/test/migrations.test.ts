@@ -34,6 +34,7 @@ const TABLES = [
   'upload_chunks',
   'worker_registry',
   'idempotency_keys',
+  'schedule_defaults',
 ];
 
 // name → [table, columns, unique]
@@ -83,6 +84,7 @@ const PRIMARY_KEYS: Record<string, string[]> = {
   upload_chunks: ['upload_id', 'seq'],
   worker_registry: ['id'],
   idempotency_keys: ['owner', 'key'],
+  schedule_defaults: ['name'],
 };
 
 interface IndexInfo {

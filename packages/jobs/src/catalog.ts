@@ -3,10 +3,20 @@
 // must have a handler for each) follow from this list.
 import { z } from 'zod';
 import type { JobKind } from './kind.ts';
+import { analyzeHealth } from './kinds/analyze-health.ts';
+import { collectMetrics } from './kinds/collect-metrics.ts';
+import { importCsv } from './kinds/import-csv.ts';
+import { rebuildCompliance } from './kinds/rebuild-compliance.ts';
+import { rebuildKpi } from './kinds/rebuild-kpi.ts';
 import { systemEcho } from './kinds/system-echo.ts';
 
 export const JOB_KINDS = [
   systemEcho,
+  importCsv,
+  rebuildKpi,
+  rebuildCompliance,
+  collectMetrics,
+  analyzeHealth,
   // Domain kinds come with their issues: import.csv, collect.metrics, analyze.health,
   // rebuild.kpi, rebuild.compliance (DESIGN.md §3).
 ] as const;

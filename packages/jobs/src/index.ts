@@ -21,6 +21,16 @@ export {
   type JobDefaults,
   type JobKind,
 } from './kind.ts';
+export { type AnalyzeHealthPayload, analyzeHealth } from './kinds/analyze-health.ts';
+export { type CollectMetricsPayload, collectMetrics } from './kinds/collect-metrics.ts';
+export {
+  IMPORT_ENTITIES,
+  type ImportCsvPayload,
+  type ImportCsvResult,
+  importCsv,
+} from './kinds/import-csv.ts';
+export { type RebuildCompliancePayload, rebuildCompliance } from './kinds/rebuild-compliance.ts';
+export { type RebuildKpiPayload, rebuildKpi } from './kinds/rebuild-kpi.ts';
 export { type SystemEchoPayload, systemEcho } from './kinds/system-echo.ts';
 export {
   type DebouncedRequest,

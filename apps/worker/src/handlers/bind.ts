@@ -1,6 +1,7 @@
 // Fits a handler to the queue runtime: validates the payload against the kind's catalog schema
 // first (an invalid payload can never succeed, so it fails the job at once, without retries),
 // then runs the handler with what it needs beyond the runtime's context.
+import type { Db } from '@offload/db';
 import { InvalidJobPayloadError, type JobKindName, type PayloadOf, parseJobPayload } from '@offload/jobs';
 import type { Logger } from '@offload/observability';
 import { type Job, type JobHandler as RuntimeHandler, UnrecoverableError } from '@offload/queue';
@@ -11,6 +12,8 @@ export interface BindOptions {
   pool: TaskPool;
   /** The logger bound to the running attempt (see job-observer.ts). */
   loggerFor(job: Job): Logger;
+  /** The process's database; a binding without one (diagnostic tests) fails a handler that uses it. */
+  db?: Db;
 }
 
 export function bindHandler<K extends JobKindName>(
@@ -28,6 +31,18 @@ export function bindHandler<K extends JobKindName>(
         throw new UnrecoverableError(error.message, { cause: error });
       throw error;
     }
-    return handler({ job, payload, signal, progress, logger: options.loggerFor(job), pool: options.pool });
+    const { db } = options;
+    return handler({
+      job,
+      payload,
+      signal,
+      progress,
+      logger: options.loggerFor(job),
+      pool: options.pool,
+      get db(): Db {
+        if (db === undefined) throw new Error(`the ${kind} handler needs a database, and none was bound`);
+        return db;
+      },
+    });
   };
 }

@@ -1,5 +1,6 @@
 // What a job handler sees and returns. The runtime (@offload/queue's Worker) claims the job,
 // keeps its lease alive and records the outcome; a handler only does the work.
+import type { Db } from '@offload/db';
 import type { Logger } from '@offload/observability';
 import type { Job, Json, JsonObject } from '@offload/queue';
 import type { TaskPool } from '../pool.ts';
@@ -16,6 +17,8 @@ export interface HandlerContext<P> {
   logger: Logger;
   /** The process's thread pool, for CPU-bound steps. */
   pool: TaskPool;
+  /** The process's database (domain tables and cache tables). */
+  db: Db;
 }
 
 /** Resolves to the job's result (small JSON); throws to fail the attempt. */

@@ -8,6 +8,8 @@ import * as apiKeys from './0006_api_keys.ts';
 import * as uploads from './0007_uploads.ts';
 import * as workerRegistry from './0008_worker_registry.ts';
 import * as idempotencyKeys from './0009_idempotency_keys.ts';
+import * as reportIndexes from './0011_report_indexes.ts';
+import * as readIndexes from './0012_read_indexes.ts';
 
 // Listed statically: knex's directory loader require()s files by extension, which does not
 // load .ts under Node's type stripping. Append new migrations; never rename or reorder, the
@@ -22,6 +24,8 @@ const MIGRATIONS: ReadonlyMap<string, Knex.Migration> = new Map([
   ['0007_uploads', uploads],
   ['0008_worker_registry', workerRegistry],
   ['0009_idempotency_keys', idempotencyKeys],
+  ['0011_report_indexes', reportIndexes],
+  ['0012_read_indexes', readIndexes],
 ]);
 
 export const migrationSource: Knex.MigrationSource<string> = {
