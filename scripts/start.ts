@@ -1,10 +1,11 @@
 // `npm start`: the embedded default in one command. Migrates the database, seeds a small demo
 // inventory the first time, then runs one API process and one worker process until Ctrl-C or
 // SIGTERM, which it passes on and waits for. If either child dies, the other is stopped too.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { ConfigError, loadConfig } from '@offload/config';
 import { createDb, migrateLatest } from '@offload/db';
 import { seedDatabase } from '@offload/db/seed';
+import { API_ENTRY, startChild, WORKER_ENTRY } from './processes.ts';
 
 const DEMO_MODELS = 200;
 
@@ -23,17 +24,11 @@ async function prepareDatabase(): Promise<void> {
   }
 }
 
-function startChild(name: string, entry: string): ChildProcess {
-  const child = spawn(process.execPath, [entry], { stdio: 'inherit', env: process.env });
-  child.on('error', (error) => process.stderr.write(`[start] ${name} failed: ${error.message}\n`));
-  return child;
-}
-
 async function main(): Promise<void> {
   await prepareDatabase();
   const children = new Map<string, ChildProcess>([
-    ['api', startChild('api', 'apps/api/src/main.ts')],
-    ['worker', startChild('worker', 'apps/worker/src/main.ts')],
+    ['api', startChild('api', API_ENTRY)],
+    ['worker', startChild('worker', WORKER_ENTRY)],
   ]);
   let exitCode = 0;
   let stopping = false;
