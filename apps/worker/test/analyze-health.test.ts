@@ -14,6 +14,7 @@ import { analyzeHealthHandler } from '../src/handlers/analyze-health.ts';
 import { bindHandler } from '../src/handlers/index.ts';
 import { DEFAULT_HEALTH_SETTINGS, type HealthSettings, loadHealthSettings } from '../src/health/settings.ts';
 import { createTaskPool, type TaskPool } from '../src/pool.ts';
+import { activeJob } from './fixtures/active-job.ts';
 
 const logger = pino({ level: 'silent' });
 const DAY_MS = 86_400_000;
@@ -27,26 +28,7 @@ const settings: HealthSettings = {
 };
 
 function job(payload: AnalyzeHealthPayload, id = 'job-1'): Job {
-  const at = '2026-06-01T00:00:00.000Z';
-  return {
-    id,
-    kind: 'analyze.health',
-    state: 'active',
-    payload: payload as Job['payload'],
-    priority: 0,
-    progress: null,
-    attempts: 1,
-    maxAttempts: 3,
-    result: null,
-    error: null,
-    owner: null,
-    meta: {},
-    idempotencyKey: null,
-    createdAt: at,
-    runAt: at,
-    startedAt: at,
-    finishedAt: null,
-  };
+  return activeJob('analyze.health', payload, { id });
 }
 
 /** Records the sends instead of queueing them. */

@@ -22,6 +22,7 @@ import {
 import { collectMetricsHandler } from '../src/handlers/collect-metrics.ts';
 import { bindHandler } from '../src/handlers/index.ts';
 import { createTaskPool, type TaskPool } from '../src/pool.ts';
+import { activeJob } from './fixtures/active-job.ts';
 
 const logger = pino({ level: 'silent' });
 const allowLoopback: CollectSettings = {
@@ -31,26 +32,7 @@ const allowLoopback: CollectSettings = {
 };
 
 function job(payload: CollectMetricsPayload): Job {
-  const at = '2026-06-01T00:00:00.000Z';
-  return {
-    id: 'job-1',
-    kind: 'collect.metrics',
-    state: 'active',
-    payload: payload as Job['payload'],
-    priority: 0,
-    progress: null,
-    attempts: 1,
-    maxAttempts: 3,
-    result: null,
-    error: null,
-    owner: null,
-    meta: {},
-    idempotencyKey: null,
-    createdAt: at,
-    runAt: at,
-    startedAt: at,
-    finishedAt: null,
-  };
+  return activeJob('collect.metrics', payload);
 }
 
 /** A local server whose routes write what the test says; `/hang` sends headers, then nothing. */

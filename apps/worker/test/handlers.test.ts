@@ -6,29 +6,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindHandler, HANDLERS } from '../src/handlers/index.ts';
 import { createTaskPool, type TaskPool } from '../src/pool.ts';
+import { activeJob } from './fixtures/active-job.ts';
 
 const logger = pino({ level: 'silent' });
 
 function echoJob(payload: unknown): Job {
-  return {
-    id: 'job-1',
-    kind: 'system.echo',
-    state: 'active',
-    payload: payload as Job['payload'],
-    priority: 0,
-    progress: null,
-    attempts: 1,
-    maxAttempts: 3,
-    result: null,
-    error: null,
-    owner: null,
-    meta: {},
-    idempotencyKey: null,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    runAt: '2026-01-01T00:00:00.000Z',
-    startedAt: '2026-01-01T00:00:00.000Z',
-    finishedAt: null,
-  };
+  return activeJob('system.echo', payload);
 }
 
 describe('handlers', () => {

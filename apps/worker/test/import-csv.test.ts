@@ -17,6 +17,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bindHandler } from '../src/handlers/bind.ts';
 import { importCsvHandler, readerUploadStore } from '../src/handlers/import-csv.ts';
 import { createTaskPool, type TaskPool } from '../src/pool.ts';
+import { activeJob } from './fixtures/active-job.ts';
 
 const logger = pino({ level: 'silent' });
 const MODELS_HEADER = 'external_id,name,region,team,risk_tier,owner_email,status';
@@ -30,25 +31,7 @@ const modelsFile = (count: number, prefix = 'W') =>
   ].join('\n');
 
 function importJob(uploadId: string, entity: UploadEntity, attempts = 1): Job {
-  return {
-    id: `job-${uploadId}`,
-    kind: 'import.csv',
-    state: 'active',
-    payload: { uploadId, entity },
-    priority: 0,
-    progress: null,
-    attempts,
-    maxAttempts: 3,
-    result: null,
-    error: null,
-    owner: null,
-    meta: {},
-    idempotencyKey: null,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    runAt: '2026-01-01T00:00:00.000Z',
-    startedAt: '2026-01-01T00:00:00.000Z',
-    finishedAt: null,
-  };
+  return activeJob('import.csv', { uploadId, entity }, { id: `job-${uploadId}`, attempts });
 }
 
 interface Sent {

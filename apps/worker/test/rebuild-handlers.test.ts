@@ -12,31 +12,14 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindCatalogHandler } from '../src/handlers/index.ts';
 import { createTaskPool, type TaskPool } from '../src/pool.ts';
+import { activeJob } from './fixtures/active-job.ts';
 import { pollUntil } from './fixtures/poll.ts';
 import { startWorkerChild } from './fixtures/worker-child.ts';
 
 const logger = pino({ level: 'silent' });
 
 function jobOf(kind: string, payload: unknown): Job {
-  return {
-    id: 'job-1',
-    kind,
-    state: 'active',
-    payload: payload as Job['payload'],
-    priority: 0,
-    progress: null,
-    attempts: 1,
-    maxAttempts: 3,
-    result: null,
-    error: null,
-    owner: null,
-    meta: {},
-    idempotencyKey: null,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    runAt: '2026-01-01T00:00:00.000Z',
-    startedAt: '2026-01-01T00:00:00.000Z',
-    finishedAt: null,
-  };
+  return activeJob(kind, payload);
 }
 
 for (const kind of testDatabases()) {

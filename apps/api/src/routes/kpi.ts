@@ -2,6 +2,7 @@
 // cache. No codes: the whole inventory. An unknown code is a 404 naming the parameter; before
 // the first KPI rebuild there is nothing to serve, which is a 503 with Retry-After (the state
 // is temporary and a rebuild fixes it), distinct from the 404 of a scope that will never exist.
+import { COMPLIANCE_BUCKETS, REVALIDATION_STATUSES } from '@offload/domain';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type GuardDeps, requireScope } from '../auth.ts';
@@ -21,19 +22,6 @@ export const kpiQuery = z.strictObject({
   team: code.optional().describe('A team code; none = every team.'),
 });
 
-// The DESIGN §2.2 contract (the domain's REVALIDATION_STATUSES and COMPLIANCE_BUCKETS).
-const STATUSES = [
-  'current',
-  'should_create_request',
-  'in_progress',
-  'interim_valid',
-  'in_grace',
-  'overdue',
-  'interim_expired',
-  'never_validated',
-] as const;
-const BUCKETS = ['compliant', 'atRisk', 'nonCompliant'] as const;
-
 const counts = <K extends string>(keys: readonly K[]) =>
   z.object(Object.fromEntries(keys.map((k) => [k, z.int()])) as Record<K, z.ZodInt>);
 
@@ -42,8 +30,8 @@ export const kpiView = z.object({
   asOf: z.string().describe('YYYY-MM-DD'),
   computedAt: z.string(),
   activeModels: z.int(),
-  byStatus: counts(STATUSES),
-  byBucket: counts(BUCKETS),
+  byStatus: counts(REVALIDATION_STATUSES),
+  byBucket: counts(COMPLIANCE_BUCKETS),
   pctCompliant: z.number(),
   health: counts(['ok', 'warn', 'alert', 'unknown'] as const),
   attestation: z.object({
