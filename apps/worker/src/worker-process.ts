@@ -28,6 +28,7 @@ import { createWorkerMetrics } from './metrics.ts';
 import { createTaskPool } from './pool.ts';
 import { startWorkerRegistry } from './registry.ts';
 import type { WorkerSettings } from './settings.ts';
+import { removeUploadsOfCancelledImports } from './upload-cleanup.ts';
 
 export interface WorkerProcessOptions {
   config: Config;
@@ -134,6 +135,8 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       onPurged: (count) => logger.info({ count }, 'incomplete uploads purged'),
     });
     closers.push({ name: 'upload purge', close: () => uploadPurge.stop() });
+    const stopUploadCleanup = await removeUploadsOfCancelledImports({ queue: sender, uploads, logger });
+    closers.push({ name: 'upload cleanup', close: () => stopUploadCleanup() });
 
     const health = await startHealthServer({
       port: config.workerPort,

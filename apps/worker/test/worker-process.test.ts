@@ -2,8 +2,10 @@
 // through the queue backend: an echo completes with its payload, a failing one ends failed after
 // its attempts, an invalid payload fails at once, a running job is cancelled, and on SIGTERM a
 // long job is released and then completed by a second worker process.
+import { Readable } from 'node:stream';
 import { listLiveWorkers } from '@offload/db';
 import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
+import { createUploadStore } from '@offload/imports';
 import { jobKindNames } from '@offload/jobs';
 import { createQueueBackend, type Job, Queue, type QueueBackend } from '@offload/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +120,17 @@ for (const kind of testDatabases()) {
       const { job: next } = await queue.send('system.echo', { sleepMs: 0 });
       expect((await jobIn(next.id, ['completed', 'failed'])).state).toBe('completed');
       expect(await metricsText(worker)).toMatch(/^offload_worker_jobs_running\{kind="system.echo"\} 0$/m);
+    });
+
+    it('removes the upload of an import cancelled before it ran', async () => {
+      const uploads = createUploadStore(t.db, { maxBytes: 1024 * 1024 });
+      const writer = await uploads.create('models');
+      await writer.write(Readable.from(['external_id,name,region,team,risk_tier,owner_email,status\n']));
+      const runAt = new Date(Date.now() + 3_600_000).toISOString();
+      const { job } = await queue.send('import.csv', { uploadId: writer.id, entity: 'models' }, { runAt });
+      await queue.cancel(job.id);
+      await worker.waitForLog((l) => l.jobId === job.id && l.uploadId === writer.id);
+      await expect(uploads.stat(writer.id)).rejects.toThrow(/not found/);
     });
 
     it('on SIGTERM releases a long job, which a second worker then completes', async () => {
