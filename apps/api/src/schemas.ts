@@ -31,9 +31,8 @@ export const submitJobBodyByKind = z
 
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-export const listJobsQuery = z.strictObject({
-  kind: z.string().min(1).max(200).optional(),
-  state: z.enum(JOB_STATES).optional(),
+/** `cursor` and `limit` as every list takes them (limit 1 to 100, default 50, never clamped). */
+export const pageQuery = {
   cursor: z.string().max(2000).optional().describe('The previous page’s nextCursor.'),
   limit: z
     .string()
@@ -42,6 +41,12 @@ export const listJobsQuery = z.strictObject({
     .pipe(z.int().min(1).max(100))
     .optional()
     .describe('1 to 100, default 50; a larger limit is refused.'),
+};
+
+export const listJobsQuery = z.strictObject({
+  kind: z.string().min(1).max(200).optional(),
+  state: z.enum(JOB_STATES).optional(),
+  ...pageQuery,
 });
 
 const jobError = z.object({ message: z.string(), kind: z.string() }).nullable();

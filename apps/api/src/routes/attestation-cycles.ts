@@ -5,23 +5,12 @@ import { z } from 'zod';
 import { type GuardDeps, requireScope } from '../auth.ts';
 import type { ApiReadCache } from '../read-cache.ts';
 import { defineRoute } from '../routing.ts';
+import { pageQuery } from '../schemas.ts';
 import { parseQuery } from '../validation.ts';
 
 export interface AttestationCyclesRouterDeps extends GuardDeps {
   reads: ApiReadCache;
 }
-
-/** `cursor` and `limit` as every list takes them (limit 1 to 100, default 50, never clamped). */
-export const pageQuery = {
-  cursor: z.string().max(2000).optional().describe('The previous page’s nextCursor.'),
-  limit: z
-    .string()
-    .regex(/^\d+$/, 'must be an integer')
-    .transform(Number)
-    .pipe(z.int().min(1).max(100))
-    .optional()
-    .describe('1 to 100, default 50; a larger limit is refused.'),
-};
 
 export const attestationCyclesQuery = z.strictObject(pageQuery);
 

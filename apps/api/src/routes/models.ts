@@ -9,8 +9,8 @@ import { type GuardDeps, requireScope } from '../auth.ts';
 import { HttpProblem, validationProblem } from '../problem.ts';
 import type { ApiReadCache } from '../read-cache.ts';
 import { defineRoute } from '../routing.ts';
+import { pageQuery } from '../schemas.ts';
 import { parseQuery } from '../validation.ts';
-import { pageQuery } from './attestation-cycles.ts';
 
 export interface ModelsRouterDeps extends GuardDeps {
   reads: ApiReadCache;
