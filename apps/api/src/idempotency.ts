@@ -3,7 +3,7 @@
 // same key must carry the same fingerprint. The queue de-duplicates by (kind, key) only, so this
 // record is what refuses the same key reused for another kind. A claim expires after the
 // retention period (24 hours by default), after which the key may be used afresh.
-import type { Db } from '@offload/db';
+import { type Db, queryRows } from '@offload/db';
 
 export const DEFAULT_IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 const PURGE_INTERVAL_MS = 10 * 60 * 1000;
@@ -34,16 +34,13 @@ export class IdempotencyKeys {
   async claim(owner: string, key: string, fingerprint: string, now: Date = new Date()): Promise<string> {
     const createdAt = now.toISOString();
     const expiredBefore = new Date(now.getTime() - this.#retentionMs).toISOString();
-    const result: unknown = await this.#db.knex.raw(CLAIM, [
+    const rows = await queryRows<{ fingerprint: string }>(this.#db.knex, CLAIM, [
       owner,
       key,
       fingerprint,
       createdAt,
       expiredBefore,
     ]);
-    const rows = (this.#db.dialect === 'postgres' ? (result as { rows: unknown[] }).rows : result) as Array<{
-      fingerprint: string;
-    }>;
     if (rows.length > 0) return rows[0]!.fingerprint;
     const held = await this.#db.knex('idempotency_keys').where({ owner, key }).first('fingerprint');
     // Purged between the two statements: nobody holds it now, so this request may.

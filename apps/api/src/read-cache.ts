@@ -13,7 +13,7 @@
 // answers (no snapshot yet, an unknown code) are cached too: the rebuild that changes them
 // moves the family's version. `models` follows imports through the KPI rebuild they trigger.
 import { ReadCache, type ReadCacheStats } from '@offload/cache';
-import { type Db, inventory, type Page } from '@offload/db';
+import { type Db, inventory, type Page, queryRows } from '@offload/db';
 import {
   type AttestationCycleCounts,
   COMPLIANCE_CACHE_FAMILY,
@@ -256,8 +256,7 @@ export class ApiReadCache {
     });
   }
 
-  async #rows(sql: string, bindings: Array<string | number | null>): Promise<Row[]> {
-    const result: unknown = await this.#db.knex.raw(sql, bindings);
-    return (this.#db.dialect === 'postgres' ? (result as { rows: Row[] }).rows : result) as Row[];
+  #rows(sql: string, bindings: Array<string | number | null>): Promise<Row[]> {
+    return queryRows<Row>(this.#db.knex, sql, bindings);
   }
 }

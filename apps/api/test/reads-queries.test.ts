@@ -2,7 +2,7 @@
 // the same number of queries (read from the request's Server-Timing) against an inventory of 10
 // models and one of 10,000, with the cache's L1 off so that every request does its real loads;
 // and the query plans of the hot inventory reads use their indexes.
-import { type Db, inventory } from '@offload/db';
+import { type Db, inventory, queryRows } from '@offload/db';
 import { rebuildComplianceReport, rebuildKpiSnapshots } from '@offload/db/reports';
 import { seedDatabase } from '@offload/db/seed';
 import { testDatabases } from '@offload/db/testing';
@@ -20,9 +20,8 @@ function queryCount(res: TestResponse): number {
 
 type Row = Record<string, unknown>;
 
-async function rows(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<Row[]> {
-  const result: unknown = await db.knex.raw(sql, bindings as never);
-  return (db.dialect === 'postgres' ? (result as { rows: Row[] }).rows : result) as Row[];
+function rows(db: Db, sql: string, bindings: readonly unknown[] = []): Promise<Row[]> {
+  return queryRows<Row>(db.knex, sql, bindings);
 }
 
 /** The plan of `sql` as text: SQLite's EXPLAIN QUERY PLAN details, PostgreSQL's EXPLAIN lines. */

@@ -2,7 +2,7 @@
 // before and after the first rebuilds, scopes by code, pagination, the dashboard's parts, the
 // models list and a model's detail compared with the database, and the problems they answer.
 
-import { bumpCacheVersion, type Db } from '@offload/db';
+import { bumpCacheVersion, type Db, queryRows } from '@offload/db';
 import {
   listAttestationCycleCounts,
   readComplianceReport,
@@ -19,9 +19,8 @@ const MODELS = 300;
 
 type Row = Record<string, unknown>;
 
-async function rows(db: Db, sql: string, bindings: Array<string | number> = []): Promise<Row[]> {
-  const result: unknown = await db.knex.raw(sql, bindings);
-  return (db.dialect === 'postgres' ? (result as { rows: Row[] }).rows : result) as Row[];
+function rows(db: Db, sql: string, bindings: Array<string | number> = []): Promise<Row[]> {
+  return queryRows<Row>(db.knex, sql, bindings);
 }
 
 for (const kind of testDatabases()) {

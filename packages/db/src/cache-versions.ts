@@ -5,6 +5,7 @@
 // every process drops its L1 entries at once; on SQLite readers compare versions instead.
 import type { Knex } from 'knex';
 import type { Dialect } from './knex.ts';
+import { queryRows } from './raw.ts';
 
 /** The LISTEN/NOTIFY channel; each notification's payload is `<family>:<version>`. */
 export const CACHE_CHANNEL = 'offload_cache';
@@ -35,10 +36,7 @@ export async function bumpCacheVersion(
   family: string,
   now: string = new Date().toISOString(),
 ): Promise<number> {
-  const result: unknown = await executor.raw(BUMP, [family, now]);
-  const rows = (dialect === 'postgres' ? (result as { rows: unknown[] }).rows : result) as Array<{
-    version: number | string;
-  }>;
+  const rows = await queryRows<{ version: number | string }>(executor, BUMP, [family, now]);
   const version = Number(rows[0]!.version);
   if (dialect === 'postgres') {
     await executor.raw('SELECT pg_notify(?, ?)', [CACHE_CHANNEL, `${family}:${version}`]);

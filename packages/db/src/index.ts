@@ -49,6 +49,7 @@ export {
   parsePageParams,
   setDefaultCursorSecret,
 } from './pagination.ts';
+export { queryRows, type RawRow, rawRows } from './raw.ts';
 export { type RetryOptions, withRetry } from './retry.ts';
 export {
   type LiveWorker,

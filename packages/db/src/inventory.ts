@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import type { Db } from './knex.ts';
 import { type Page, paginate } from './pagination.ts';
+import { queryRows } from './raw.ts';
 
 export const MODEL_STATUSES = ['active', 'retired'] as const;
 export type ModelStatusCode = (typeof MODEL_STATUSES)[number];
@@ -122,9 +123,8 @@ const MODEL_APPROVALS = `SELECT a.id, a.validation_id, rg.code AS region, a.appr
 /** The hot read statements, by name, for plan tests and diagnostics. */
 export const INVENTORY_SQL = { MODEL_WITH_HEALTH, MODEL_VALIDATIONS, MODEL_APPROVALS } as const;
 
-async function rows(db: Db, sql: string, bindings: Knex.RawBinding[]): Promise<Row[]> {
-  const result: unknown = await db.knex.raw(sql, bindings);
-  return (db.dialect === 'postgres' ? (result as { rows: Row[] }).rows : result) as Row[];
+function rows(db: Db, sql: string, bindings: Knex.RawBinding[]): Promise<Row[]> {
+  return queryRows<Row>(db.knex, sql, bindings);
 }
 
 function toSummary(row: Row): ModelSummary {

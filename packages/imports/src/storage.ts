@@ -18,7 +18,7 @@ import { mkdirSync } from 'node:fs';
 import { open as openFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import { type Db, NotFoundError } from '@offload/db';
+import { type Db, NotFoundError, rawRows } from '@offload/db';
 
 export const UPLOAD_ENTITIES = ['models', 'validations'] as const;
 export type UploadEntity = (typeof UPLOAD_ENTITIES)[number];
@@ -163,7 +163,7 @@ function uploadStore(
     await knex.raw(DELETE_UPLOAD, [id]);
   };
   const stat = async (id: string): Promise<UploadInfo> => {
-    const rows = rowsOf(await knex.raw(SELECT_UPLOAD, [id]));
+    const rows = rawRows(await knex.raw(SELECT_UPLOAD, [id]));
     const row = rows[0];
     if (row === undefined) throw new NotFoundError('upload', id);
     return {
@@ -217,12 +217,12 @@ function uploadStore(
     stat,
     delete: remove,
     async purgeIncomplete(before) {
-      const rows = rowsOf(await knex.raw(SELECT_STALE_UPLOADS, [before.toISOString()]));
+      const rows = rawRows(await knex.raw(SELECT_STALE_UPLOADS, [before.toISOString()]));
       for (const row of rows) await remove(String(row.id));
       return rows.length;
     },
     async purgeCompleted(before) {
-      const rows = rowsOf(await knex.raw(SELECT_OLD_COMPLETE_UPLOADS, [before.toISOString()]));
+      const rows = rawRows(await knex.raw(SELECT_OLD_COMPLETE_UPLOADS, [before.toISOString()]));
       for (const row of rows) await remove(String(row.id));
       return rows.length;
     },
@@ -260,7 +260,7 @@ function postgresBytes(db: Db, chunkBytes: number): BytesBackend {
     },
     async *read(id) {
       for (let seq = 0; ; seq += 1) {
-        const row = rowsOf(await knex.raw(SELECT_CHUNK, [id, seq]))[0];
+        const row = rawRows(await knex.raw(SELECT_CHUNK, [id, seq]))[0];
         if (row === undefined) return;
         yield row.data as Buffer;
       }
@@ -316,11 +316,6 @@ function toBuffer(chunk: Uint8Array | string): Buffer {
 function safeId(id: string): string {
   if (!/^[A-Za-z0-9-]+$/.test(id)) throw new NotFoundError('upload', id);
   return id;
-}
-
-function rowsOf(result: unknown): Array<Record<string, unknown>> {
-  if (Array.isArray(result)) return result as Array<Record<string, unknown>>;
-  return (result as { rows: Array<Record<string, unknown>> }).rows;
 }
 
 function affectedRows(result: unknown): number {

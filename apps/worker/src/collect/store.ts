@@ -1,7 +1,7 @@
 // collect.metrics' writes, set-based: per batch of records one query resolves the models by
 // external_id and one INSERT … ON CONFLICT (model_id, metric, observed_at) DO NOTHING stores the
 // new observations, so collecting a source again inserts nothing twice.
-import type { Db } from '@offload/db';
+import { type Db, queryRows } from '@offload/db';
 import type { MetricRecord, RecordError } from './records.ts';
 
 export interface StoredBatch {
@@ -52,10 +52,10 @@ export async function storeObservations(db: Db, records: readonly MetricRecord[]
     });
   }
   if (rows.length === 0) return { inserted: 0, skipped: 0, rejected };
-  const result: unknown = await db.knex.raw(
+  const inserted = await queryRows(
+    db.knex,
     INSERT_OBSERVATIONS(rows.length),
     rows.flatMap((row) => [row.model_id, row.metric, row.observed_at, row.value]),
   );
-  const inserted = (db.dialect === 'postgres' ? (result as { rows: unknown[] }).rows : result) as unknown[];
   return { inserted: inserted.length, skipped: rows.length - inserted.length, rejected };
 }

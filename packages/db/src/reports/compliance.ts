@@ -15,6 +15,7 @@
 import type { Knex } from 'knex';
 import { bumpCacheVersion } from '../cache-versions.ts';
 import type { Db } from '../knex.ts';
+import { queryRows } from '../raw.ts';
 import type { DialectSql } from './kpi-sql.ts';
 
 export const COMPLIANCE_REPORT_KEY = 'regional-compliance';
@@ -128,9 +129,13 @@ export const READ_REPORT_SNAPSHOT: DialectSql = {
 
 type Row = Record<string, unknown>;
 
-async function query(runner: Knex | Knex.Transaction, db: Db, sql: DialectSql, bindings: unknown[]) {
-  const result = await runner.raw(sql[db.dialect], bindings as Knex.RawBinding[]);
-  return (db.dialect === 'postgres' ? (result as { rows: Row[] }).rows : result) as Row[];
+function query(
+  runner: Knex | Knex.Transaction,
+  db: Db,
+  sql: DialectSql,
+  bindings: unknown[],
+): Promise<Row[]> {
+  return queryRows<Row>(runner, sql[db.dialect], bindings);
 }
 
 interface Counters {

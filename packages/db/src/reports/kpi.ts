@@ -25,6 +25,7 @@ import {
 import type { Knex } from 'knex';
 import { bumpCacheVersion } from '../cache-versions.ts';
 import type { Db } from '../knex.ts';
+import { queryRows } from '../raw.ts';
 import {
   DELETE_KPI_SNAPSHOTS,
   type DialectSql,
@@ -107,9 +108,13 @@ export interface ModelStatus {
 
 type Row = Record<string, unknown>;
 
-async function query(runner: Knex | Knex.Transaction, db: Db, sql: DialectSql, bindings: unknown[]) {
-  const result = await runner.raw(sql[db.dialect], bindings as Knex.RawBinding[]);
-  return (db.dialect === 'postgres' ? (result as { rows: Row[] }).rows : result) as Row[];
+function query(
+  runner: Knex | Knex.Transaction,
+  db: Db,
+  sql: DialectSql,
+  bindings: unknown[],
+): Promise<Row[]> {
+  return queryRows<Row>(runner, sql[db.dialect], bindings);
 }
 
 function requireDate(asOf: IsoDate): IsoDate {
