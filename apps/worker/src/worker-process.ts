@@ -17,10 +17,8 @@ import type { Logger } from '@offload/observability';
 import { createQueueBackend, Queue, Worker } from '@offload/queue';
 import type { CollectSettings } from './collect/settings.ts';
 import { applyDefaultSchedules } from './default-schedules.ts';
-import { analyzeHealthHandler } from './handlers/analyze-health.ts';
-import { collectMetricsHandler } from './handlers/collect-metrics.ts';
-import { importCsvHandler, readerUploadStore } from './handlers/import-csv.ts';
-import { bindCatalogHandler, bindHandler } from './handlers/index.ts';
+import { readerUploadStore } from './handlers/import-csv.ts';
+import { bindCatalogHandler, createHandlers } from './handlers/index.ts';
 import type { HealthSettings } from './health/settings.ts';
 import { startHealthServer } from './health-server.ts';
 import { observeJobs } from './job-observer.ts';
@@ -108,28 +106,13 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       shutdownTimeoutMs: settings.shutdownTimeoutMs,
     });
     const observer = observeJobs(worker, logger, metrics);
-    // The handlers that need this process's services: import.csv reads the uploads the API
-    // stored; it and analyze.health request their follow-up KPI rebuild through the queue.
+    // Handlers get the process's services: the uploads the API stored, the queue for follow-up
+    // jobs (import.csv and analyze.health request a debounced KPI rebuild), HEALTH_/COLLECT_.
     const uploads = readerUploadStore(db);
     const sender = new Queue(backend);
     const bindOptions = { pool, db, loggerFor: observer.loggerFor };
-    const bound = {
-      'import.csv': () => bindHandler('import.csv', importCsvHandler({ uploads, sender }), bindOptions),
-      'analyze.health': () =>
-        bindHandler(
-          'analyze.health',
-          analyzeHealthHandler({ settings: options.health, sender }),
-          bindOptions,
-        ),
-      'collect.metrics': () =>
-        bindHandler('collect.metrics', collectMetricsHandler({ settings: options.collect }), bindOptions),
-    } satisfies Partial<Record<JobKindName, unknown>>;
-    for (const kind of kinds) {
-      worker.register(
-        kind,
-        kind in bound ? bound[kind as keyof typeof bound]() : bindCatalogHandler(kind, bindOptions),
-      );
-    }
+    const handlers = createHandlers({ uploads, sender, health: options.health, collect: options.collect });
+    for (const kind of kinds) worker.register(kind, bindCatalogHandler(kind, bindOptions, handlers));
     const uploadPurge = startUploadPurge(uploads, {
       onError: (error) => logger.warn({ err: error }, 'purging incomplete uploads failed'),
       onPurged: (count) => logger.info({ count }, 'incomplete uploads purged'),

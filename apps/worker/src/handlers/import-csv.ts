@@ -29,8 +29,8 @@ export interface ImportCsvServices {
 }
 
 /**
- * The handler with its services. The worker process binds it with its queue; without a sender
- * (the registry's default, e.g. a handler run in a test without a queue) no rebuild is requested
+ * The handler with its services. The worker process builds it with its queue (createHandlers);
+ * without a sender (HANDLERS, for tests and diagnostics) no rebuild is requested
  * and the result says so (`kpiRebuildJobId: null`).
  */
 export function importCsvHandler(services: ImportCsvServices = {}): JobHandler<ImportCsvPayload> {
