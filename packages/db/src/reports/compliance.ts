@@ -12,11 +12,9 @@
 // in one transaction: the report's rows, the 'compliance' version bump (with its notification on
 // PostgreSQL), and the snapshot's upsert.
 
-import type { Knex } from 'knex';
 import { bumpCacheVersion } from '../cache-versions.ts';
 import type { Db } from '../knex.ts';
-import { queryRows } from '../raw.ts';
-import type { DialectSql } from './kpi-sql.ts';
+import { type DialectSql, queryDialect } from './dialect-sql.ts';
 
 export const COMPLIANCE_REPORT_KEY = 'regional-compliance';
 export const COMPLIANCE_CACHE_FAMILY = 'compliance';
@@ -129,15 +127,6 @@ export const READ_REPORT_SNAPSHOT: DialectSql = {
 
 type Row = Record<string, unknown>;
 
-function query(
-  runner: Knex | Knex.Transaction,
-  db: Db,
-  sql: DialectSql,
-  bindings: unknown[],
-): Promise<Row[]> {
-  return queryRows<Row>(runner, sql[db.dialect], bindings);
-}
-
 interface Counters {
   required: number;
   approved: number;
@@ -187,7 +176,7 @@ export async function rebuildComplianceReport(
   const computedAt = (options.now ?? new Date()).toISOString();
   options.signal?.throwIfAborted();
   return db.knex.transaction(async (trx) => {
-    const rows = await query(trx, db, COMPLIANCE_BY_REGION, []);
+    const rows = await queryDialect(trx, db, COMPLIANCE_BY_REGION, []);
     // Aborted while reading: roll back rather than land a report nobody waits for.
     options.signal?.throwIfAborted();
     const totals: Counters = {
@@ -212,7 +201,7 @@ export async function rebuildComplianceReport(
     });
     const version = await bumpCacheVersion(trx, db.dialect, COMPLIANCE_CACHE_FAMILY, computedAt);
     const report: ComplianceReport = { computedAt, version, regions, totals: complianceFigures(totals) };
-    await query(trx, db, UPSERT_REPORT_SNAPSHOT, [
+    await queryDialect(trx, db, UPSERT_REPORT_SNAPSHOT, [
       COMPLIANCE_REPORT_KEY,
       JSON.stringify(report),
       computedAt,
@@ -224,7 +213,7 @@ export async function rebuildComplianceReport(
 
 /** The stored regional compliance report, or null before the first rebuild. */
 export async function readComplianceReport(db: Db): Promise<ComplianceReport | null> {
-  const [row] = await query(db.knex, db, READ_REPORT_SNAPSHOT, [COMPLIANCE_REPORT_KEY]);
+  const [row] = await queryDialect(db.knex, db, READ_REPORT_SNAPSHOT, [COMPLIANCE_REPORT_KEY]);
   if (row === undefined) return null;
   // jsonb arrives parsed from pg; SQLite keeps the text.
   return (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as ComplianceReport;

@@ -11,9 +11,9 @@
 // Placeholders are knex's positional `?` in both dialects.
 
 import type { Dialect } from '../knex.ts';
+import type { DialectSql } from './dialect-sql.ts';
 
-/** One statement, spelled for each dialect. */
-export type DialectSql = Readonly<Record<Dialect, string>>;
+export type { DialectSql } from './dialect-sql.ts';
 
 interface CalendarSql {
   /** A bound 'YYYY-MM-DD' parameter, typed as a calendar date. */

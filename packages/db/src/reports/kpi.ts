@@ -22,13 +22,11 @@ import {
   type RevalidationStatus,
   todayUtc,
 } from '@offload/domain';
-import type { Knex } from 'knex';
 import { bumpCacheVersion } from '../cache-versions.ts';
 import type { Db } from '../knex.ts';
-import { queryRows } from '../raw.ts';
+import { queryDialect } from './dialect-sql.ts';
 import {
   DELETE_KPI_SNAPSHOTS,
-  type DialectSql,
   INSERT_KPI_SNAPSHOTS,
   KPI_SCOPE_COUNTS,
   KPI_SCOPES,
@@ -108,15 +106,6 @@ export interface ModelStatus {
 
 type Row = Record<string, unknown>;
 
-function query(
-  runner: Knex | Knex.Transaction,
-  db: Db,
-  sql: DialectSql,
-  bindings: unknown[],
-): Promise<Row[]> {
-  return queryRows<Row>(runner, sql[db.dialect], bindings);
-}
-
 function requireDate(asOf: IsoDate): IsoDate {
   if (!isIsoDate(asOf))
     throw new RangeError(`asOf must be a date as YYYY-MM-DD, got ${JSON.stringify(asOf)}`);
@@ -137,7 +126,7 @@ export function kpiSnapshotKey(scope: KpiScope = {}): string {
  * counts the same statuses in the database; this list is for tests and diagnostics.
  */
 export async function computeModelStatuses(db: Db, asOf: IsoDate): Promise<ModelStatus[]> {
-  const rows = await query(db.knex, db, MODEL_STATUSES, [requireDate(asOf)]);
+  const rows = await queryDialect(db.knex, db, MODEL_STATUSES, [requireDate(asOf)]);
   return rows.map((row) => ({ modelId: Number(row.model_id), status: row.status as RevalidationStatus }));
 }
 
@@ -239,9 +228,9 @@ export async function rebuildKpiSnapshots(
   const { cycleRow, counts, scopes } = await db.knex.transaction(
     async (trx) => {
       if (db.dialect === 'postgres') await trx.raw(SERIAL_PLAN_POSTGRES);
-      const [cycleRow] = await query(trx, db, LATEST_ATTESTATION_CYCLE, [asOf]);
-      const counts = await query(trx, db, KPI_SCOPE_COUNTS, [asOf, cycleRow?.id ?? null]);
-      const scopes = await query(trx, db, KPI_SCOPES, []);
+      const [cycleRow] = await queryDialect(trx, db, LATEST_ATTESTATION_CYCLE, [asOf]);
+      const counts = await queryDialect(trx, db, KPI_SCOPE_COUNTS, [asOf, cycleRow?.id ?? null]);
+      const scopes = await queryDialect(trx, db, KPI_SCOPES, []);
       return { cycleRow, counts, scopes };
     },
     db.dialect === 'postgres' ? { isolationLevel: 'repeatable read', readOnly: true } : undefined,
@@ -263,8 +252,8 @@ export async function rebuildKpiSnapshots(
   const version = await db.knex.transaction(async (trx) => {
     // Its row lock also serialises concurrent rebuilds on PostgreSQL.
     const next = await bumpCacheVersion(trx, db.dialect, KPI_CACHE_FAMILY, computedAt);
-    await query(trx, db, DELETE_KPI_SNAPSHOTS, []);
-    await query(trx, db, INSERT_KPI_SNAPSHOTS, [computedAt, next, JSON.stringify(snapshots)]);
+    await queryDialect(trx, db, DELETE_KPI_SNAPSHOTS, []);
+    await queryDialect(trx, db, INSERT_KPI_SNAPSHOTS, [computedAt, next, JSON.stringify(snapshots)]);
     return next;
   });
   return {
@@ -281,7 +270,7 @@ export async function rebuildKpiSnapshots(
  * (no rebuild yet, an unknown code, or a region and team that share no active model).
  */
 export async function readKpiSnapshot(db: Db, scope: KpiScope = {}): Promise<StoredKpiSnapshot | null> {
-  const [row] = await query(db.knex, db, READ_KPI_SNAPSHOT, [kpiSnapshotKey(scope)]);
+  const [row] = await queryDialect(db.knex, db, READ_KPI_SNAPSHOT, [kpiSnapshotKey(scope)]);
   if (row === undefined) return null;
   return {
     key: String(row.key),
