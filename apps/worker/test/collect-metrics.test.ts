@@ -1,7 +1,8 @@
 // collect.metrics through its handler, on both databases, against a local HTTP server: NDJSON
-// and CSV sources with good and bad records, a re-collection that inserts nothing new, the byte
-// limit and the timeout failing the attempt with a clear error, and private addresses refused
-// unless allowed. The address policy itself is checked on its own, IPv4 and IPv6.
+// and CSV sources with good and bad records, the health analysis requested for the models that
+// got new points, a re-collection that inserts nothing new (and requests none), the byte limit
+// and the timeout failing the attempt with a clear error, and private addresses refused unless
+// allowed. The address policy itself is checked on its own, IPv4 and IPv6.
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +10,7 @@ import { ConfigError } from '@offload/config';
 import { createMetricSource, type Db, type MetricSourceFormat } from '@offload/db';
 import { seedDatabase } from '@offload/db/seed';
 import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
-import type { CollectMetricsPayload } from '@offload/jobs';
+import type { CollectMetricsPayload, JobSender } from '@offload/jobs';
 import { type Job, type JsonObject, UnrecoverableError } from '@offload/queue';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +26,7 @@ import { createTaskPool, type TaskPool } from '../src/pool.ts';
 import { activeJob } from './fixtures/active-job.ts';
 
 const logger = pino({ level: 'silent' });
+const NOW = '2026-12-04T10:00:00.000Z';
 const allowLoopback: CollectSettings = {
   ...DEFAULT_COLLECT_SETTINGS,
   allowPrivateNetworks: true,
@@ -33,6 +35,19 @@ const allowLoopback: CollectSettings = {
 
 function job(payload: CollectMetricsPayload): Job {
   return activeJob('collect.metrics', payload);
+}
+
+/** Records the sends instead of queueing them. */
+function recordingSender() {
+  const sends: Array<{ kind: string; payload: Record<string, unknown>; options: Record<string, unknown> }> =
+    [];
+  const sender: JobSender = {
+    async send(kind, payload, options) {
+      sends.push({ kind, payload, options });
+      return { job: { id: `analysis-${sends.length}` }, created: true };
+    },
+  };
+  return { sender, sends };
 }
 
 /** A local server whose routes write what the test says; `/hang` sends headers, then nothing. */
@@ -137,6 +152,7 @@ for (const kind of testDatabases()) {
     let pool: TaskPool;
     let server: Awaited<ReturnType<typeof startServer>>;
     let models: string[];
+    let modelIds: number[];
 
     const ndjson = () =>
       [
@@ -186,9 +202,13 @@ for (const kind of testDatabases()) {
     beforeAll(async () => {
       t = await createTestDb(kind);
       await seedDatabase(t.db, { models: 20, quiet: true });
-      models = (await t.db.knex('models').orderBy('id').limit(3).select('external_id')).map(
-        (row: { external_id: string }) => row.external_id,
-      );
+      const firstModels: Array<{ id: number | string; external_id: string }> = await t.db
+        .knex('models')
+        .orderBy('id')
+        .limit(3)
+        .select('id', 'external_id');
+      models = firstModels.map((row) => row.external_id);
+      modelIds = firstModels.map((row) => Number(row.id));
       await t.db.knex('model_metrics').delete();
       pool = createTaskPool({ threads: 1 });
       server = await startServer({
@@ -210,6 +230,13 @@ for (const kind of testDatabases()) {
           res.writeHead(200);
           res.write(`${ndjson().split('\n').slice(0, 4).join('\n')}\n`); // two records, a blank line, a malformed one
         },
+        '/hang-after-new-points': (res) => {
+          res.writeHead(200);
+          const points = ['2026-06-01', '2026-06-02', '2026-06-03'].map((day) =>
+            JSON.stringify({ model_external_id: models[2], metric: 'auc', observed_at: day, value: 0.9 }),
+          );
+          res.write(`${points.join('\n')}\n`); // one batch of new points
+        },
         '/moved': (res) => res.writeHead(302, { location: '/metrics.ndjson' }).end(),
         '/gone': (res) => res.writeHead(410).end(),
       });
@@ -226,11 +253,15 @@ for (const kind of testDatabases()) {
 
     function collect(
       sourceId: number,
-      settings: CollectSettings = allowLoopback,
-      signal: AbortSignal = new AbortController().signal,
+      {
+        settings = allowLoopback,
+        signal = new AbortController().signal,
+        sender,
+      }: { settings?: CollectSettings; signal?: AbortSignal; sender?: JobSender } = {},
     ) {
       const progress: JsonObject[] = [];
-      const handler = bindHandler('collect.metrics', collectMetricsHandler({ settings }), {
+      const services = { settings, now: () => new Date(NOW), ...(sender === undefined ? {} : { sender }) };
+      const handler = bindHandler('collect.metrics', collectMetricsHandler(services), {
         pool,
         db: t.db,
         loggerFor: () => logger,
@@ -258,9 +289,10 @@ for (const kind of testDatabases()) {
         value: Number(row.value),
       }));
 
-    it('collects NDJSON: stores the good records and reports the bad ones by line', async () => {
+    it('collects NDJSON: stores the good records, reports the bad ones by line and requests an analysis', async () => {
       const { id } = await source(t.db, 'ndjson', '/metrics.ndjson', 'ndjson');
-      const { result, progress } = collect(id);
+      const { sender, sends } = recordingSender();
+      const { result, progress } = collect(id, { sender });
       expect(await result).toEqual({
         sourceId: id,
         read: 7,
@@ -274,7 +306,22 @@ for (const kind of testDatabases()) {
           { line: 8, reason: 'value must be a finite number' },
         ],
         bytes: Buffer.byteLength(ndjson()),
+        analysisJobId: 'analysis-1',
       });
+      // The first two models got new points; the analysis runs when the 60 s window closes.
+      expect(sends).toEqual([
+        {
+          kind: 'analyze.health',
+          payload: { modelIds: [modelIds[0], modelIds[1]] },
+          options: {
+            runAt: '2026-12-04T10:01:00.000Z',
+            idempotencyKey: expect.stringMatching(
+              new RegExp(`^debounce:source-${id}:[0-9a-f]{16}:2026-12-04T10:01:00\\.000Z$`),
+            ),
+            meta: { reason: 'collect.metrics:job-1' },
+          },
+        },
+      ]);
       expect(await stored(models[0]!)).toEqual([
         { metric: 'auc', observed_at: '2026-05-01T00:00:00.000Z', value: 0.81 },
         { metric: 'auc', observed_at: '2026-05-02T00:00:00.000Z', value: 0.82 },
@@ -286,18 +333,21 @@ for (const kind of testDatabases()) {
       expect(progress.map((p) => p.read)).toEqual([3, 6, 7]);
     });
 
-    it('collects again without inserting anything twice', async () => {
+    it('collects again without inserting anything twice, and requests no analysis', async () => {
       const id = Number((await t.db.knex('metric_sources').where({ name: 'ndjson' }).first('id'))!.id);
-      const again = (await collect(id).result) as Record<string, unknown>;
-      expect(again).toMatchObject({ read: 7, inserted: 0, skipped: 3, rejected: 4 });
+      const { sender, sends } = recordingSender();
+      const again = (await collect(id, { sender }).result) as Record<string, unknown>;
+      expect(again).toMatchObject({ read: 7, inserted: 0, skipped: 3, rejected: 4, analysisJobId: null });
+      expect(sends).toEqual([]);
       expect(await stored(models[0]!)).toHaveLength(2);
     });
 
-    it('collects CSV with its columns in any order and quoted fields', async () => {
+    it('collects CSV with its columns in any order and quoted fields; without a sender, no analysis', async () => {
       const { id } = await source(t.db, 'csv', '/metrics.csv', 'csv');
       expect(await collect(id).result).toMatchObject({
         read: 4,
         inserted: 2,
+        analysisJobId: null,
         skipped: 0,
         rejected: 2,
         errors: [
@@ -329,7 +379,7 @@ for (const kind of testDatabases()) {
       const limited = { ...allowLoopback, maxBytes: 1000 };
       for (const path of ['/big', '/big-declared']) {
         const { id } = await source(t.db, `big${path}`, path, 'ndjson');
-        const error = await collect(id, limited).result.catch((caught: unknown) => caught);
+        const error = await collect(id, { settings: limited }).result.catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(UnrecoverableError);
         expect((error as Error).message).toBe(
           `metric source ${id}: the source is larger than COLLECT_MAX_BYTES (1000 bytes)`,
@@ -339,7 +389,7 @@ for (const kind of testDatabases()) {
 
     it('fails the attempt when the source does not finish within COLLECT_TIMEOUT_MS', async () => {
       const { id } = await source(t.db, 'hang', '/hang', 'ndjson');
-      const error = await collect(id, { ...allowLoopback, timeoutMs: 200 }).result.catch(
+      const error = await collect(id, { settings: { ...allowLoopback, timeoutMs: 200 } }).result.catch(
         (caught: unknown) => caught,
       );
       expect(error).not.toBeInstanceOf(UnrecoverableError); // a later attempt may succeed
@@ -352,7 +402,7 @@ for (const kind of testDatabases()) {
     it('stops when the job is cancelled, after the batches already stored', async () => {
       const { id } = await source(t.db, 'cancelled', '/hang-after-a-batch', 'ndjson');
       const controller = new AbortController();
-      const running = collect(id, allowLoopback, controller.signal);
+      const running = collect(id, { signal: controller.signal });
       // The first batch is stored and reported; the source then sends nothing more.
       const deadline = Date.now() + 10_000;
       while (running.progress.length === 0 && Date.now() < deadline)
@@ -360,6 +410,20 @@ for (const kind of testDatabases()) {
       expect(running.progress).toEqual([expect.objectContaining({ read: 3, skipped: 2, rejected: 1 })]);
       controller.abort(new Error('cancelled by the test'));
       await expect(running.result).rejects.toThrow('cancelled by the test');
+    });
+
+    it('requests no analysis when the collection fails, even after storing new points', async () => {
+      const { id } = await source(t.db, 'cancelled-after-new-points', '/hang-after-new-points', 'ndjson');
+      const { sender, sends } = recordingSender();
+      const controller = new AbortController();
+      const running = collect(id, { signal: controller.signal, sender });
+      const deadline = Date.now() + 10_000;
+      while (running.progress.length === 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
+      expect(running.progress).toEqual([expect.objectContaining({ read: 3, inserted: 3 })]);
+      controller.abort(new Error('cancelled by the test'));
+      await expect(running.result).rejects.toThrow('cancelled by the test');
+      expect(sends).toEqual([]);
     });
 
     it('refuses loopback addresses unless COLLECT_ALLOW_PRIVATE_NETWORKS is set, literal or resolved', async () => {
@@ -373,7 +437,7 @@ for (const kind of testDatabases()) {
         enabled: true,
       });
       for (const { id } of [literal, named]) {
-        const error = await collect(id, strict).result.catch((caught: unknown) => caught);
+        const error = await collect(id, { settings: strict }).result.catch((caught: unknown) => caught);
         expect(error).toBeInstanceOf(UnrecoverableError);
         expect((error as Error).message).toMatch(
           /resolves to (127\.0\.0\.1|::1), a private, loopback or link-local address; set COLLECT_ALLOW_PRIVATE_NETWORKS=true/,

@@ -21,7 +21,11 @@ export {
   type JobDefaults,
   type JobKind,
 } from './kind.ts';
-export { type AnalyzeHealthPayload, analyzeHealth } from './kinds/analyze-health.ts';
+export {
+  ANALYZE_HEALTH_MAX_MODEL_IDS,
+  type AnalyzeHealthPayload,
+  analyzeHealth,
+} from './kinds/analyze-health.ts';
 export { type CollectMetricsPayload, collectMetrics } from './kinds/collect-metrics.ts';
 export {
   IMPORT_ENTITIES,
@@ -34,7 +38,9 @@ export { type RebuildKpiPayload, rebuildKpi } from './kinds/rebuild-kpi.ts';
 export { type SystemEchoPayload, systemEcho } from './kinds/system-echo.ts';
 export {
   type DebouncedRequest,
+  HEALTH_ANALYSIS_DEBOUNCE_MS,
   type JobSender,
   KPI_REBUILD_DEBOUNCE_MS,
+  requestHealthAnalysis,
   requestKpiRebuild,
 } from './triggers.ts';

@@ -1,8 +1,10 @@
 // One collect.metrics run: read the source row, stream its body (source-stream.ts), parse it into
 // validated records (records.ts) and store them batch by batch (store.ts), reporting progress
 // after each batch and stopping between batches when the job is cancelled. Memory holds one
-// batch whatever the size of the source.
+// batch whatever the size of the source, plus the ids of the models that got new points (at
+// most one past what an analyze.health payload takes), for the follow-up analysis.
 import { type Db, getMetricSource } from '@offload/db';
+import { ANALYZE_HEALTH_MAX_MODEL_IDS } from '@offload/jobs';
 import type { JsonObject } from '@offload/queue';
 import { type RecordError, readMetricRecords } from './records.ts';
 import type { CollectSettings } from './settings.ts';
@@ -28,6 +30,11 @@ export interface CollectSummary {
   rejected: number;
   errors: RecordError[];
   bytes: number;
+  /**
+   * The distinct models that got new points. Kept up to ANALYZE_HEALTH_MAX_MODEL_IDS + 1: a full
+   * set means "more than ANALYZE_HEALTH_MAX_MODEL_IDS", and the follow-up analyses every model.
+   */
+  insertedModelIds: Set<number>;
 }
 
 export async function runCollection(options: CollectRunOptions): Promise<CollectSummary> {
@@ -41,6 +48,7 @@ export async function runCollection(options: CollectRunOptions): Promise<Collect
     rejected: 0,
     errors: [],
     bytes: 0,
+    insertedModelIds: new Set(),
   };
   const body = countBytes(
     streamSource(source.url, {
@@ -58,10 +66,14 @@ export async function runCollection(options: CollectRunOptions): Promise<Collect
     summary.read += batch.read;
     summary.inserted += stored.inserted;
     summary.skipped += stored.skipped;
+    for (const modelId of stored.insertedModelIds) {
+      if (summary.insertedModelIds.size > ANALYZE_HEALTH_MAX_MODEL_IDS) break;
+      summary.insertedModelIds.add(modelId);
+    }
     const rejected = [...batch.errors, ...stored.rejected].sort((a, b) => a.line - b.line);
     summary.rejected += rejected.length;
     summary.errors.push(...rejected.slice(0, MAX_REPORTED_ERRORS - summary.errors.length));
-    const { errors: _errors, ...counts } = summary;
+    const { errors: _errors, insertedModelIds: _modelIds, ...counts } = summary;
     await options.progress({ step: 'collecting', ...counts });
     signal.throwIfAborted();
   }

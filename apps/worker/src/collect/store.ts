@@ -6,6 +6,8 @@ import type { MetricRecord, RecordError } from './records.ts';
 
 export interface StoredBatch {
   inserted: number;
+  /** The distinct models the inserted rows belong to (from RETURNING, no extra query). */
+  insertedModelIds: Set<number>;
   /** Valid records already stored (or repeated within the batch). */
   skipped: number;
   /** Records naming a model that does not exist. */
@@ -25,7 +27,7 @@ ON CONFLICT (model_id, metric, observed_at) DO NOTHING
 RETURNING model_id`;
 
 export async function storeObservations(db: Db, records: readonly MetricRecord[]): Promise<StoredBatch> {
-  if (records.length === 0) return { inserted: 0, skipped: 0, rejected: [] };
+  if (records.length === 0) return { inserted: 0, insertedModelIds: new Set(), skipped: 0, rejected: [] };
   const externalIds = [...new Set(records.map((record) => record.externalId))];
   const models: Array<{ id: number | string; external_id: string }> = await db
     .knex('models')
@@ -51,11 +53,16 @@ export async function storeObservations(db: Db, records: readonly MetricRecord[]
       value: record.value,
     });
   }
-  if (rows.length === 0) return { inserted: 0, skipped: 0, rejected };
-  const inserted = await queryRows(
+  if (rows.length === 0) return { inserted: 0, insertedModelIds: new Set(), skipped: 0, rejected };
+  const inserted = await queryRows<{ model_id: number | string }>(
     db.knex,
     INSERT_OBSERVATIONS(rows.length),
     rows.flatMap((row) => [row.model_id, row.metric, row.observed_at, row.value]),
   );
-  return { inserted: inserted.length, skipped: rows.length - inserted.length, rejected };
+  return {
+    inserted: inserted.length,
+    insertedModelIds: new Set(inserted.map((row) => Number(row.model_id))),
+    skipped: rows.length - inserted.length,
+    rejected,
+  };
 }

@@ -19,7 +19,7 @@ export type HandlerRegistry = { readonly [K in JobKindName]: JobHandler<PayloadO
 
 /** What some handlers need from their process beyond the per-job context. */
 export interface HandlerServices {
-  /** The worker's queue: follow-up jobs (the debounced KPI rebuild) are sent through it. */
+  /** The worker's queue: follow-up jobs (debounced KPI rebuilds and health analyses) go through it. */
   sender?: JobSender;
   /** Where the API stores uploads; by default the store that fits the database's shape. */
   uploads?: UploadStore;
@@ -37,7 +37,7 @@ export function createHandlers(services: HandlerServices = {}): HandlerRegistry 
     'import.csv': importCsvHandler({ uploads: services.uploads, sender }),
     'rebuild.kpi': rebuildKpi,
     'rebuild.compliance': rebuildCompliance,
-    'collect.metrics': collectMetricsHandler({ settings: services.collect }),
+    'collect.metrics': collectMetricsHandler({ settings: services.collect, sender }),
     'analyze.health': analyzeHealthHandler({ settings: services.health, sender }),
   };
 }

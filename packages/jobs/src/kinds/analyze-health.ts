@@ -5,12 +5,15 @@
 import { z } from 'zod';
 import { defineJobKind } from '../kind.ts';
 
+/** The most model ids one payload names (past it, triggers ask for every active model). */
+export const ANALYZE_HEALTH_MAX_MODEL_IDS = 10_000;
+
 const payload = z
   .strictObject({
     modelIds: z
       .array(z.int().min(1))
       .min(1)
-      .max(10_000)
+      .max(ANALYZE_HEALTH_MAX_MODEL_IDS)
       .optional()
       .describe('Analyse only these models (active ones); default every active model.'),
     asOf: z.iso

@@ -1,6 +1,7 @@
 // collect.metrics: fetches one metric source (NDJSON or CSV over HTTP, streamed) and inserts its
-// observations into `model_metrics` idempotently (DESIGN.md §3). Sent by the source's cron
-// schedule or on demand (POST /v1/metric-sources/:id/collect).
+// observations into `model_metrics` idempotently (DESIGN.md §3), then requests a debounced
+// analyze.health of the models that got new points. Sent by the source's cron schedule or on
+// demand (POST /v1/metric-sources/:id/collect).
 import { z } from 'zod';
 import { defineJobKind } from '../kind.ts';
 
@@ -23,13 +24,17 @@ const result = z
       .array(z.object({ line: z.int(), reason: z.string() }))
       .describe('The first rejected records, by line.'),
     bytes: z.int(),
+    analysisJobId: z
+      .string()
+      .nullable()
+      .describe('The debounced analyze.health the run requested; null when it stored no new observation.'),
   })
   .describe('collect.metrics result');
 
 export const collectMetrics = defineJobKind({
   name: 'collect.metrics',
   description:
-    "Streams a metric source's observations (NDJSON or CSV over HTTP) into model_metrics, inserting idempotently in batches.",
+    "Streams a metric source's observations (NDJSON or CSV over HTTP) into model_metrics, inserting idempotently in batches, then requests a health analysis of the models that got new points.",
   payload,
   result,
   cpuBound: false,
