@@ -6,8 +6,7 @@
 //   COLLECT_ALLOW_PRIVATE_NETWORKS   true lets sources resolve to private, loopback and
 //                                    link-local addresses (false: refused, see safe-fetch.ts)
 //   COLLECT_BATCH_ROWS               observations per insert (1000)
-import { ConfigError, type ConfigIssue } from '@offload/config';
-import { numberSetting } from '../health/settings.ts';
+import { booleanSetting, ConfigError, type ConfigIssue, numberSetting } from '@offload/config';
 
 export interface CollectSettings {
   timeoutMs: number;
@@ -41,7 +40,12 @@ export function loadCollectSettings(env: NodeJS.ProcessEnv): CollectSettings {
       { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true },
       issues,
     ),
-    allowPrivateNetworks: d.allowPrivateNetworks,
+    allowPrivateNetworks: booleanSetting(
+      env,
+      'COLLECT_ALLOW_PRIVATE_NETWORKS',
+      d.allowPrivateNetworks,
+      issues,
+    ),
     batchRows: numberSetting(
       env,
       'COLLECT_BATCH_ROWS',
@@ -50,14 +54,6 @@ export function loadCollectSettings(env: NodeJS.ProcessEnv): CollectSettings {
       issues,
     ),
   };
-  const allow = env.COLLECT_ALLOW_PRIVATE_NETWORKS?.trim().toLowerCase();
-  if (allow === 'true') settings.allowPrivateNetworks = true;
-  else if (allow !== undefined && allow !== '' && allow !== 'false') {
-    issues.push({
-      variable: 'COLLECT_ALLOW_PRIVATE_NETWORKS',
-      message: `COLLECT_ALLOW_PRIVATE_NETWORKS must be true or false (got ${JSON.stringify(env.COLLECT_ALLOW_PRIVATE_NETWORKS)})`,
-    });
-  }
   if (issues.length > 0) throw new ConfigError(issues);
   return settings;
 }

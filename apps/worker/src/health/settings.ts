@@ -10,7 +10,7 @@
 //                                        many points; below two bins no PSI, the z-score decides (5)
 //   HEALTH_MIN_BASELINE_POINTS           fewer baseline points leave a metric unanalysed (5)
 //   HEALTH_BATCH_MODELS                  models per read, pool task and write (500)
-import { ConfigError, type ConfigIssue } from '@offload/config';
+import { ConfigError, type ConfigIssue, type NumberRule, numberSetting } from '@offload/config';
 import type { HealthThresholds } from './math.ts';
 
 /** An empty bin's share in the PSI sum, so that ln(r / b) stays finite. */
@@ -74,32 +74,4 @@ export function loadHealthSettings(env: NodeJS.ProcessEnv): HealthSettings {
   }
   if (issues.length > 0) throw new ConfigError(issues);
   return settings;
-}
-
-export interface NumberRule {
-  min: number;
-  max: number;
-  integer: boolean;
-}
-
-/** Reads one numeric variable (empty counts as unset); a bad value is recorded in `issues`. */
-export function numberSetting(
-  env: NodeJS.ProcessEnv,
-  variable: string,
-  fallback: number,
-  rule: NumberRule,
-  issues: ConfigIssue[],
-): number {
-  const raw = env[variable];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const text = raw.trim();
-  const pattern = rule.integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
-  const value = pattern.test(text) ? Number(text) : Number.NaN;
-  if (Number.isFinite(value) && value >= rule.min && value <= rule.max) return value;
-  const kind = rule.integer ? 'an integer' : 'a number';
-  issues.push({
-    variable,
-    message: `${variable} must be ${kind} from ${rule.min} to ${rule.max} (got ${JSON.stringify(raw)})`,
-  });
-  return fallback;
 }
