@@ -33,6 +33,9 @@ const TASKS = {
   migrate: ['packages/db/src/migrate-cli.ts'],
   bench: ['scripts/bench.ts'],
   load: ['load/src/run.ts'],
+  // The load package's own suites, and the ops/ checks (js-yaml comes with the load package).
+  'load-test': ['node_modules/vitest/vitest.mjs', 'run', '--config', 'load/vitest.config.ts'],
+  'ops-check': ['ops/validate.ts'],
   keys: ['apps/api/src/keys-cli.ts'],
   setup: null, // provision and install only
 };
@@ -148,7 +151,7 @@ function main() {
     log(`usage: toolchain.cjs <${Object.keys(TASKS).join('|')}> [args...]`);
     process.exit(2);
   }
-  if (task === 'load') process.env.OFFLOAD_WITH_LOAD = '1';
+  if (task === 'load' || task === 'load-test' || task === 'ops-check') process.env.OFFLOAD_WITH_LOAD = '1';
   const { env, node } = provisionToolchain();
   installDependencies(env);
   const entry = TASKS[task];
