@@ -35,6 +35,7 @@ import { reportsRouter } from './routes/reports.ts';
 import { schedulesRouter } from './routes/schedules.ts';
 import { systemHealthRouter } from './routes/system-health.ts';
 import { workersRouter } from './routes/workers.ts';
+import { scoped } from './routing.ts';
 
 export interface ApiOptions {
   /** LOG_SLOW_REQUEST_MS: requests slower than this log a warning. */
@@ -91,8 +92,8 @@ export function createApp(deps: ApiDeps): Express {
       onFinished: (info) => deps.metrics.requestFinished(info),
     }),
   );
-  app.use(healthRouter([databaseCheck(deps.db), queueCheck(deps.queue)]));
-  app.use(metricsRouter(deps.metrics));
+  app.use(scoped(healthRouter([databaseCheck(deps.db), queueCheck(deps.queue)])));
+  app.use(scoped(metricsRouter(deps.metrics)));
   app.use(
     express.json({
       limit: options.jsonLimitBytes ?? DEFAULT_JSON_LIMIT_BYTES,
@@ -101,7 +102,7 @@ export function createApp(deps: ApiDeps): Express {
   );
   app.use(requestContext());
 
-  app.use(openApiRouter(buildOpenApiDocument(options.version)));
+  app.use(scoped(openApiRouter(buildOpenApiDocument(options.version))));
   // The precomputed reads first: the hottest GETs should not walk every other router.
   for (const router of [
     kpiRouter,
@@ -111,37 +112,45 @@ export function createApp(deps: ApiDeps): Express {
     modelsRouter,
     cacheRouter,
   ]) {
-    app.use(router({ ...guard, reads: deps.cache }));
+    app.use(scoped(router({ ...guard, reads: deps.cache })));
   }
-  app.use(jobEventsRouter({ ...guard, queue: deps.queue, heartbeatMs: options.sseHeartbeatMs ?? 15_000 }));
   app.use(
-    jobsRouter({
-      ...guard,
-      queue: deps.queue,
-      cursorSeal: deps.cursorSeal,
-      idempotencyKeys: deps.idempotencyKeys,
-    }),
+    scoped(jobEventsRouter({ ...guard, queue: deps.queue, heartbeatMs: options.sseHeartbeatMs ?? 15_000 })),
   );
   app.use(
-    importsRouter({
-      ...guard,
-      queue: deps.queue,
-      uploads: deps.uploads,
-      maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
-    }),
+    scoped(
+      jobsRouter({
+        ...guard,
+        queue: deps.queue,
+        cursorSeal: deps.cursorSeal,
+        idempotencyKeys: deps.idempotencyKeys,
+      }),
+    ),
   );
-  app.use(queuesRouter({ ...guard, queueStats: deps.queueStats }));
-  app.use(schedulesRouter({ ...guard, queue: deps.queue }));
-  app.use(metricSourcesRouter({ ...guard, db: deps.db, queue: deps.queue }));
-  app.use(workersRouter({ ...guard, db: deps.db }));
   app.use(
-    systemHealthRouter({
-      ...guard,
-      db: deps.db,
-      queueStats: deps.queueStats,
-      version: options.version,
-      startedAt: options.startedAt,
-    }),
+    scoped(
+      importsRouter({
+        ...guard,
+        queue: deps.queue,
+        uploads: deps.uploads,
+        maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES,
+      }),
+    ),
+  );
+  app.use(scoped(queuesRouter({ ...guard, queueStats: deps.queueStats })));
+  app.use(scoped(schedulesRouter({ ...guard, queue: deps.queue })));
+  app.use(scoped(metricSourcesRouter({ ...guard, db: deps.db, queue: deps.queue })));
+  app.use(scoped(workersRouter({ ...guard, db: deps.db })));
+  app.use(
+    scoped(
+      systemHealthRouter({
+        ...guard,
+        db: deps.db,
+        queueStats: deps.queueStats,
+        version: options.version,
+        startedAt: options.startedAt,
+      }),
+    ),
   );
 
   app.use(notFoundHandler);
