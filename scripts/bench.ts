@@ -3,7 +3,7 @@
 //
 //   npm run bench                      every benchmark with its default sizes
 //   npm run bench -- --jobs 5000       a smaller queue run (arguments go to every benchmark)
-//   npm run bench -- --only queue      one benchmark by name
+//   npm run bench -- --only queue      one benchmark by name (queue, kpi, import, reads, submit)
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
@@ -43,6 +43,13 @@ const BENCHMARKS: readonly Benchmark[] = [
     script: 'apps/api/bench/reads-bench.ts',
     report: 'docs/performance/reads-bench.md',
     accepts: ['models', 'duration', 'connections', 'repeat', 'backend'],
+  },
+  {
+    // POST /v1/jobs against a bare Express INSERT route; --backend sqlite|postgres.
+    name: 'submit',
+    script: 'apps/api/bench/submit-bench.ts',
+    report: 'docs/performance/submit-bench.md',
+    accepts: ['duration', 'connections', 'repeat', 'backend'],
   },
 ];
 

@@ -14,12 +14,9 @@
 //   node apps/api/bench/reads-bench.ts [--models 20000] [--duration 3000] [--connections 16]
 //                                      [--repeat 3] [--only sqlite|postgres]
 //                                      [--out docs/performance/reads-bench.md]
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDb, type Db, migrateLatest } from '@offload/db';
 import { rebuildComplianceReport, rebuildKpiSnapshots } from '@offload/db/reports';
@@ -30,9 +27,22 @@ import express from 'express';
 import { createApiKey } from '../src/api-keys.ts';
 import { createApp } from '../src/app.ts';
 import { createApiServices } from '../src/services.ts';
-import type { LoadResult } from './load-loop.ts';
-
-type Backend = 'sqlite' | 'postgres';
+import {
+  type Backend,
+  benchPostgresUrl,
+  closeServer,
+  type Figure,
+  fmt,
+  interleavedRounds,
+  listen,
+  load,
+  log,
+  type Measured,
+  measure,
+  positive,
+  urlOf,
+  withDatabase,
+} from './harness.ts';
 
 interface Options {
   models: number;
@@ -61,96 +71,11 @@ const TARGETS: readonly Target[] = [
   { name: 'bare Express GET, models page body', path: '/bare-models', reference: false, bare: true },
 ];
 
-/** One measurement, with the CPU the serving process spent per answered request. */
-interface Measured extends LoadResult {
-  cpuUsPerRequest: number;
-}
-
-interface Figure {
-  target: Target;
-  rounds: Measured[];
-  median: Measured;
-  /** Median over rounds of (this req/s ÷ the bare route's req/s measured just before it). */
-  ratio: number | null;
-  /** Median over rounds of (the bare route's CPU per request ÷ this one's). */
-  cpuRatio: number | null;
-}
-
 interface BackendResult {
   backend: Backend;
-  figures: Figure[];
+  figures: Array<Figure<Target, Measured>>;
   cacheHitRate: Record<string, number | null>;
   seedMs: number;
-}
-
-const log = (line: string) => process.stderr.write(`${line}\n`);
-
-function listen(app: express.Express): Promise<Server> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-
-function urlOf(server: Server, path: string): string {
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`;
-}
-
-function load(
-  url: string,
-  connections: number,
-  durationMs: number,
-  authorization?: string,
-): Promise<LoadResult> {
-  const script = join(import.meta.dirname, 'load-loop.ts');
-  const args = [
-    script,
-    url,
-    String(connections),
-    String(durationMs),
-    ...(authorization ? [authorization] : []),
-  ];
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`load-loop exited with ${code}`));
-      else resolve(JSON.parse(out) as LoadResult);
-    });
-  });
-}
-
-async function withDatabase<T>(
-  backend: Backend,
-  options: Options,
-  run: (url: string) => Promise<T>,
-): Promise<T> {
-  if (backend === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'offload-reads-bench-'));
-    try {
-      return await run(`sqlite:${join(dir, 'bench.db')}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  const name = `offload_reads_bench_${Date.now()}_${process.pid}`;
-  // A throwaway database on TEST_DATABASE_URL's server (BENCH_DATABASE_URL to pick another).
-  const admin = createDb({ databaseUrl: options.postgresUrl, poolMax: 1 });
-  try {
-    await admin.knex.raw(`CREATE DATABASE ${name}`);
-    const url = new URL(options.postgresUrl);
-    url.pathname = `/${name}`;
-    try {
-      return await run(url.toString());
-    } finally {
-      await admin.knex.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }
-  } finally {
-    await admin.destroy();
-  }
 }
 
 async function prepare(db: Db, models: number): Promise<number> {
@@ -162,21 +87,8 @@ async function prepare(db: Db, models: number): Promise<number> {
   return performance.now() - t0;
 }
 
-const median = (results: Measured[]): Measured =>
-  [...results].sort((a, b) => a.rps - b.rps)[Math.floor(results.length / 2)]!;
-const medianOf = (values: number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-/** Drives `url` from the load process while measuring this (serving) process's CPU time. */
-async function measure(url: string, options: Options, authorization: string): Promise<Measured> {
-  const cpu = process.cpuUsage();
-  const result = await load(url, options.connections, options.durationMs, authorization);
-  const used = process.cpuUsage(cpu);
-  return { ...result, cpuUsPerRequest: (used.user + used.system) / Math.max(1, result.requests) };
-}
-
 async function benchBackend(backend: Backend, options: Options): Promise<BackendResult> {
-  return withDatabase(backend, options, async (databaseUrl) => {
+  return withDatabase(backend, options.postgresUrl, 'reads', async (databaseUrl) => {
     const db = createDb({ databaseUrl, poolMax: 10 });
     const queueBackend = await createQueueBackend(databaseUrl);
     try {
@@ -217,57 +129,33 @@ async function benchBackend(backend: Backend, options: Options): Promise<Backend
         urlOf(target.reference || target.bare === true ? reference : api, target.path);
       try {
         for (const target of TARGETS) {
-          await load(urlFor(target), options.connections, 500, auth); // warm-up (JIT, caches)
+          await load(urlFor(target), options.connections, 500, { authorization: auth }); // warm-up (JIT, caches)
         }
-        // Each of ours is measured right after a bare run, and compared with that run: drift
-        // from other work on the machine then hits both sides of a ratio alike.
         const [bareTarget, ...ours] = TARGETS as [Target, ...Target[]];
-        const rounds = new Map<Target, Measured[]>(TARGETS.map((t) => [t, []]));
-        const ratios = new Map<Target, Array<{ rps: number; cpu: number }>>(ours.map((t) => [t, []]));
-        const show = (round: number, target: Target, m: Measured) =>
-          log(
-            `[${backend}] round ${round} ${target.name.padEnd(30)} ${fmt(m.rps).padStart(8)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  ${fmt(m.cpuUsPerRequest)} µs CPU/req`,
-          );
-        for (let round = 1; round <= options.repeat; round += 1) {
-          for (const target of ours) {
-            const bareRun = await measure(urlFor(bareTarget), options, auth);
-            const run = await measure(urlFor(target), options, auth);
-            for (const [t, m] of [
-              [bareTarget, bareRun],
-              [target, run],
-            ] as const) {
-              if (m.errors > 0) throw new Error(`${t.name}: ${m.errors} non-200 answers`);
-              rounds.get(t)!.push(m);
-              show(round, t, m);
-            }
-            ratios.get(target)!.push({
-              rps: run.rps / bareRun.rps,
-              cpu: bareRun.cpuUsPerRequest / run.cpuUsPerRequest,
-            });
-          }
-        }
+        const figures = await interleavedRounds(
+          bareTarget,
+          ours,
+          options.repeat,
+          async (target) => {
+            const m = await measure(urlFor(target), options, { authorization: auth });
+            if (m.errors > 0) throw new Error(`${target.name}: ${m.errors} non-200 answers`);
+            return m;
+          },
+          (round, target, m) =>
+            log(
+              `[${backend}] round ${round} ${target.name.padEnd(30)} ${fmt(m.rps).padStart(8)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  ${fmt(m.cpuUsPerRequest)} µs CPU/req`,
+            ),
+        );
         const stats = services.cache.stats();
         return {
           backend,
           seedMs,
           cacheHitRate: Object.fromEntries(stats.families.map((f) => [f.family, f.hitRate])),
-          figures: TARGETS.map((target) => {
-            const results = rounds.get(target)!;
-            const pairs = ratios.get(target);
-            return {
-              target,
-              rounds: results,
-              median: median(results),
-              ratio: pairs === undefined ? null : medianOf(pairs.map((p) => p.rps)),
-              cpuRatio: pairs === undefined ? null : medianOf(pairs.map((p) => p.cpu)),
-            };
-          }),
+          figures,
         };
       } finally {
-        await new Promise((resolve) => api.close(resolve));
-        await new Promise((resolve) => reference.close(resolve));
-        api.closeAllConnections();
-        reference.closeAllConnections();
+        await closeServer(api);
+        await closeServer(reference);
         services.close();
         await services.cache.close();
       }
@@ -277,8 +165,6 @@ async function benchBackend(backend: Backend, options: Options): Promise<Backend
     }
   });
 }
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 function report(options: Options, results: BackendResult[]): string {
   const lines = [
@@ -331,14 +217,6 @@ function report(options: Options, results: BackendResult[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-function positive(raw: string | undefined, fallback: number, name: string): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -359,10 +237,7 @@ async function main(): Promise<void> {
     connections: positive(values.connections, 16, '--connections'),
     repeat: positive(values.repeat, 3, '--repeat'),
     backends: values.only === undefined ? ['sqlite', 'postgres'] : [values.only as Backend],
-    postgresUrl:
-      process.env.BENCH_DATABASE_URL ??
-      process.env.TEST_DATABASE_URL ??
-      'postgres://postgres@127.0.0.1:5432/test',
+    postgresUrl: benchPostgresUrl(),
   };
   const results: BackendResult[] = [];
   for (const backend of options.backends) results.push(await benchBackend(backend, options));
