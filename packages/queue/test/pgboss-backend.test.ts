@@ -212,6 +212,21 @@ describe('idempotency', () => {
   });
 });
 
+describe('sending', () => {
+  it('fails only the job the database refuses, not the others sent with it', async () => {
+    const kind = uniqueKind('refused');
+    const sends = ['fine', 'bad\u0000byte', 'also fine'].map((text) =>
+      a.jobInsert({ kind, payload: { text } }),
+    );
+    const [fine, bad, alsoFine] = await Promise.allSettled(sends);
+    expect(fine).toMatchObject({ status: 'fulfilled', value: { created: true } });
+    expect(alsoFine).toMatchObject({ status: 'fulfilled', value: { created: true } });
+    expect(bad).toMatchObject({ status: 'rejected', reason: { code: '22P05' } });
+    const counts = await a.jobCounts();
+    expect(counts.find((c) => c.kind === kind)).toMatchObject({ queued: 2 });
+  });
+});
+
 describe('wake-ups', () => {
   it('wakes a listener in another process when a job is sent, and when a delayed one comes due', async () => {
     const kind = uniqueKind('wake');

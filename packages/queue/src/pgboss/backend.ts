@@ -12,6 +12,7 @@
 // through its own send, without the per-tick idempotency key our contract fires them with.
 import { createHash } from 'node:crypto';
 import { PgBoss } from 'pg-boss';
+import { Coalescer, type Settled, unwrap } from '../runtime/coalescer.ts';
 import { pageLimit } from '../runtime/paging.ts';
 import type { PeriodicTask } from '../runtime/periodic-task.ts';
 import type {
@@ -38,7 +39,6 @@ import type {
   Unsubscribe,
 } from '../types.ts';
 import { JOB_STATES } from '../types.ts';
-import { Coalescer } from './coalescer.ts';
 import { CursorCodec } from './cursor.ts';
 import { idTime, uuidv7 } from './ids.ts';
 import { cronTicker, pruner, rescuer } from './maintenance.ts';
@@ -163,6 +163,7 @@ class PgBossBackend implements QueueBackend {
   readonly #queues = new Set<string>();
   readonly #queuesCreating = new Map<string, Promise<void>>();
   readonly #completer: Coalescer<CompleteItem, boolean>;
+  readonly #inserter: Coalescer<JobInsertParams<unknown>, Settled<JobInsertResult<unknown>>>;
 
   constructor(options: PgBossBackendOptions) {
     const schema = options.schema ?? 'pgboss';
@@ -207,6 +208,7 @@ class PgBossBackend implements QueueBackend {
       claimMaintenance: sql.claimMaintenance(n),
     };
     this.#completer = new Coalescer((items) => this.#completeBatch(items), { maxBatch: 500, maxInFlight: 2 });
+    this.#inserter = new Coalescer((list) => this.#insertTogether(list), { maxBatch: 500, maxInFlight: 2 });
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
@@ -291,7 +293,7 @@ class PgBossBackend implements QueueBackend {
     if (pool === null) return;
     await Promise.all(this.#tasks.map((task) => task.stop()));
     this.#tasks = [];
-    await this.#completer.drained();
+    await Promise.all([this.#completer.drained(), this.#inserter.drained()]);
     await this.#subscriptions?.close();
     this.#subscriptions = null;
     await this.#boss?.stop({ graceful: false, close: false }).catch((error: unknown) => {
@@ -305,9 +307,41 @@ class PgBossBackend implements QueueBackend {
 
   // ---- sending ---------------------------------------------------------------------------------
 
+  /**
+   * A send outside a caller's transaction shares one statement and one commit with the sends of
+   * the same turn of the event loop (group commit). Each such commit notifies (events, wake-ups),
+   * and PostgreSQL holds one lock for every notifying transaction while it flushes its WAL: sent
+   * one by one, concurrent API requests would queue on that lock.
+   */
   async jobInsert<P = Json>(params: JobInsertParams<P>): Promise<JobInsertResult<P>> {
-    const [result] = await this.jobInsertMany([params]);
-    return result!;
+    if (params.executor !== undefined) {
+      const [result] = await this.jobInsertMany([params]);
+      return result!;
+    }
+    toInsertRow(params as JobInsertParams<unknown>, uuidv7(Date.now())); // bad options fail this call alone
+    return unwrap(await this.#inserter.push(params as JobInsertParams<unknown>)) as JobInsertResult<P>;
+  }
+
+  /** The inserter's batch: one jobInsertMany, or each job alone when the database refused one for its data. */
+  async #insertTogether(
+    list: Array<JobInsertParams<unknown>>,
+  ): Promise<Array<Settled<JobInsertResult<unknown>>>> {
+    try {
+      return (await this.jobInsertMany(list)).map((value) => ({ ok: true, value }));
+    } catch (error) {
+      // A data or constraint error (SQLSTATE class 22 or 23) rolled the whole statement back: the
+      // others sent with the offending job go again without it. Anything else (a connection lost
+      // for good) fails them all, as it would have alone.
+      if (list.length === 1 || !refusedForItsData(error)) return list.map(() => ({ ok: false, error }));
+      return Promise.all(
+        list.map((params) =>
+          this.jobInsertMany([params]).then(
+            ([value]) => ({ ok: true as const, value: value! }),
+            (alone: unknown) => ({ ok: false as const, error: alone }),
+          ),
+        ),
+      );
+    }
   }
 
   async jobInsertMany<P = Json>(list: ReadonlyArray<JobInsertParams<P>>): Promise<Array<JobInsertResult<P>>> {
@@ -754,6 +788,11 @@ class PgBossBackend implements QueueBackend {
     if (this.#subscriptions === null) throw new Error('the pg-boss backend is not started');
     return this.#subscriptions;
   }
+}
+
+function refusedForItsData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
 /** A lease token is `<claim start in µs>.<kind>`: the kind lets every fenced statement use the key. */

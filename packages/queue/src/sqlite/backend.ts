@@ -17,6 +17,7 @@
 // promise, except while the file is busy, when connection.ts's retry waits off the event loop.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { Coalescer, type Settled, unwrap } from '../runtime/coalescer.ts';
 import { pageLimit } from '../runtime/paging.ts';
 import type {
   BackendCapabilities,
@@ -42,7 +43,7 @@ import type {
   Unsubscribe,
 } from '../types.ts';
 import { Changes } from './changes.ts';
-import { openDatabase, retryBusy } from './connection.ts';
+import { isBusy, openDatabase, retryBusy } from './connection.ts';
 import { latestTick, validateSchedule } from './cron.ts';
 import { CursorCodec, type CursorPosition } from './cursor.ts';
 import { LeaderLease } from './leader.ts';
@@ -131,6 +132,10 @@ class SqliteBackend implements SqliteQueueBackend {
   #starting: Promise<void> | null = null;
   #maintenance: Maintenance | null = null;
   #stopped = false;
+  readonly #inserter = new Coalescer<JobInsertParams<unknown>, Settled<JobInsertResult<unknown>>>(
+    (list) => this.#insertTogether(list),
+    { maxBatch: 500, maxInFlight: 1 },
+  );
 
   constructor(options: SqliteBackendOptions) {
     if (typeof options.path !== 'string' || options.path.length === 0)
@@ -228,6 +233,7 @@ class SqliteBackend implements SqliteQueueBackend {
     if (this.#stopped) return;
     this.#stopped = true;
     await this.#starting?.catch(() => undefined);
+    await this.#inserter.drained();
     await this.#maintenance?.stop();
     this.#maintenance = null;
     const open = this.#open;
@@ -253,9 +259,40 @@ class SqliteBackend implements SqliteQueueBackend {
 
   // ---- sending -----------------------------------------------------------------------------------
 
+  /**
+   * A send outside a caller's transaction shares one transaction with the sends of the same turn
+   * of the event loop (group commit): concurrent API requests take the file's one write lock,
+   * and write the pages of the job table and its indexes, once per batch instead of once each.
+   */
   async jobInsert<P>(params: JobInsertParams<P>): Promise<JobInsertResult<P>> {
-    const [result] = await this.jobInsertMany([params]);
-    return result!;
+    if (params.executor !== undefined) {
+      const [result] = await this.jobInsertMany([params]);
+      return result!;
+    }
+    this.#ready();
+    newJob(params, new Date()); // bad options fail this call alone
+    return unwrap(await this.#inserter.push(params as JobInsertParams<unknown>)) as JobInsertResult<P>;
+  }
+
+  /** The inserter's batch: one transaction, or each job alone when it failed for other than a busy file. */
+  async #insertTogether(
+    list: Array<JobInsertParams<unknown>>,
+  ): Promise<Array<Settled<JobInsertResult<unknown>>>> {
+    try {
+      return (await this.jobInsertMany(list)).map((value) => ({ ok: true, value }));
+    } catch (error) {
+      // The transaction rolled back whole: the others sent with a job the database refused go
+      // again without it. A file still busy after the timeout fails them all, as it would alone.
+      if (list.length === 1 || isBusy(error)) return list.map(() => ({ ok: false, error }));
+      return Promise.all(
+        list.map((params) =>
+          this.jobInsertMany([params]).then(
+            ([value]) => ({ ok: true as const, value: value! }),
+            (alone: unknown) => ({ ok: false as const, error: alone }),
+          ),
+        ),
+      );
+    }
   }
 
   async jobInsertMany<P>(params: ReadonlyArray<JobInsertParams<P>>): Promise<Array<JobInsertResult<P>>> {

@@ -90,6 +90,41 @@ export function jobCases(env: Environment): void {
       expect(z).toMatchObject({ created: false, job: { id: y!.job.id } });
     });
 
+    it('sends the jobs of concurrent callers together (group commit), each its own job', async () => {
+      const kind = uniqueKind('group');
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          env.a.jobInsert({ kind, payload: { i }, ...(i % 10 === 9 ? { idempotencyKey: 'same' } : {}) }),
+        ),
+      );
+      // Four sends shared one key: the first created the job, the others got it.
+      const keyed = results.filter((r) => r.job.idempotencyKey === 'same');
+      expect(keyed.map((r) => r.created)).toEqual([true, false, false, false]);
+      expect(new Set(keyed.map((r) => r.job.id)).size).toBe(1);
+      const own = results.filter((r) => r.job.idempotencyKey === null);
+      expect(own.every((r) => r.created)).toBe(true);
+      expect(new Set(own.map((r) => r.job.id)).size).toBe(36);
+      expect(own.map((r) => r.job.payload)).toEqual(
+        Array.from({ length: 40 }, (_, i) => i)
+          .filter((i) => i % 10 !== 9)
+          .map((i) => ({ i })),
+      );
+      // One write for them all: they share their creation instant.
+      expect(new Set(results.map((r) => r.job.createdAt)).size).toBe(1);
+      const stored = await Promise.all(own.map((r) => env.b.jobGet(r.job.id)));
+      expect(stored.map((job) => job?.payload)).toEqual(own.map((r) => r.job.payload));
+    });
+
+    it('refuses bad options at once, failing only that send', async () => {
+      const kind = uniqueKind('options');
+      const [ok, bad] = await Promise.allSettled([
+        env.a.jobInsert({ kind, payload: 1 }),
+        env.a.jobInsert({ kind, payload: 2, maxAttempts: 0 }),
+      ]);
+      expect(ok).toMatchObject({ status: 'fulfilled', value: { created: true } });
+      expect(bad).toMatchObject({ status: 'rejected', reason: { name: 'TypeError' } });
+    });
+
     it("commits with the caller's transaction", async () => {
       const kind = uniqueKind('tx-commit');
       const id = await env.ctx.transaction(async (executor) => {

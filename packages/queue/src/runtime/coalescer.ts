@@ -1,7 +1,9 @@
 // Group commit for per-job calls: items pushed in the same turn of the event loop (and while a
-// batch is in flight) go to the database as one statement. Workers settle jobs one at a time, but
-// a drain of no-op jobs settles thousands a second; one UPDATE per batch is what keeps the
-// PostgreSQL path at least as fast as pg-boss's own batch completion.
+// batch is in flight) go to the database together, as one statement or one transaction. Workers
+// settle jobs one at a time, but a drain of no-op jobs settles thousands a second; API requests
+// send one job each, but concurrent requests send many. One write per batch is what keeps the
+// PostgreSQL drain at least as fast as pg-boss's own batch completion, and what lets concurrent
+// sends share a commit instead of queueing for one each.
 export class Coalescer<I, O> {
   readonly #run: (items: I[]) => Promise<O[]>;
   readonly #maxBatch: number;
@@ -58,4 +60,13 @@ export class Coalescer<I, O> {
         });
     }
   }
+}
+
+/** An item's own outcome inside a batch that may succeed for some items and fail for others. */
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** The value of a settled item, or its error thrown. */
+export function unwrap<T>(settled: Settled<T>): T {
+  if (!settled.ok) throw settled.error;
+  return settled.value;
 }
