@@ -68,6 +68,8 @@ interface Target {
   slug: string;
   /** The bare route every other target is compared with. */
   reference: boolean;
+  /** Held to DESIGN's ratio (≥ 0.5); the others are measured and compared without one. */
+  targeted: boolean;
   path: string;
   status: number;
   /** Extra headers; `{{seq}}` becomes the request's sequence number (load-loop.ts). */
@@ -83,14 +85,16 @@ const TARGETS: readonly Target[] = [
     name: 'bare Express POST, one INSERT (reference)',
     slug: 'bare',
     reference: true,
+    targeted: false,
     path: '/bare-insert',
     status: 201,
   },
-  { name: 'POST /v1/jobs', slug: 'jobs', reference: false, path: '/v1/jobs', status: 202 },
+  { name: 'POST /v1/jobs', slug: 'jobs', reference: false, targeted: true, path: '/v1/jobs', status: 202 },
   {
     name: 'POST /v1/jobs, Idempotency-Key',
     slug: 'jobs-idempotent',
     reference: false,
+    targeted: false,
     path: '/v1/jobs',
     status: 202,
     // Made unique per load run below: each run's sequence numbers start again at 1.
@@ -462,7 +466,7 @@ function report(options: Options, results: BackendResult[]): string {
     lines.push(`|---|---:|---:|---:|---:|${dbCpu ? '---:|' : ''}---:|---:|---|---|`);
     for (const f of r.figures) {
       lines.push(
-        `| ${f.target.name} | ${fmt(f.median.rps)} | ${f.median.p50Ms} | ${f.median.p99Ms} | ${fmt(f.median.cpuUsPerRequest)} |${dbCpu ? ` ${fmt(f.median.dbCpuUsPerRequest!)} |` : ''} ${f.ratio === null ? '—' : f.ratio.toFixed(2)} | ${f.cpuRatio === null ? '—' : f.cpuRatio.toFixed(2)} | ${f.ratio === null ? '—' : f.ratio >= 0.5 ? 'met' : '**not met**'} | ${f.rounds.map((x) => fmt(x.rps)).join(', ')} |`,
+        `| ${f.target.name} | ${fmt(f.median.rps)} | ${f.median.p50Ms} | ${f.median.p99Ms} | ${fmt(f.median.cpuUsPerRequest)} |${dbCpu ? ` ${fmt(f.median.dbCpuUsPerRequest!)} |` : ''} ${f.ratio === null ? '—' : f.ratio.toFixed(2)} | ${f.cpuRatio === null ? '—' : f.cpuRatio.toFixed(2)} | ${f.ratio === null || !f.target.targeted ? '—' : f.ratio >= 0.5 ? 'met' : '**not met**'} | ${f.rounds.map((x) => fmt(x.rps)).join(', ')} |`,
       );
     }
     lines.push(
@@ -494,36 +498,22 @@ const READING: readonly string[] = [
   '## Reading it',
   '',
   'The machine is shared and req/s swing between runs, so read the per-round ratios and the CPU',
-  'per answer. Plain `POST /v1/jobs` meets the target on SQLite and sits on the line on',
-  'PostgreSQL: 0.46 in the run below, 0.51 to 0.56 in four runs in the hour before it (single',
-  'rounds 0.39 to 0.68). With an Idempotency-Key it is at about a third on both: it writes twice.',
+  'per answer (the API process’s, and on PostgreSQL the database server’s, read from /proc).',
   '',
-  'PostgreSQL. On two cores the API process, the PostgreSQL backends and the load process share',
-  'the CPU, so req/s follow their sum: ~1,200 µs per job (API ~570, PostgreSQL ~630) against',
-  '~535 per bare INSERT (~330 and ~210). The larger part of the gap is the database server’s. The',
-  'job insert is one statement, but a heavier one: the row goes through `json_to_recordset`,',
-  'joins pg-boss’s queue table for its policy, lands in pg-boss’s job table with its indexes',
-  '(primary key and fetch index, our idempotency and owner indexes), and the same statement',
-  'upserts the per-kind counter row (`job_count`) and sends the wake-up NOTIFY. In the API process',
-  'the profiles put the extra ~190 µs per request (profiled) in: writing the answer, ~120 µs',
-  'against ~57 for the bare 201 (express `send`, nearly all of it the socket write of the job',
-  'view with its Location, Server-Timing and request id headers); the /v1 pipeline (apps/api:',
-  'API key hash, request log and context, queue timing, metrics), ~50 µs; building the job in',
-  'the queue (uuidv7, the row as JSON), ~35 µs; the pg client and pool, ~25 µs; routing, body',
-  'parsing and zod validation, ~25 µs. With an Idempotency-Key the claim is a second round trip',
-  'and a second transaction, through knex: PostgreSQL CPU rises to ~1,000 µs per request and the',
-  'API’s to ~890 (mostly the second query’s socket work; the fingerprint, canonical JSON and',
-  'SHA-256, is small).',
+  'Group commit decides plain `POST /v1/jobs`. Both queue backends write the sends of one turn of',
+  'the event loop together (docs/queue.md, "sends outside a transaction"), so concurrent requests',
+  'share one statement (PostgreSQL) or one `BEGIN IMMEDIATE` transaction (SQLite) and its commit,',
+  'where the bare route commits each INSERT alone. On PostgreSQL it also ends a queue: every',
+  'sending transaction notifies (events, wake-ups), PostgreSQL flushes a notifying transaction’s',
+  'WAL under one lock, and sends made one by one waited on it. In A/B runs alternating with sends',
+  'made one by one, those reached 0.54–0.69 of the bare route on PostgreSQL (database CPU 570–820',
+  'µs per job, against 150–185 with group commit) and 0.62–0.70 on SQLite (API CPU ~390 µs per',
+  'job, against 165–200).',
   '',
-  'SQLite. There is no server: everything is in the API process, ~320 µs per job against ~185 per',
-  'bare INSERT. The job insert is a `BEGIN IMMEDIATE` transaction of three statements (the job',
-  'row into a table with nine indexes, some partial; the counter upsert; the event row) and its',
-  'bookkeeping (`Changes`, `record`): ~290 µs per request profiled, about 60 % of it, against',
-  '~170 µs for the bare route’s single autocommit INSERT through knex. The rest of the',
-  'difference is the /v1 pipeline and routing (~70 µs). With an Idempotency-Key CPU per request',
-  'more than doubles: the claim is a second commit, on a second connection (the API’s Db; jobs',
-  'go through the queue’s own), through knex, which prepares its statement anew every time',
-  '(~185 µs), and the job insert that follows costs ~200 µs more than without a key.',
+  'With an Idempotency-Key a request writes twice: the key’s claim (owner, key, fingerprint of the',
+  'request) in the API’s own database through knex, one more transaction and round trip per',
+  'request that no batching shares, then the job’s send, keyed by the same key in the queue.',
+  'DESIGN.md sets no figure for it; it is measured so that a change to it shows.',
   '',
   'The function tables charge natives to the package frame that called them; "our function,',
   'inclusive" counts only the synchronous part of a call (what runs after an await shows under',
@@ -562,7 +552,9 @@ async function main(): Promise<void> {
     writeFileSync(values.out, text);
   }
   const missed = results.flatMap((r) =>
-    r.figures.filter((f) => f.ratio !== null && f.ratio < 0.5).map((f) => `${f.target.name} (${r.backend})`),
+    r.figures
+      .filter((f) => f.target.targeted && f.ratio !== null && f.ratio < 0.5)
+      .map((f) => `${f.target.name} (${r.backend})`),
   );
   if (missed.length > 0) log(`target not met: ${missed.join(', ')}`);
 }
