@@ -12,7 +12,7 @@
 // through its own send, without the per-tick idempotency key our contract fires them with.
 import { createHash } from 'node:crypto';
 import { PgBoss } from 'pg-boss';
-import { Coalescer, type Settled, unwrap } from '../runtime/coalescer.ts';
+import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coalescer.ts';
 import { pageLimit } from '../runtime/paging.ts';
 import type { PeriodicTask } from '../runtime/periodic-task.ts';
 import type {
@@ -322,26 +322,9 @@ class PgBossBackend implements QueueBackend {
     return unwrap(await this.#inserter.push(params as JobInsertParams<unknown>)) as JobInsertResult<P>;
   }
 
-  /** The inserter's batch: one jobInsertMany, or each job alone when the database refused one for its data. */
-  async #insertTogether(
-    list: Array<JobInsertParams<unknown>>,
-  ): Promise<Array<Settled<JobInsertResult<unknown>>>> {
-    try {
-      return (await this.jobInsertMany(list)).map((value) => ({ ok: true, value }));
-    } catch (error) {
-      // A data or constraint error (SQLSTATE class 22 or 23) rolled the whole statement back: the
-      // others sent with the offending job go again without it. Anything else (a connection lost
-      // for good) fails them all, as it would have alone.
-      if (list.length === 1 || !refusedForItsData(error)) return list.map(() => ({ ok: false, error }));
-      return Promise.all(
-        list.map((params) =>
-          this.jobInsertMany([params]).then(
-            ([value]) => ({ ok: true as const, value: value! }),
-            (alone: unknown) => ({ ok: false as const, error: alone }),
-          ),
-        ),
-      );
-    }
+  /** The inserter's batch; a data or constraint error (SQLSTATE class 22 or 23) is one job's alone. */
+  #insertTogether(list: Array<JobInsertParams<unknown>>): Promise<Array<Settled<JobInsertResult<unknown>>>> {
+    return settleTogether(list, (some) => this.jobInsertMany(some), refusedForItsData);
   }
 
   async jobInsertMany<P = Json>(list: ReadonlyArray<JobInsertParams<P>>): Promise<Array<JobInsertResult<P>>> {

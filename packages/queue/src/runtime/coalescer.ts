@@ -70,3 +70,29 @@ export function unwrap<T>(settled: Settled<T>): T {
   if (!settled.ok) throw settled.error;
   return settled.value;
 }
+
+/**
+ * Runs `many` for a batch of items written in one atomic transaction. When it fails with an
+ * error `alone` accepts (one item the database refused: the transaction rolled back whole), each
+ * item is written again on its own, so the error reaches only its own caller; any other error
+ * fails them all, as it would have failed each alone.
+ */
+export async function settleTogether<I, O>(
+  items: I[],
+  many: (items: I[]) => Promise<O[]>,
+  alone: (error: unknown) => boolean,
+): Promise<Array<Settled<O>>> {
+  try {
+    return (await many(items)).map((value) => ({ ok: true, value }));
+  } catch (error) {
+    if (items.length === 1 || !alone(error)) return items.map(() => ({ ok: false, error }));
+    return Promise.all(
+      items.map((item) =>
+        many([item]).then(
+          ([value]) => ({ ok: true as const, value: value as O }),
+          (own: unknown) => ({ ok: false as const, error: own }),
+        ),
+      ),
+    );
+  }
+}

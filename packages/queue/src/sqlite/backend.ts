@@ -17,7 +17,7 @@
 // promise, except while the file is busy, when connection.ts's retry waits off the event loop.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { Coalescer, type Settled, unwrap } from '../runtime/coalescer.ts';
+import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coalescer.ts';
 import { pageLimit } from '../runtime/paging.ts';
 import type {
   BackendCapabilities,
@@ -274,25 +274,13 @@ class SqliteBackend implements SqliteQueueBackend {
     return unwrap(await this.#inserter.push(params as JobInsertParams<unknown>)) as JobInsertResult<P>;
   }
 
-  /** The inserter's batch: one transaction, or each job alone when it failed for other than a busy file. */
-  async #insertTogether(
-    list: Array<JobInsertParams<unknown>>,
-  ): Promise<Array<Settled<JobInsertResult<unknown>>>> {
-    try {
-      return (await this.jobInsertMany(list)).map((value) => ({ ok: true, value }));
-    } catch (error) {
-      // The transaction rolled back whole: the others sent with a job the database refused go
-      // again without it. A file still busy after the timeout fails them all, as it would alone.
-      if (list.length === 1 || isBusy(error)) return list.map(() => ({ ok: false, error }));
-      return Promise.all(
-        list.map((params) =>
-          this.jobInsertMany([params]).then(
-            ([value]) => ({ ok: true as const, value: value! }),
-            (alone: unknown) => ({ ok: false as const, error: alone }),
-          ),
-        ),
-      );
-    }
+  /** The inserter's batch; any error but a file still busy after the timeout is one job's alone. */
+  #insertTogether(list: Array<JobInsertParams<unknown>>): Promise<Array<Settled<JobInsertResult<unknown>>>> {
+    return settleTogether(
+      list,
+      (some) => this.jobInsertMany(some),
+      (error) => !isBusy(error),
+    );
   }
 
   async jobInsertMany<P>(params: ReadonlyArray<JobInsertParams<P>>): Promise<Array<JobInsertResult<P>>> {
