@@ -39,6 +39,25 @@ describe('flow files', () => {
     }
   });
 
+  it('give think times Artillery reads as written: whole seconds, or a duration with its unit', () => {
+    // Artillery 2 passes a fractional number to ms(), which reads 0.1 as no pause at all: a poll
+    // loop "every 0.1 s" then spun through its poll budget in a third of a second.
+    const thinks = (steps: unknown[]): unknown[] =>
+      steps.flatMap((step) => {
+        const s = step as { loop?: unknown[]; think?: unknown };
+        if (Array.isArray(s.loop)) return thinks(s.loop);
+        return 'think' in s ? [s.think] : [];
+      });
+    const all = flows.flatMap((flow) =>
+      thinks(flow.scenario.flow).map((think) => [flow.file, think] as const),
+    );
+    expect(all.length).toBeGreaterThan(0);
+    for (const [file, think] of all) {
+      const readable = Number.isInteger(think) || (typeof think === 'string' && /^\d+(ms|s)$/.test(think));
+      expect(readable, `${file}: think ${JSON.stringify(think)}`).toBe(true);
+    }
+  });
+
   it('hold the seed ceilings: 300 ms p95 for reads, 600 for writes, 1 s for the dashboard', () => {
     const ceilings = ceilingsOf(flows);
     expect(ceilings['GET /v1/jobs']?.p95).toBe(300);
