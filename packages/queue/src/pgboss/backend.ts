@@ -164,6 +164,8 @@ class PgBossBackend implements QueueBackend {
   readonly #queuesCreating = new Map<string, Promise<void>>();
   readonly #completer: Coalescer<CompleteItem, boolean>;
   readonly #inserter: Coalescer<JobInsertParams<unknown>, Settled<JobInsertResult<unknown>>>;
+  /** stop() is draining: new sends are refused rather than queued behind it. */
+  #stopping = false;
 
   constructor(options: PgBossBackendOptions) {
     const schema = options.schema ?? 'pgboss';
@@ -208,7 +210,11 @@ class PgBossBackend implements QueueBackend {
       claimMaintenance: sql.claimMaintenance(n),
     };
     this.#completer = new Coalescer((items) => this.#completeBatch(items), { maxBatch: 500, maxInFlight: 2 });
-    this.#inserter = new Coalescer((list) => this.#insertTogether(list), { maxBatch: 500, maxInFlight: 2 });
+    this.#inserter = new Coalescer((list) => this.#insertTogether(list), {
+      maxBatch: 500,
+      maxInFlight: 2,
+      maxWeight: MAX_SEND_BATCH_BYTES,
+    });
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
@@ -291,6 +297,7 @@ class PgBossBackend implements QueueBackend {
   async stop(): Promise<void> {
     const pool = this.#pool;
     if (pool === null) return;
+    this.#stopping = true;
     await Promise.all(this.#tasks.map((task) => task.stop()));
     this.#tasks = [];
     await Promise.all([this.#completer.drained(), this.#inserter.drained()]);
@@ -302,6 +309,7 @@ class PgBossBackend implements QueueBackend {
     this.#boss = null;
     this.#pool = null;
     this.#queues.clear();
+    this.#stopping = false;
     await pool.end();
   }
 
@@ -311,15 +319,22 @@ class PgBossBackend implements QueueBackend {
    * A send outside a caller's transaction shares one statement and one commit with the sends of
    * the same turn of the event loop (group commit). Each such commit notifies (events, wake-ups),
    * and PostgreSQL holds one lock for every notifying transaction while it flushes its WAL: sent
-   * one by one, concurrent API requests would queue on that lock.
+   * one by one, concurrent API requests would queue on that lock. A send with an idempotency key
+   * goes alone: finding the job that holds its key takes statements after the insert committed,
+   * and a failure there must not fail other callers whose jobs are stored.
    */
   async jobInsert<P = Json>(params: JobInsertParams<P>): Promise<JobInsertResult<P>> {
-    if (params.executor !== undefined) {
+    if (params.executor !== undefined || params.idempotencyKey !== undefined) {
       const [result] = await this.jobInsertMany([params]);
       return result!;
     }
-    toInsertRow(params as JobInsertParams<unknown>, uuidv7(Date.now())); // bad options fail this call alone
-    return unwrap(await this.#inserter.push(params as JobInsertParams<unknown>)) as JobInsertResult<P>;
+    if (this.#pool === null || this.#stopping)
+      throw new Error('the pg-boss backend is not started or stopping');
+    // Bad options, or a payload or meta JSON cannot hold, fail this call alone; the JSON's length
+    // weighs the job in its batch.
+    const json = JSON.stringify(toInsertRow(params as JobInsertParams<unknown>, VALIDATION_ID).data);
+    const settled = await this.#inserter.push(params as JobInsertParams<unknown>, json.length);
+    return unwrap(settled) as JobInsertResult<P>;
   }
 
   /** The inserter's batch; a data or constraint error (SQLSTATE class 22 or 23) is one job's alone. */
@@ -772,6 +787,11 @@ class PgBossBackend implements QueueBackend {
     return this.#subscriptions;
   }
 }
+
+/** The id toInsertRow is given when it only checks a send's options. */
+const VALIDATION_ID = '00000000-0000-7000-8000-000000000000';
+/** Payload and meta JSON per grouped statement at most: a heavier send goes alone. */
+const MAX_SEND_BATCH_BYTES = 8 * 1024 * 1024;
 
 function refusedForItsData(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

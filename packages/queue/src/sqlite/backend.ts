@@ -104,6 +104,8 @@ export interface SqliteQueueBackend extends QueueBackend {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Payload JSON per grouped send transaction at most: a heavier send goes alone. */
+const MAX_SEND_BATCH_BYTES = 8 * 1024 * 1024;
 const CLAIM_MAX = 1000;
 
 interface Open {
@@ -134,7 +136,7 @@ class SqliteBackend implements SqliteQueueBackend {
   #stopped = false;
   readonly #inserter = new Coalescer<JobInsertParams<unknown>, Settled<JobInsertResult<unknown>>>(
     (list) => this.#insertTogether(list),
-    { maxBatch: 500, maxInFlight: 1 },
+    { maxBatch: 500, maxInFlight: 1, maxWeight: MAX_SEND_BATCH_BYTES },
   );
 
   constructor(options: SqliteBackendOptions) {
@@ -270,8 +272,11 @@ class SqliteBackend implements SqliteQueueBackend {
       return result!;
     }
     this.#ready();
-    newJob(params, new Date()); // bad options fail this call alone
-    return unwrap(await this.#inserter.push(params as JobInsertParams<unknown>)) as JobInsertResult<P>;
+    // Bad options, or a payload or meta JSON cannot hold, fail this call alone; the payload's
+    // length weighs the job in its batch.
+    const { values } = newJob(params, new Date());
+    const settled = await this.#inserter.push(params as JobInsertParams<unknown>, String(values[2]).length);
+    return unwrap(settled) as JobInsertResult<P>;
   }
 
   /** The inserter's batch; any error but a file still busy after the timeout is one job's alone. */

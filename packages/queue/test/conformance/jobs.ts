@@ -97,9 +97,9 @@ export function jobCases(env: Environment): void {
           env.a.jobInsert({ kind, payload: { i }, ...(i % 10 === 9 ? { idempotencyKey: 'same' } : {}) }),
         ),
       );
-      // Four sends shared one key: the first created the job, the others got it.
+      // Four sends shared one key: one created the job, the others got it.
       const keyed = results.filter((r) => r.job.idempotencyKey === 'same');
-      expect(keyed.map((r) => r.created)).toEqual([true, false, false, false]);
+      expect(keyed.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(keyed.map((r) => r.job.id)).size).toBe(1);
       const own = results.filter((r) => r.job.idempotencyKey === null);
       expect(own.every((r) => r.created)).toBe(true);
@@ -109,20 +109,24 @@ export function jobCases(env: Environment): void {
           .filter((i) => i % 10 !== 9)
           .map((i) => ({ i })),
       );
-      // One write for them all: they share their creation instant.
-      expect(new Set(results.map((r) => r.job.createdAt)).size).toBe(1);
+      // One write for the unkeyed ones: they share their creation instant. (A keyed send may go
+      // alone: the pg-boss backend does not group them.)
+      expect(new Set(own.map((r) => r.job.createdAt)).size).toBe(1);
       const stored = await Promise.all(own.map((r) => env.b.jobGet(r.job.id)));
       expect(stored.map((job) => job?.payload)).toEqual(own.map((r) => r.job.payload));
     });
 
-    it('refuses bad options at once, failing only that send', async () => {
+    it('refuses bad options or a payload JSON cannot hold at once, failing only that send', async () => {
       const kind = uniqueKind('options');
-      const [ok, bad] = await Promise.allSettled([
+      const [ok, badOptions, badPayload] = await Promise.allSettled([
         env.a.jobInsert({ kind, payload: 1 }),
         env.a.jobInsert({ kind, payload: 2, maxAttempts: 0 }),
+        // JSON cannot hold a BigInt: refused before it can fail the others' write.
+        env.a.jobInsert({ kind, payload: { n: 3n } as never }),
       ]);
       expect(ok).toMatchObject({ status: 'fulfilled', value: { created: true } });
-      expect(bad).toMatchObject({ status: 'rejected', reason: { name: 'TypeError' } });
+      expect(badOptions).toMatchObject({ status: 'rejected', reason: { name: 'TypeError' } });
+      expect(badPayload).toMatchObject({ status: 'rejected', reason: { name: 'TypeError' } });
     });
 
     it("commits with the caller's transaction", async () => {
