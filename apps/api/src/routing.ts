@@ -47,6 +47,11 @@ export function defineRoute(router: Router, path: string, handlers: RouteHandler
  */
 export function scoped(router: Router): RequestHandler {
   const paths = (declared.get(router) ?? []).map((path) => path.toLowerCase());
+  // Prefixes are read off plain `:param` paths; a wildcard or optional part would need Express's
+  // own matcher, and a router without declared routes would never be entered.
+  if (paths.length === 0) throw new Error('scoped: the router declares no route (use defineRoute first)');
+  const unsupported = paths.find((path) => /[*{}()]/.test(path));
+  if (unsupported !== undefined) throw new Error(`scoped: ${unsupported} is not a plain :param path`);
   const exact = new Set(paths.filter((path) => !path.includes(':')));
   const prefixes = paths.filter((path) => path.includes(':')).map((path) => path.slice(0, path.indexOf(':')));
   return (req, res, next) => {

@@ -74,4 +74,20 @@ describe('scoped routers', () => {
       entered: ['models /v1/models/1/2'],
     });
   });
+
+  it('refuses a router it cannot scope: no declared route, or a path beyond plain :params', () => {
+    expect(() => scoped(Router())).toThrow(/declares no route/);
+    const wildcard = Router();
+    defineRoute(wildcard, '/v1/files/*rest', { get: [(_req, res) => void res.end()] });
+    expect(() => scoped(wildcard)).toThrow(/not a plain :param path/);
+  });
+
+  it('leaves methods to the router: HEAD, OPTIONS and 405 as before', async () => {
+    const head = await fetch(`${base}/v1/kpi`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    const options = await fetch(`${base}/v1/kpi`, { method: 'OPTIONS' });
+    expect([options.status, options.headers.get('allow')]).toEqual([204, 'GET, HEAD, OPTIONS']);
+    const post = await fetch(`${base}/v1/kpi`, { method: 'POST' });
+    expect(post.status).toBe(405);
+  });
 });
