@@ -8,7 +8,7 @@
 //                                 (system.echo → WORKER_CONCURRENCY_SYSTEM_ECHO).
 //   WORKER_SHUTDOWN_TIMEOUT_MS    how long SIGTERM waits for running jobs before releasing
 //                                 them to other workers. Default 30000.
-import { ConfigError, type ConfigIssue, isUnset, numberSetting } from '@offload/config';
+import { ConfigError, type ConfigIssue, isSet, numberSetting } from '@offload/config';
 
 const KIND_PREFIX = 'WORKER_CONCURRENCY_';
 const MAX_CONCURRENCY = 1000;
@@ -43,7 +43,7 @@ function parseKindConcurrency(env: NodeJS.ProcessEnv, kinds: readonly string[], 
   const byVariable = new Map(kinds.map((kind) => [concurrencyVariable(kind), kind]));
   const overrides = new Map<string, number>();
   for (const variable of Object.keys(env)) {
-    if (!variable.startsWith(KIND_PREFIX) || isUnset(env[variable])) continue;
+    if (!variable.startsWith(KIND_PREFIX) || !isSet(env[variable])) continue;
     const kind = byVariable.get(variable);
     if (kind === undefined) {
       const known = [...byVariable.keys()].join(', ');

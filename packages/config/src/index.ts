@@ -1,4 +1,4 @@
 export { type Config, LOG_LEVELS, type LogLevel, loadConfig } from './config.ts';
 export { type DatabaseTarget, parseDatabaseUrl, redactUrl } from './database-url.ts';
 export { ConfigError, type ConfigIssue } from './errors.ts';
-export { booleanSetting, isUnset, type NumberRule, numberSetting } from './settings.ts';
+export { booleanSetting, isSet, type NumberRule, numberSetting } from './settings.ts';

@@ -6,6 +6,7 @@
 // `X=` for "no value".
 import type { ConfigIssue } from './errors.ts';
 
+/** Values are written without a sign: `min` is 0 or more. */
 export interface NumberRule {
   min: number;
   max: number;
@@ -14,8 +15,9 @@ export interface NumberRule {
   hint?: string;
 }
 
-export function isUnset(raw: string | undefined): raw is undefined {
-  return raw === undefined || raw.trim() === '';
+/** Whether a variable holds a value: set and not blank. */
+export function isSet(raw: string | undefined): raw is string {
+  return raw !== undefined && raw.trim() !== '';
 }
 
 /** One numeric variable within `rule`; a bad value is recorded in `issues` and the fallback returned. */
@@ -27,7 +29,7 @@ export function numberSetting(
   issues: ConfigIssue[],
 ): number {
   const raw = env[variable];
-  if (isUnset(raw)) return fallback;
+  if (!isSet(raw)) return fallback;
   const text = raw.trim();
   const pattern = rule.integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
   const value = pattern.test(text) ? Number(text) : Number.NaN;
@@ -49,7 +51,7 @@ export function booleanSetting(
   issues: ConfigIssue[],
 ): boolean {
   const raw = env[variable];
-  if (isUnset(raw)) return fallback;
+  if (!isSet(raw)) return fallback;
   const text = raw.trim().toLowerCase();
   if (text === 'true') return true;
   if (text === 'false') return false;

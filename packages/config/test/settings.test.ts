@@ -1,7 +1,7 @@
 // The readers of a process's own settings: ranges, integers, booleans, empty values as unset,
 // and every bad variable reported with its name, the allowed values and what was given.
 import { describe, expect, it } from 'vitest';
-import { booleanSetting, type ConfigIssue, isUnset, numberSetting } from '../src/index.ts';
+import { booleanSetting, type ConfigIssue, isSet, numberSetting } from '../src/index.ts';
 
 const port = { min: 1, max: 65_535, integer: true };
 
@@ -72,14 +72,14 @@ describe('booleanSetting', () => {
   });
 });
 
-describe('isUnset', () => {
+describe('isSet', () => {
   it('counts undefined, empty and blank values as unset', () => {
-    expect([undefined, '', '  ', '0', 'x'].map((raw) => isUnset(raw))).toEqual([
-      true,
-      true,
-      true,
+    expect([undefined, '', '  ', '0', 'x'].map((raw) => isSet(raw))).toEqual([
       false,
       false,
+      false,
+      true,
+      true,
     ]);
   });
 });
