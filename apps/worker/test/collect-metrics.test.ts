@@ -315,9 +315,7 @@ for (const kind of testDatabases()) {
           payload: { modelIds: [modelIds[0], modelIds[1]] },
           options: {
             runAt: '2026-12-04T10:01:00.000Z',
-            idempotencyKey: expect.stringMatching(
-              new RegExp(`^debounce:source-${id}:[0-9a-f]{16}:2026-12-04T10:01:00\\.000Z$`),
-            ),
+            idempotencyKey: expect.stringMatching(/^debounce:models-[0-9a-f]{16}:2026-12-04T10:01:00\.000Z$/),
             meta: { reason: 'collect.metrics:job-1' },
           },
         },

@@ -77,15 +77,15 @@ export async function requestKpiRebuild(
 
 /**
  * Requests an `analyze.health` of `modelIds` at the end of the current debounce window (of every
- * active model when there are none, or more than ANALYZE_HEALTH_MAX_MODEL_IDS). The key holds
- * the source and a digest of the models: the waiting job's payload is fixed when it is created,
- * so a second request for other models in the same window must get a job of its own, while
- * repeated requests for the same models of one source cost one analysis.
+ * active model when there are none, or more than ANALYZE_HEALTH_MAX_MODEL_IDS). The key holds a
+ * digest of the models: the waiting job's payload is fixed when it is created, so a request for
+ * other models in the same window gets a job of its own, while requests for the same models,
+ * from one source or several, cost one analysis.
  */
 export async function requestHealthAnalysis(
   queue: JobSender,
   reason: string,
-  options: DebounceOptions & { modelIds?: Iterable<number>; sourceId?: number } = {},
+  options: DebounceOptions & { modelIds?: Iterable<number> } = {},
 ): Promise<DebouncedRequest> {
   const modelIds = [...new Set(options.modelIds ?? [])].sort((a, b) => a - b);
   const some = modelIds.length > 0 && modelIds.length <= ANALYZE_HEALTH_MAX_MODEL_IDS;
@@ -94,7 +94,7 @@ export async function requestHealthAnalysis(
     kind: 'analyze.health',
     payload: some ? { modelIds } : {},
     reason,
-    scope: options.sourceId === undefined ? [models] : [`source-${options.sourceId}`, models],
+    scope: [`models-${models}`],
     windowMs: options.windowMs ?? HEALTH_ANALYSIS_DEBOUNCE_MS,
     now: options.now ?? Date.now(),
   });

@@ -48,16 +48,14 @@ describe('requestKpiRebuild', () => {
 describe('requestHealthAnalysis', () => {
   const start = Date.parse('2026-12-04T10:00:00.000Z');
 
-  it("maps one source's requests for the same models inside one window to one analysis", async () => {
+  it('maps requests for the same models inside one window to one analysis, whichever source', async () => {
     const queue = recordingSender();
     const first = await requestHealthAnalysis(queue, 'collect.metrics:a', {
       modelIds: [7, 3, 7],
-      sourceId: 1,
       now: start + 1_000,
     });
     const second = await requestHealthAnalysis(queue, 'collect.metrics:b', {
       modelIds: new Set([3, 7]),
-      sourceId: 1,
       now: start + 59_999,
     });
     expect(first).toEqual({ jobId: 'job-1', created: true, runAt: '2026-12-04T10:01:00.000Z' });
@@ -69,16 +67,14 @@ describe('requestHealthAnalysis', () => {
     });
   });
 
-  it('starts another analysis for another source, other models or the next window', async () => {
+  it('starts another analysis for other models or the next window', async () => {
     const queue = recordingSender();
-    const request = (sourceId: number, modelIds: number[], now: number) =>
-      requestHealthAnalysis(queue, 'x', { modelIds, sourceId, now });
-    const first = await request(1, [3, 7], start);
-    const otherSource = await request(2, [3, 7], start);
-    const otherModels = await request(1, [3, 8], start);
-    const nextWindow = await request(1, [3, 7], start + 60_000);
-    const jobIds = [first, otherSource, otherModels, nextWindow].map((request) => request.jobId);
-    expect(new Set(jobIds).size).toBe(4);
+    const request = (modelIds: number[], now: number) => requestHealthAnalysis(queue, 'x', { modelIds, now });
+    const first = await request([3, 7], start);
+    const otherModels = await request([3, 8], start);
+    const nextWindow = await request([3, 7], start + 60_000);
+    const jobIds = [first, otherModels, nextWindow].map((request) => request.jobId);
+    expect(new Set(jobIds).size).toBe(3);
     expect(nextWindow.runAt).toBe('2026-12-04T10:02:00.000Z');
     // A KPI rebuild in the same window is another kind: it keeps its own job.
     expect((await requestKpiRebuild(queue, 'x', { windowMs: 60_000, now: start })).created).toBe(true);
@@ -87,8 +83,8 @@ describe('requestHealthAnalysis', () => {
   it('asks for every active model past 10,000 model ids, or without any', async () => {
     const queue = recordingSender();
     const many = Array.from({ length: 10_001 }, (_, i) => i + 1);
-    const all = await requestHealthAnalysis(queue, 'x', { modelIds: many, sourceId: 1, now: start });
-    const none = await requestHealthAnalysis(queue, 'y', { sourceId: 1, now: start });
+    const all = await requestHealthAnalysis(queue, 'x', { modelIds: many, now: start });
+    const none = await requestHealthAnalysis(queue, 'y', { now: start });
     expect(queue.sent.map((sent) => sent.payload)).toEqual([{}, {}]);
     expect(none.jobId).toBe(all.jobId);
     const limit = await requestHealthAnalysis(queue, 'z', { modelIds: many.slice(0, 10_000), now: start });

@@ -53,7 +53,6 @@ export function collectMetricsHandler(
         ? null
         : await requestHealthAnalysis(services.sender, `collect.metrics:${job.id}`, {
             modelIds: insertedModelIds,
-            sourceId: summary.sourceId,
             now: now().getTime(),
           });
     return {
