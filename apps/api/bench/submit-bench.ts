@@ -455,6 +455,7 @@ function report(options: Options, results: BackendResult[]): string {
     'server processes connected to the benchmark’s database spent per answer (read from /proc).',
     '',
     ...READING,
+    ...(results.some((r) => r.profiles.length > 0) ? READING_PROFILES : []),
   ];
   for (const r of results) {
     // The database server's CPU per answer, where it could be read (a local PostgreSQL).
@@ -512,9 +513,15 @@ const READING: readonly string[] = [
   '',
   'With an Idempotency-Key a request writes twice: the key’s claim (owner, key, fingerprint of the',
   'request) in the API’s own database through knex, one more transaction and round trip per',
-  'request that no batching shares, then the job’s send, keyed by the same key in the queue.',
+  'request that no batching shares, then the job’s send, keyed by the same key in the queue (on',
+  'PostgreSQL a keyed send is not grouped either: finding the job that holds a key takes more',
+  'statements after the insert has committed, and their failure must stay with their caller).',
   'DESIGN.md sets no figure for it; it is measured so that a change to it shows.',
   '',
+];
+
+/** Said when the report has profile tables (--profile). */
+const READING_PROFILES: readonly string[] = [
   'The function tables charge natives to the package frame that called them; "our function,',
   'inclusive" counts only the synchronous part of a call (what runs after an await shows under',
   'the callback that resumed it). Profiled runs are slower than unprofiled ones.',
