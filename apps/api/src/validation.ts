@@ -14,12 +14,40 @@ export function parseBody<S extends z.ZodType>(schema: S, req: Request): z.outpu
     }
     throw validationProblem(422, [{ pointer: '#', detail: 'a JSON body is required' }]);
   }
+  // PostgreSQL stores no NUL character in text or jsonb, and SQLite would: refused here, the same
+  // on both, rather than failing the insert on one of them.
+  const nul = nulPath(body, []);
+  if (nul !== null) {
+    throw validationProblem(422, [
+      { pointer: bodyPointer(nul), detail: 'must not contain the NUL character (U+0000)' },
+    ]);
+  }
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   throw validationProblem(
     422,
     payloadIssues(parsed.error).map((issue) => ({ pointer: bodyPointer(issue.path), detail: issue.message })),
   );
+}
+
+/** The path of the first string or key in a JSON value that holds a NUL character, else null. */
+function nulPath(value: unknown, path: Array<string | number>): Array<string | number> | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = nulPath(item, [...path, i]);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes('\u0000')) return [...path, key];
+      const found = nulPath(item, [...path, key]);
+      if (found !== null) return found;
+    }
+  }
+  return null;
 }
 
 export function parseQuery<S extends z.ZodType>(schema: S, req: Request): z.output<S> {

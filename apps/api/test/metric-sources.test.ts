@@ -173,6 +173,15 @@ for (const kind of testDatabases()) {
         '#/name',
         '#/url',
       ]);
+      // No database stores the NUL character alike: refused on both, pointing at the field.
+      const nul = await api.request('POST', '/v1/metric-sources', {
+        key: admin,
+        body: { ...SOURCE, name: 'bad\u0000name' },
+      });
+      expect(nul.status).toBe(422);
+      expect(nul.body.errors).toEqual([
+        { pointer: '#/name', detail: 'must not contain the NUL character (U+0000)' },
+      ]);
       const missing = await api.request('POST', '/v1/metric-sources', { key: admin, body: {} });
       expect(missing.status).toBe(422);
       expect(missing.body.errors.map((error: { pointer: string }) => error.pointer).sort()).toEqual([
