@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { type DatabaseTarget, parseDatabaseUrl, redactUrl } from './database-url.ts';
 import { ConfigError, type ConfigIssue } from './errors.ts';
+import { isSet, numberSetting } from './settings.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -199,17 +200,10 @@ function cacheTtlOverrides(env: NodeJS.ProcessEnv): {
   const issues: ConfigIssue[] = [];
   for (const [name, raw] of Object.entries(env)) {
     const match = CACHE_TTL_FAMILY.exec(name);
-    if (match === null || raw === undefined || raw.trim() === '') continue;
-    const text = raw.trim();
-    const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (!Number.isSafeInteger(value) || value > MAX_CACHE_TTL_SECONDS) {
-      issues.push({
-        variable: name,
-        message: `${name} must be an integer from 0 to ${MAX_CACHE_TTL_SECONDS} (got ${quote(raw)})`,
-      });
-      continue;
-    }
-    values[match[1]!.toLowerCase()] = value;
+    if (match === null || !isSet(raw)) continue;
+    const refused = issues.length;
+    const value = numberSetting(env, name, 0, { min: 0, max: MAX_CACHE_TTL_SECONDS, integer: true }, issues);
+    if (issues.length === refused) values[match[1]!.toLowerCase()] = value;
   }
   return { values, issues };
 }
