@@ -2,7 +2,7 @@
 // the same path answers 405 with an `Allow` header (OPTIONS answers 204 with it), instead of
 // falling through to the 404 of an unknown route. The route's pattern is recorded for logs and
 // metrics, which must never label by the raw URL.
-import type { RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import { HttpProblem } from './problem.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'delete' | 'patch';
@@ -55,10 +55,22 @@ export function scoped(router: Router): RequestHandler {
   const exact = new Set(paths.filter((path) => !path.includes(':')));
   const prefixes = paths.filter((path) => path.includes(':')).map((path) => path.slice(0, path.indexOf(':')));
   return (req, res, next) => {
-    // As Express matches: case-insensitive, one trailing slash ignored.
-    let path = req.path.toLowerCase();
-    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    const path = matchedPath(req);
     if (exact.has(path) || prefixes.some((prefix) => path.startsWith(prefix))) router(req, res, next);
     else next();
   };
+}
+
+/** Each request's path as Express matches it, worked out once for all the scoped routers it passes. */
+const matchedPaths = new WeakMap<Request, string>();
+
+function matchedPath(req: Request): string {
+  let path = matchedPaths.get(req);
+  if (path === undefined) {
+    // Case-insensitive, one trailing slash ignored.
+    path = req.path.toLowerCase();
+    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+    matchedPaths.set(req, path);
+  }
+  return path;
 }
