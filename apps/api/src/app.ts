@@ -1,6 +1,7 @@
 // The Express app, built from explicit dependencies: no listening, no globals, no environment,
 // so tests build as many as they like. Order matters:
-//   request log (id, one line per request, metrics) → liveness/readiness → JSON body (1 MB)
+//   request log (id, one line per request, metrics) → unstorable path or query text (400)
+//   → liveness/readiness → JSON body (1 MB, depth and keys bounded before parsing)
 //   → request context (request id and query stats through AsyncLocalStorage) → resource routers
 //   → 404 → problem+json error handler.
 import type { Db } from '@offload/db';
@@ -36,6 +37,7 @@ import { schedulesRouter } from './routes/schedules.ts';
 import { systemHealthRouter } from './routes/system-health.ts';
 import { workersRouter } from './routes/workers.ts';
 import { scoped } from './routing.ts';
+import { jsonShapeGuard, refuseUnstorableInput } from './validation.ts';
 
 export interface ApiOptions {
   /** LOG_SLOW_REQUEST_MS: requests slower than this log a warning. */
@@ -92,12 +94,14 @@ export function createApp(deps: ApiDeps): Express {
       onFinished: (info) => deps.metrics.requestFinished(info),
     }),
   );
+  app.use(refuseUnstorableInput);
   app.use(scoped(healthRouter([databaseCheck(deps.db), queueCheck(deps.queue)])));
   app.use(scoped(metricsRouter(deps.metrics)));
   app.use(
     express.json({
       limit: options.jsonLimitBytes ?? DEFAULT_JSON_LIMIT_BYTES,
       type: ['application/json', 'application/*+json'],
+      verify: jsonShapeGuard,
     }),
   );
   app.use(requestContext());

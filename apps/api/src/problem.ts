@@ -134,6 +134,13 @@ interface BodyParserError {
  */
 export function toProblem(error: unknown): HttpProblem {
   if (error instanceof HttpProblem) return error;
+  if (isDecompressionError(error)) {
+    // body-parser hands zlib's own error through, with no `type`: a garbage gzip, deflate or br
+    // body is the caller's fault, whoever they are, and its detail names nothing of ours.
+    return new HttpProblem(400, 'The request body could not be decoded with its Content-Encoding.', {
+      cause: error,
+    });
+  }
   const bodyError = error as BodyParserError | null;
   if (bodyError !== null && typeof bodyError === 'object' && typeof bodyError.type === 'string') {
     const fromBody = bodyParserProblem(bodyError, error);
@@ -161,6 +168,16 @@ export function toProblem(error: unknown): HttpProblem {
     });
   }
   return new HttpProblem(500, 'An unexpected error occurred; it has been logged.', { cause: error });
+}
+
+/** zlib's and brotli's errors carry a numeric errno and a `Z_…` or `ERR__…` code. */
+function isDecompressionError(error: unknown): boolean {
+  const { code, errno } = (error ?? {}) as { code?: unknown; errno?: unknown };
+  return (
+    typeof errno === 'number' &&
+    typeof code === 'string' &&
+    (code.startsWith('Z_') || code.startsWith('ERR__'))
+  );
 }
 
 function bodyParserProblem(error: BodyParserError, original: unknown): HttpProblem | undefined {

@@ -1,7 +1,20 @@
 // Request validation against the schemas in schemas.ts, failing with problems that name every
 // failing field: a body is 422 with JSON Pointers, query parameters are 400 with their names.
-import { InvalidJobPayloadError, parseJobPayload, payloadIssues, UnknownJobKindError } from '@offload/jobs';
-import type { Request } from 'express';
+//
+// Input is bounded before it is walked: jsonShapeGuard scans a JSON body's raw bytes once, in a
+// flat loop, and refuses one nested deeper than MAX_JSON_DEPTH or holding more than MAX_JSON_KEYS
+// keys before JSON.parse or any walk sees it; the walks after it are iterative. Text a database
+// cannot store (NUL, which PostgreSQL refuses in text and jsonb; a lone UTF-16 surrogate, which
+// jsonb refuses) is refused wherever it enters: body strings and keys (422 naming the pointer),
+// query parameters and the path (400 naming the parameter).
+import {
+  InvalidJobPayloadError,
+  MAX_ROW_ID,
+  parseJobPayload,
+  payloadIssues,
+  UnknownJobKindError,
+} from '@offload/jobs';
+import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
 import { bodyPointer, HttpProblem, validationProblem } from './problem.ts';
 
@@ -16,11 +29,9 @@ export function parseBody<S extends z.ZodType>(schema: S, req: Request): z.outpu
   }
   // PostgreSQL stores no NUL character in text or jsonb, and SQLite would: refused here, the same
   // on both, rather than failing the insert on one of them.
-  const nul = nulPath(body, []);
-  if (nul !== null) {
-    throw validationProblem(422, [
-      { pointer: bodyPointer(nul), detail: 'must not contain the NUL character (U+0000)' },
-    ]);
+  const unstorable = unstorablePath(body);
+  if (unstorable !== null) {
+    throw validationProblem(422, [{ pointer: bodyPointer(unstorable.path), detail: unstorable.detail }]);
   }
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
@@ -30,24 +41,143 @@ export function parseBody<S extends z.ZodType>(schema: S, req: Request): z.outpu
   );
 }
 
-/** The path of the first string or key in a JSON value that holds a NUL character, else null. */
-function nulPath(value: unknown, path: Array<string | number>): Array<string | number> | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = nulPath(item, [...path, i]);
-      if (found !== null) return found;
+/** Deeper JSON than this is refused (422) before it is parsed; no payload of ours nests past 5. */
+export const MAX_JSON_DEPTH = 64;
+/** More object keys than this in one body are refused (422) before it is parsed. */
+export const MAX_JSON_KEYS = 10_000;
+
+const NUL_DETAIL = 'must not contain the NUL character (U+0000)';
+const SURROGATE_DETAIL = 'must not contain a lone UTF-16 surrogate';
+
+/** Why PostgreSQL or SQLite could not store `text` as it was given, or null when both can. */
+export function unstorableText(text: string): string | null {
+  if (text.includes('\u0000')) return NUL_DETAIL;
+  return text.isWellFormed() ? null : SURROGATE_DETAIL;
+}
+
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+
+/**
+ * express.json's `verify` hook: runs on the raw (decoded) bytes before JSON.parse. One pass, no
+ * allocation: the nesting depth and the number of keys (one colon outside strings per key) are
+ * counted, and the first bound passed ends the request with 422. Malformed JSON is left to
+ * JSON.parse (400).
+ */
+export function jsonShapeGuard(_req: unknown, _res: unknown, bytes: Buffer): void {
+  let depth = 0;
+  let keys = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i += 1) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === BACKSLASH) i += 1;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) {
+      inString = true;
+    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      depth += 1;
+      if (depth > MAX_JSON_DEPTH) {
+        throw validationProblem(422, [
+          { pointer: '#', detail: `must not nest deeper than ${MAX_JSON_DEPTH} levels` },
+        ]);
+      }
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      depth -= 1;
+    } else if (byte === COLON) {
+      keys += 1;
+      if (keys > MAX_JSON_KEYS) {
+        throw validationProblem(422, [
+          { pointer: '#', detail: `must not hold more than ${MAX_JSON_KEYS} keys` },
+        ]);
+      }
     }
-    return null;
   }
-  if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) {
-      if (key.includes('\u0000')) return [...path, key];
-      const found = nulPath(item, [...path, key]);
-      if (found !== null) return found;
+}
+
+interface Frame {
+  value: unknown[] | Record<string, unknown>;
+  /** The object's keys; null for an array. */
+  keys: string[] | null;
+  next: number;
+}
+
+function frameOf(value: unknown[] | Record<string, unknown>): Frame {
+  return { value, keys: Array.isArray(value) ? null : Object.keys(value), next: 0 };
+}
+
+/**
+ * The path of the first string or key in a JSON value that a database cannot store, else null.
+ * Iterative, depth first, with one path array pushed and popped (never copied per level).
+ */
+export function unstorablePath(root: unknown): { path: Array<string | number>; detail: string } | null {
+  if (typeof root === 'string') {
+    const detail = unstorableText(root);
+    return detail === null ? null : { path: [], detail };
+  }
+  if (root === null || typeof root !== 'object') return null;
+  const frames: Frame[] = [frameOf(root as Frame['value'])];
+  const path: Array<string | number> = [];
+  while (frames.length > 0) {
+    const top = frames[frames.length - 1]!;
+    const length = top.keys === null ? (top.value as unknown[]).length : top.keys.length;
+    if (top.next >= length) {
+      frames.pop();
+      path.pop();
+      continue;
+    }
+    const index = top.next;
+    top.next += 1;
+    const key = top.keys === null ? index : top.keys[index]!;
+    const keyDetail = typeof key === 'string' ? unstorableText(key) : null;
+    if (keyDetail !== null) return { path: [...path, key], detail: keyDetail };
+    const child =
+      top.keys === null ? (top.value as unknown[])[index] : (top.value as Record<string, unknown>)[key];
+    if (typeof child === 'string') {
+      const detail = unstorableText(child);
+      if (detail !== null) return { path: [...path, key], detail };
+    } else if (child !== null && typeof child === 'object') {
+      path.push(key);
+      frames.push(frameOf(child as Frame['value']));
     }
   }
   return null;
+}
+
+/**
+ * Refuses a request whose path or query string holds text no database can store, before any
+ * route sees it: 400 naming the parameter (`path` for the path itself).
+ */
+export const refuseUnstorableInput: RequestHandler = (req, _res, next) => {
+  if (/%00/.test(req.path)) throw validationProblem(400, [{ parameter: 'path', detail: NUL_DETAIL }]);
+  if (req.url.includes('?')) {
+    for (const [name, value] of Object.entries(req.query as Record<string, unknown>)) {
+      const nameDetail = unstorableText(name);
+      if (nameDetail !== null) throw validationProblem(400, [{ parameter: 'query', detail: nameDetail }]);
+      for (const text of Array.isArray(value) ? value : [value]) {
+        const detail = typeof text === 'string' ? unstorableText(text) : null;
+        if (detail !== null) throw validationProblem(400, [{ parameter: name, detail }]);
+      }
+    }
+  }
+  next();
+};
+
+const ROW_ID = /^[1-9]\d{0,9}$/;
+
+/** A path parameter naming a row by its integer id: 400 unless 1 to MAX_ROW_ID (the column's range). */
+export function parseIdParam(req: Request, name = 'id'): number {
+  const raw = String(req.params[name]);
+  const id = ROW_ID.test(raw) ? Number(raw) : Number.NaN;
+  if (!(id <= MAX_ROW_ID)) {
+    throw validationProblem(400, [{ parameter: name, detail: `must be an integer from 1 to ${MAX_ROW_ID}` }]);
+  }
+  return id;
 }
 
 export function parseQuery<S extends z.ZodType>(schema: S, req: Request): z.output<S> {

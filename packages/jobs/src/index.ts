@@ -20,6 +20,8 @@ export {
   type JobBackoff,
   type JobDefaults,
   type JobKind,
+  MAX_ROW_ID,
+  rowId,
 } from './kind.ts';
 export {
   ANALYZE_HEALTH_MAX_MODEL_IDS,

@@ -1,7 +1,7 @@
 // What the catalog knows about one job kind. The API validates submissions against `payload`
 // and documents it in OpenAPI; the worker validates again before running a handler and sends
 // with `defaults`. Nothing here runs a job: handlers live in apps/worker.
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** Retry delays: the first retry waits about `baseMs`, each later one doubles, capped at `maxMs`. */
 export interface JobBackoff {
@@ -39,6 +39,17 @@ export interface JobKind<
   /** The kind has steps that run in the worker's thread pool, so they count against WORKER_THREADS. */
   readonly cpuBound: boolean;
   readonly defaults: JobDefaults;
+}
+
+/**
+ * The largest id an integer key column holds (PostgreSQL `integer`, which `increments` makes):
+ * an id past it can name no row, and PostgreSQL fails the query that compares with it.
+ */
+export const MAX_ROW_ID = 2_147_483_647;
+
+/** A row id in a payload: refused by the schema when no row can have it. */
+export function rowId() {
+  return z.int().min(1).max(MAX_ROW_ID);
 }
 
 export const DEFAULT_JOB_OPTIONS: JobDefaults = Object.freeze({

@@ -136,6 +136,14 @@ const closeUnlessRead: RequestHandler = (_req, res, next) => {
 
 /** Which body the request carries: a CSV as it is, or the boundary of a multipart one. */
 function bodyOf(req: Request): { multipart?: string } {
+  const encoding = req.get('content-encoding')?.trim().toLowerCase();
+  if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+    // The bytes are stored as they come and parsed by a worker later: a compressed body would
+    // only fail there, row by row.
+    throw new HttpProblem(415, 'An import is sent uncompressed: no Content-Encoding.', {
+      headers: { 'Accept-Encoding': 'identity' },
+    });
+  }
   const type = req.get('content-type');
   const mediaType = type?.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== undefined && CSV_TYPES.has(mediaType)) return {};

@@ -18,17 +18,17 @@ import {
   parsePageParams,
   updateMetricSource,
 } from '@offload/db';
-import { collectMetrics } from '@offload/jobs';
+import { collectMetrics, MAX_ROW_ID } from '@offload/jobs';
 import type { Queue } from '@offload/queue';
-import { type Request, Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { type GuardDeps, requireScope } from '../auth.ts';
-import { HttpProblem, validationProblem } from '../problem.ts';
+import { HttpProblem } from '../problem.ts';
 import { currentRequestContext } from '../request-context.ts';
 import { defineRoute } from '../routing.ts';
 import { listJobsQuery, putScheduleBody } from '../schemas.ts';
 import type { OpenApiHelpers } from '../upload-openapi.ts';
-import { parseBody, parseQuery } from '../validation.ts';
+import { parseBody, parseIdParam, parseQuery } from '../validation.ts';
 import { principalOf, toJobView } from './jobs.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -135,11 +135,14 @@ export function metricSourcesRouter(deps: MetricSourcesRouterDeps): Router {
   });
 
   defineRoute(router, '/v1/metric-sources/:id', {
-    get: [admin, async (req, res) => void res.json(toView(await getMetricSource(db.knex, sourceId(req))))],
+    get: [
+      admin,
+      async (req, res) => void res.json(toView(await getMetricSource(db.knex, parseIdParam(req)))),
+    ],
     patch: [
       admin,
       async (req, res) => {
-        const id = sourceId(req);
+        const id = parseIdParam(req);
         const body = parseBody(patchMetricSourceBody, req);
         const patch = body.cron === undefined ? body : { ...body, cron: normalizeCron(body.cron) };
         const source = await updateMetricSource(db.knex, id, patch).catch(nameTaken(body.name));
@@ -150,7 +153,7 @@ export function metricSourcesRouter(deps: MetricSourcesRouterDeps): Router {
     delete: [
       admin,
       async (req, res) => {
-        const id = sourceId(req);
+        const id = parseIdParam(req);
         await deleteMetricSource(db.knex, id);
         await queue.scheduleDelete(sourceScheduleName(id));
         res.status(204).end();
@@ -162,7 +165,7 @@ export function metricSourcesRouter(deps: MetricSourcesRouterDeps): Router {
     post: [
       admin,
       async (req, res) => {
-        const source = await getMetricSource(db.knex, sourceId(req));
+        const source = await getMetricSource(db.knex, parseIdParam(req));
         const requestId = currentRequestContext()?.requestId;
         const { job } = await queue.send(
           collectMetrics.name,
@@ -211,15 +214,6 @@ function toView(source: MetricSource) {
   };
 }
 
-function sourceId(req: Request): number {
-  const raw = String(req.params.id);
-  const id = /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!Number.isSafeInteger(id)) {
-    throw validationProblem(400, [{ parameter: 'id', detail: 'must be a positive integer' }]);
-  }
-  return id;
-}
-
 function normalizeCron(cron: string | null): string | null {
   return cron === null ? null : cron.replace(/ +/g, ' ');
 }
@@ -256,7 +250,13 @@ export function metricSourcePaths({
   errors,
   queryParameters,
 }: OpenApiHelpers & { queryParameters(schema: z.ZodObject): JsonSchema[] }): Record<string, JsonSchema> {
-  const id = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
+  const id = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_ROW_ID },
+  };
+  const badId = problem(`The id is not an integer from 1 to ${MAX_ROW_ID}.`);
   const body = (name: string) => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
   const invalid = problem('Invalid fields, each named in `errors`.');
   const missing = problem('No such metric source.');
@@ -283,7 +283,12 @@ export function metricSourcePaths({
       get: {
         summary: 'Get a metric source (admin)',
         parameters: [id],
-        responses: { '200': json('The source.', ref('MetricSource')), '404': missing, ...errors },
+        responses: {
+          '200': json('The source.', ref('MetricSource')),
+          '400': badId,
+          '404': missing,
+          ...errors,
+        },
       },
       patch: {
         summary: 'Change a metric source (admin)',
@@ -292,6 +297,7 @@ export function metricSourcePaths({
         requestBody: body('PatchMetricSource'),
         responses: {
           '200': json('The source as it now is.', ref('MetricSource')),
+          '400': badId,
           '404': missing,
           '409': taken,
           '422': invalid,
@@ -301,7 +307,7 @@ export function metricSourcePaths({
       delete: {
         summary: 'Delete a metric source and its schedule (admin)',
         parameters: [id],
-        responses: { '204': { description: 'Deleted.' }, '404': missing, ...errors },
+        responses: { '204': { description: 'Deleted.' }, '400': badId, '404': missing, ...errors },
       },
     },
     '/v1/metric-sources/{id}/collect': {
@@ -313,6 +319,7 @@ export function metricSourcePaths({
             ...json('The collect.metrics job, enqueued.', ref('Job')),
             headers: { Location: { schema: { type: 'string' } } },
           },
+          '400': badId,
           '404': missing,
           ...errors,
         },

@@ -10,7 +10,7 @@ import { HttpProblem, validationProblem } from '../problem.ts';
 import type { ApiReadCache } from '../read-cache.ts';
 import { defineRoute } from '../routing.ts';
 import { pageQuery } from '../schemas.ts';
-import { parseQuery } from '../validation.ts';
+import { parseIdParam, parseQuery } from '../validation.ts';
 
 export interface ModelsRouterDeps extends GuardDeps {
   reads: ApiReadCache;
@@ -65,8 +65,6 @@ export const modelDetailView = modelSummaryView.extend({
   ),
 });
 
-const MODEL_ID = /^[1-9]\d{0,15}$/;
-
 export function modelsRouter(deps: ModelsRouterDeps): Router {
   const router = Router();
   const read = requireScope(deps, 'read');
@@ -99,12 +97,9 @@ export function modelsRouter(deps: ModelsRouterDeps): Router {
     get: [
       read,
       async (req, res) => {
-        const raw = String(req.params.id);
-        if (!MODEL_ID.test(raw) || !Number.isSafeInteger(Number(raw))) {
-          throw validationProblem(400, [{ parameter: 'id', detail: 'must be a positive integer' }]);
-        }
-        const model = await deps.reads.model(Number(raw));
-        if (model === null) throw new HttpProblem(404, `No model has the id ${raw}.`);
+        const id = parseIdParam(req);
+        const model = await deps.reads.model(id);
+        if (model === null) throw new HttpProblem(404, `No model has the id ${id}.`);
         res.type('json').send(model.body);
       },
     ],

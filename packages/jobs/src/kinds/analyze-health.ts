@@ -3,7 +3,7 @@
 // of the latest point — and lands the statuses in `model_health`. Without `modelIds` it analyses
 // every active model; `asOf` moves the end of the recent window (default: now).
 import { z } from 'zod';
-import { defineJobKind } from '../kind.ts';
+import { defineJobKind, rowId } from '../kind.ts';
 
 /** The most model ids one payload names (past it, triggers ask for every active model). */
 export const ANALYZE_HEALTH_MAX_MODEL_IDS = 10_000;
@@ -11,7 +11,7 @@ export const ANALYZE_HEALTH_MAX_MODEL_IDS = 10_000;
 const payload = z
   .strictObject({
     modelIds: z
-      .array(z.int().min(1))
+      .array(rowId())
       .min(1)
       .max(ANALYZE_HEALTH_MAX_MODEL_IDS)
       .optional()

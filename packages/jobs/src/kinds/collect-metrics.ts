@@ -3,11 +3,11 @@
 // analyze.health of the models that got new points. Sent by the source's cron schedule or on
 // demand (POST /v1/metric-sources/:id/collect).
 import { z } from 'zod';
-import { defineJobKind } from '../kind.ts';
+import { defineJobKind, rowId } from '../kind.ts';
 
 const payload = z
   .strictObject({
-    sourceId: z.int().min(1).describe('The metric source (metric_sources.id) to collect.'),
+    sourceId: rowId().describe('The metric source (metric_sources.id) to collect.'),
   })
   .describe('collect.metrics payload');
 
