@@ -126,6 +126,7 @@ export function createApp(deps: ApiDeps): Express {
       jobsRouter({
         ...guard,
         queue: deps.queue,
+        uploads: deps.uploads,
         cursorSeal: deps.cursorSeal,
         idempotencyKeys: deps.idempotencyKeys,
       }),

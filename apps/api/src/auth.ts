@@ -7,6 +7,7 @@
 // are never cached (a flood of random keys would only fill memory). `last_used_at` is written at
 // most once a minute per key, off the request's path.
 import type { Db } from '@offload/db';
+import type { JobKind } from '@offload/jobs';
 import type { Logger } from '@offload/observability';
 import type { RequestHandler } from 'express';
 import { type ApiKeyRecord, findActiveApiKey, hashApiKey, type Scope, touchApiKey } from './api-keys.ts';
@@ -92,6 +93,19 @@ export interface GuardDeps {
   authenticator: Authenticator;
   rateLimiter: RateLimiter;
   onRateLimited?: () => void;
+}
+
+/**
+ * 403 unless `principal` may start jobs of `kind`: its catalog scope (`admin` holds every scope),
+ * and never a kind the catalog keeps for the system's own schedules and triggers.
+ */
+export function assertMayStart(principal: Principal, kind: Pick<JobKind, 'name' | 'startScope'>): void {
+  if (kind.startScope === null) {
+    throw new HttpProblem(403, `No API key may start ${kind.name} jobs; the system sends them.`);
+  }
+  if (!hasScope(principal, kind.startScope)) {
+    throw new HttpProblem(403, `Starting ${kind.name} jobs needs the ${kind.startScope} scope.`);
+  }
 }
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;

@@ -25,6 +25,18 @@ for (const kind of testDatabases()) {
 
     const submit = (key: string, body: unknown, headers: Record<string, string> = {}) =>
       api.request('POST', '/v1/jobs', { key, body, headers });
+    /** An import.csv payload naming an upload of alice's. */
+    const aliceUpload = async () => {
+      const res = await api.request('POST', '/v1/imports?entity=models', {
+        key: alice,
+        raw: 'external_id,name,region,team,risk_tier,owner_email,status\n',
+        headers: { 'content-type': 'text/csv' },
+      });
+      return {
+        payload: res.body.payload as { uploadId: string; entity: string },
+        jobId: res.body.id as string,
+      };
+    };
 
     it('submits a job (202, Location, the job) and gets it back', async () => {
       const res = await submit(alice, { kind: ECHO, payload: { sleepMs: 5 }, priority: 3 });
@@ -122,11 +134,12 @@ for (const kind of testDatabases()) {
         const headers = { 'idempotency-key': 'order-45' };
         const first = await submit(alice, { kind: ECHO, payload: { sleepMs: 1 } }, headers);
         expect(first.status).toBe(202);
-        const other = await submit(alice, { kind: 'rebuild.kpi', payload: {} }, headers);
+        const upload = await aliceUpload();
+        const other = await submit(alice, { kind: 'import.csv', payload: upload.payload }, headers);
         expect(other.status).toBe(422);
         expect(other.body.type).toBe('urn:offload:problem:idempotency-key-reused');
-        const listed = await api.request('GET', '/v1/jobs?kind=rebuild.kpi', { key: alice });
-        expect(listed.body.items).toEqual([]);
+        const listed = await api.request('GET', '/v1/jobs?kind=import.csv', { key: alice });
+        expect(listed.body.items.map((job: { id: string }) => job.id)).toEqual([upload.jobId]);
       });
 
       it('answers concurrent requests with one key and one body with one job', async () => {

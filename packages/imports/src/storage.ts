@@ -31,6 +31,8 @@ export interface UploadInfo {
   createdAt: string;
   /** When the last byte was stored; null while the upload is being written. */
   completedAt: string | null;
+  /** Who uploaded it (the API key's owner); only they may import it. Null when not recorded. */
+  owner: string | null;
 }
 
 /** The source passed the byte limit: nothing of it is kept. The API answers 413. */
@@ -61,8 +63,8 @@ export interface UploadWriter {
 
 export interface UploadStore {
   readonly kind: 'folder' | 'postgres';
-  /** Creates an empty, incomplete upload. `maxBytes` overrides the store's limit. */
-  create(entity: UploadEntity, options?: { maxBytes?: number }): Promise<UploadWriter>;
+  /** Creates an empty, incomplete upload. `maxBytes` overrides the store's limit; `owner` is recorded. */
+  create(entity: UploadEntity, options?: { maxBytes?: number; owner?: string }): Promise<UploadWriter>;
   /** The bytes of a complete upload; the stream errs with NotFoundError if there is none. */
   open(id: string): Readable;
   /** Throws NotFoundError for an unknown id. */
@@ -100,13 +102,14 @@ export const DEFAULT_UPLOAD_DIRECTORY = './data/uploads';
 export const DEFAULT_CHUNK_BYTES = 256 * 1024;
 const READ_BYTES = 256 * 1024;
 
-// uploads: insert an incomplete upload. Params: id, entity, created_at.
-const INSERT_UPLOAD = 'INSERT INTO uploads (id, entity, byte_size, created_at) VALUES (?, ?, 0, ?)';
+// uploads: insert an incomplete upload. Params: id, entity, created_at, owner.
+const INSERT_UPLOAD = 'INSERT INTO uploads (id, entity, byte_size, created_at, owner) VALUES (?, ?, 0, ?, ?)';
 // uploads: mark complete once, with its size. Params: byte_size, completed_at, id.
 const COMPLETE_UPLOAD =
   'UPDATE uploads SET byte_size = ?, completed_at = ? WHERE id = ? AND completed_at IS NULL';
 // uploads: one upload's metadata. Params: id.
-const SELECT_UPLOAD = 'SELECT id, entity, byte_size, created_at, completed_at FROM uploads WHERE id = ?';
+const SELECT_UPLOAD =
+  'SELECT id, entity, byte_size, created_at, completed_at, owner FROM uploads WHERE id = ?';
 // uploads: remove one (its chunks go by ON DELETE CASCADE). Params: id.
 const DELETE_UPLOAD = 'DELETE FROM uploads WHERE id = ?';
 // uploads: incomplete ones older than a cut-off, for the purge. Params: created_at cut-off.
@@ -172,6 +175,7 @@ function uploadStore(
       byteSize: Number(row.byte_size),
       createdAt: String(row.created_at),
       completedAt: row.completed_at === null ? null : String(row.completed_at),
+      owner: row.owner === null || row.owner === undefined ? null : String(row.owner),
     };
   };
   return {
@@ -180,7 +184,7 @@ function uploadStore(
       if (!UPLOAD_ENTITIES.includes(entity)) throw new RangeError(`unknown upload entity ${entity}`);
       const maxBytes = options.maxBytes ?? defaultMax;
       const id = randomUUID();
-      await knex.raw(INSERT_UPLOAD, [id, entity, new Date().toISOString()]);
+      await knex.raw(INSERT_UPLOAD, [id, entity, new Date().toISOString(), options.owner ?? null]);
       return {
         id,
         async write(source) {

@@ -17,9 +17,11 @@ export {
 export {
   DEFAULT_JOB_OPTIONS,
   defineJobKind,
+  JOB_START_SCOPES,
   type JobBackoff,
   type JobDefaults,
   type JobKind,
+  type JobStartScope,
   MAX_ROW_ID,
   rowId,
 } from './kind.ts';

@@ -23,6 +23,15 @@ export interface JobDefaults {
   leaseSeconds: number;
 }
 
+/**
+ * The API key scope a caller needs to start a kind (POST /v1/jobs, or retrying one of its jobs):
+ * `submit` for work scoped to the caller's own data, `admin` for work over the whole inventory or
+ * an operator's resources. `null`: no caller may start it; only the system's schedules and
+ * triggers send it.
+ */
+export const JOB_START_SCOPES = ['submit', 'admin'] as const;
+export type JobStartScope = (typeof JOB_START_SCOPES)[number] | null;
+
 export interface JobKind<
   Name extends string = string,
   Payload extends z.ZodType = z.ZodType,
@@ -38,6 +47,8 @@ export interface JobKind<
   readonly result: Result;
   /** The kind has steps that run in the worker's thread pool, so they count against WORKER_THREADS. */
   readonly cpuBound: boolean;
+  /** Who may start it through the API (see JobStartScope). */
+  readonly startScope: JobStartScope;
   readonly defaults: JobDefaults;
 }
 

@@ -79,7 +79,10 @@ async function createImport(deps: ImportsRouterDeps, req: Request, res: Response
     throw tooLarge(deps.maxUploadBytes, `Content-Length ${declared} is above it`);
   }
 
-  const writer = await deps.uploads.create(entity, { maxBytes: deps.maxUploadBytes });
+  const writer = await deps.uploads.create(entity, {
+    maxBytes: deps.maxUploadBytes,
+    owner: principal.owner,
+  });
   let uploadId: string;
   try {
     const source = body.multipart === undefined ? req : multipartFile(readOnly(req), body.multipart);

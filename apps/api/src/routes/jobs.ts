@@ -9,10 +9,12 @@
 // one. The fingerprint also travels in the job's meta, which keeps refusing a different body
 // after the claim itself has expired while the job is still retained.
 import { createHash } from 'node:crypto';
-import { findJobKind } from '@offload/jobs';
+import { NotFoundError } from '@offload/db';
+import type { UploadStore } from '@offload/imports';
+import { findJobKind, type ImportCsvPayload, importCsv } from '@offload/jobs';
 import type { Job, Json, JsonObject, Queue } from '@offload/queue';
 import { type Request, type Response, Router } from 'express';
-import { type GuardDeps, type Principal, requireScope } from '../auth.ts';
+import { assertMayStart, type GuardDeps, type Principal, requireScope } from '../auth.ts';
 import type { CursorSeal } from '../cursor-seal.ts';
 import type { IdempotencyKeys } from '../idempotency.ts';
 import { HttpProblem, PROBLEM_TYPES, validationProblem } from '../problem.ts';
@@ -23,6 +25,8 @@ import { parseBody, parsePayload, parseQuery } from '../validation.ts';
 
 export interface JobsRouterDeps extends GuardDeps {
   queue: Queue;
+  /** Where uploads wait: an import.csv names one, which must be the caller's. */
+  uploads: UploadStore;
   cursorSeal: CursorSeal;
   idempotencyKeys: IdempotencyKeys;
 }
@@ -72,6 +76,8 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
       async (req, res) => {
         const job = await visibleJob(deps.queue, principalOf(res), String(req.params.id));
         if (job.state !== 'failed' && job.state !== 'cancelled') throw notRetryable(job);
+        const kind = findJobKind(job.kind);
+        if (kind !== undefined) assertMayStart(principalOf(res), kind);
         const retried = (await deps.queue.retry(job.id)) ?? (await deps.queue.get(job.id));
         if (retried === null) throw notFound(job.id);
         // Retried concurrently by someone else, or moved on meanwhile: still a success if queued.
@@ -89,6 +95,9 @@ async function submitJob(deps: JobsRouterDeps, req: Request, res: Response): Pro
   const body = parseBody(submitJobBody, req);
   const payload = parsePayload(body.kind, body.payload);
   const kind = findJobKind(body.kind)!;
+  assertMayStart(principal, kind);
+  if (kind.name === importCsv.name)
+    await assertOwnUpload(deps.uploads, principal, payload as ImportCsvPayload);
   const idempotencyKey = req.get('idempotency-key');
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw validationProblem(400, [
@@ -152,6 +161,17 @@ async function listJobs(deps: JobsRouterDeps, req: Request, res: Response): Prom
     items: page.items.map(toJobView),
     nextCursor: page.nextCursor === null ? null : deps.cursorSeal.seal(page.nextCursor, scope),
   });
+}
+
+/** An upload is imported only by the owner who uploaded it; another's reads as no upload at all. */
+async function assertOwnUpload(uploads: UploadStore, principal: Principal, payload: ImportCsvPayload) {
+  const upload = await uploads.stat(payload.uploadId).catch((error: unknown) => {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  });
+  if (upload === null || upload.completedAt === null || upload.owner !== principal.owner) {
+    throw validationProblem(422, [{ pointer: '#/payload/uploadId', detail: 'names no upload of yours' }]);
+  }
 }
 
 /** The job if it exists and the caller may see it; 404 otherwise. */

@@ -64,6 +64,19 @@ async function runImportCsv(
       .catch((error: unknown) => logger.debug({ err: error }, 'import progress not recorded'));
   };
 
+  // Only the owner who uploaded a file may import it (the API checks it too, at submission).
+  const upload = await uploads.stat(uploadId).catch((error: unknown) => {
+    if (error instanceof NotFoundError) {
+      throw new UnrecoverableError(`upload ${uploadId} is gone (already imported, or removed)`, {
+        cause: error,
+      });
+    }
+    throw error;
+  });
+  if (upload.owner !== null && upload.owner !== job.owner) {
+    throw new UnrecoverableError(`upload ${uploadId} was uploaded by another owner`);
+  }
+
   let result: Awaited<ReturnType<typeof importCsv>>;
   try {
     result = await importCsv(db, { entity, source: uploads.open(uploadId), signal, onProgress });

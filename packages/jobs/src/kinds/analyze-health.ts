@@ -45,5 +45,7 @@ export const analyzeHealth = defineJobKind({
   payload,
   result,
   cpuBound: true,
+  // Reads and rewrites health across the inventory.
+  startScope: 'admin',
   defaults: { maxAttempts: 3, backoff: { baseMs: 5_000, maxMs: 300_000 }, leaseSeconds: 60 },
 });

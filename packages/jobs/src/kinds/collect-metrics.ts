@@ -38,5 +38,7 @@ export const collectMetrics = defineJobKind({
   payload,
   result,
   cpuBound: false,
+  // Makes the worker call an operator's URL (metric sources are admin-only).
+  startScope: 'admin',
   defaults: { maxAttempts: 3, backoff: { baseMs: 10_000, maxMs: 600_000 }, leaseSeconds: 60 },
 });

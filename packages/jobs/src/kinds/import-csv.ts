@@ -46,6 +46,8 @@ export const importCsv = defineJobKind({
   payload,
   result,
   cpuBound: false,
+  // The caller's own upload: POST /v1/jobs checks that the upload is theirs.
+  startScope: 'submit',
   // A failed attempt is re-run whole: the import is idempotent and the upload is kept until
   // the job ends.
   defaults: { maxAttempts: 3, backoff: { baseMs: 2000, maxMs: 60_000 }, leaseSeconds: 60 },

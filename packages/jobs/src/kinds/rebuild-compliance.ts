@@ -23,5 +23,7 @@ export const rebuildCompliance = defineJobKind({
   payload,
   result,
   cpuBound: false,
+  // Rewrites the whole compliance report.
+  startScope: 'admin',
   defaults: { maxAttempts: 3, backoff: { baseMs: 5_000, maxMs: 120_000 }, leaseSeconds: 120 },
 });

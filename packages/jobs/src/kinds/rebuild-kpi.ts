@@ -32,6 +32,8 @@ export const rebuildKpi = defineJobKind({
   payload,
   result,
   cpuBound: false,
+  // Rewrites every snapshot of the whole inventory.
+  startScope: 'admin',
   // A rebuild reads the whole inventory: give it a long lease (heartbeats keep it alive anyway).
   defaults: { maxAttempts: 3, backoff: { baseMs: 5_000, maxMs: 120_000 }, leaseSeconds: 120 },
 });

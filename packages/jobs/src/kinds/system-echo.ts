@@ -26,5 +26,7 @@ export const systemEcho = defineJobKind({
   payload,
   result: payload.describe('system.echo result: the payload, echoed'),
   cpuBound: true,
+  // Diagnostics over the caller's own jobs: any submitter may run it.
+  startScope: 'submit',
   defaults: { maxAttempts: 3, backoff: { baseMs: 500, maxMs: 10_000 }, leaseSeconds: 30 },
 });
