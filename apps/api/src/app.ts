@@ -25,7 +25,7 @@ import { cacheRouter } from './routes/cache.ts';
 import { dashboardRouter } from './routes/dashboard.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, importsRouter } from './routes/imports.ts';
 import { jobEventsRouter } from './routes/job-events.ts';
-import { jobsRouter } from './routes/jobs.ts';
+import { DEFAULT_RUN_AT_HORIZON_DAYS, jobsRouter } from './routes/jobs.ts';
 import { kpiRouter } from './routes/kpi.ts';
 import { metricSourcesRouter } from './routes/metric-sources.ts';
 import { metricsRouter } from './routes/metrics.ts';
@@ -51,6 +51,8 @@ export interface ApiOptions {
   startedAt: number;
   /** MAX_UPLOAD_BYTES: larger CSV imports answer 413. Default 1 GiB. */
   maxUploadBytes?: number;
+  /** JOB_RUN_AT_HORIZON_DAYS: a job's runAt further ahead than this is 422. Default 365. */
+  runAtHorizonDays?: number;
   /** Where the folder upload store (SQLite shape) keeps files. Default: beside the SQLite file. */
   uploadDirectory?: string;
 }
@@ -127,6 +129,7 @@ export function createApp(deps: ApiDeps): Express {
         ...guard,
         queue: deps.queue,
         uploads: deps.uploads,
+        runAtHorizonDays: options.runAtHorizonDays ?? DEFAULT_RUN_AT_HORIZON_DAYS,
         cursorSeal: deps.cursorSeal,
         idempotencyKeys: deps.idempotencyKeys,
       }),

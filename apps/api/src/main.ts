@@ -113,6 +113,7 @@ async function serve(config: Config, settings: ApiSettings, logger: Logger, prep
       version,
       startedAt: Date.now(),
       maxUploadBytes: config.maxUploadBytes,
+      runAtHorizonDays: config.jobRunAtHorizonDays,
     },
   });
   services.queueStats.start(QUEUE_SAMPLE_MS, (error) =>

@@ -23,6 +23,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly logSlowRequestMs: number;
   readonly maxUploadBytes: number;
+  /** JOB_RUN_AT_HORIZON_DAYS: how far ahead a submitted job's runAt may lie. */
+  readonly jobRunAtHorizonDays: number;
   readonly cacheTtlSeconds: number;
   // --- read cache (packages/cache) ---
   /** CACHE_TTL_<FAMILY>_SECONDS: L1 TTLs that override CACHE_TTL_SECONDS, by lower-case family name. */
@@ -134,6 +136,7 @@ const schema = z.object({
   ),
   LOG_SLOW_REQUEST_MS: integer('LOG_SLOW_REQUEST_MS', 0, 86_400_000, () => 500),
   MAX_UPLOAD_BYTES: integer('MAX_UPLOAD_BYTES', 1, MAX_SAFE, () => GIB),
+  JOB_RUN_AT_HORIZON_DAYS: integer('JOB_RUN_AT_HORIZON_DAYS', 1, 36_500, () => 365),
   CACHE_TTL_SECONDS: integer('CACHE_TTL_SECONDS', 0, 604_800, () => 30),
   CACHE_VERSION_CHECK_MS: integer('CACHE_VERSION_CHECK_MS', 0, 60_000, () => 250),
   TEST_DATABASE_URL: postgresUrl('TEST_DATABASE_URL', DEFAULT_TEST_DATABASE_URL),
@@ -175,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: v.LOG_LEVEL,
     logSlowRequestMs: v.LOG_SLOW_REQUEST_MS,
     maxUploadBytes: v.MAX_UPLOAD_BYTES,
+    jobRunAtHorizonDays: v.JOB_RUN_AT_HORIZON_DAYS,
     cacheTtlSeconds: v.CACHE_TTL_SECONDS,
     cacheTtlByFamily: Object.freeze(ttlByFamily.values),
     cacheVersionCheckMs: v.CACHE_VERSION_CHECK_MS,

@@ -29,6 +29,7 @@ describe('loadConfig defaults', () => {
       logLevel: 'info',
       logSlowRequestMs: 500,
       maxUploadBytes: 1024 ** 3,
+      jobRunAtHorizonDays: 365,
       cacheTtlSeconds: 30,
       testDatabaseUrl: 'postgres://postgres@127.0.0.1:5432/test',
     });
@@ -54,6 +55,7 @@ const integers = [
   ['WORKER_THREADS', 1, 256, 'workerThreads'],
   ['LOG_SLOW_REQUEST_MS', 0, 86_400_000, 'logSlowRequestMs'],
   ['MAX_UPLOAD_BYTES', 1, Number.MAX_SAFE_INTEGER, 'maxUploadBytes'],
+  ['JOB_RUN_AT_HORIZON_DAYS', 1, 36_500, 'jobRunAtHorizonDays'],
   ['CACHE_TTL_SECONDS', 0, 604_800, 'cacheTtlSeconds'],
 ] as const;
 

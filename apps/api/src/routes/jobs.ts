@@ -27,9 +27,15 @@ export interface JobsRouterDeps extends GuardDeps {
   queue: Queue;
   /** Where uploads wait: an import.csv names one, which must be the caller's. */
   uploads: UploadStore;
+  /** JOB_RUN_AT_HORIZON_DAYS: how far ahead runAt may lie. */
+  runAtHorizonDays: number;
   cursorSeal: CursorSeal;
   idempotencyKeys: IdempotencyKeys;
 }
+
+/** JOB_RUN_AT_HORIZON_DAYS's default, as in @offload/config. */
+export const DEFAULT_RUN_AT_HORIZON_DAYS = 365;
+const DAY_MS = 86_400_000;
 
 export function jobsRouter(deps: JobsRouterDeps): Router {
   const router = Router();
@@ -105,6 +111,15 @@ async function submitJob(deps: JobsRouterDeps, req: Request, res: Response): Pro
     ]);
   }
   const runAt = body.runAt === undefined ? undefined : new Date(body.runAt).toISOString();
+  // A job parked decades ahead is retained forever and skews every queue age: bounded.
+  if (runAt !== undefined && Date.parse(runAt) > Date.now() + deps.runAtHorizonDays * DAY_MS) {
+    throw validationProblem(422, [
+      {
+        pointer: '#/runAt',
+        detail: `must be at most ${deps.runAtHorizonDays} days ahead (JOB_RUN_AT_HORIZON_DAYS)`,
+      },
+    ]);
+  }
   const fingerprint =
     idempotencyKey === undefined
       ? undefined

@@ -140,6 +140,31 @@ for (const kind of testDatabases()) {
       expect(collect.body.errors[0].pointer).toBe('#/payload/sourceId');
     });
 
+    it('refuses a runAt beyond the horizon (one year by default) with 422', async () => {
+      const day = 86_400_000;
+      const far = await post(
+        JSON.stringify({
+          kind: ECHO,
+          payload: { sleepMs: 0 },
+          runAt: new Date(Date.now() + 366 * day).toISOString(),
+        }),
+      );
+      expect(far.status).toBe(422);
+      expect(far.body.errors).toEqual([{ pointer: '#/runAt', detail: expect.stringMatching(/365 days/) }]);
+      const year3000 = await post(
+        JSON.stringify({ kind: ECHO, payload: { sleepMs: 0 }, runAt: '3000-01-01T00:00:00Z' }),
+      );
+      expect(year3000.status).toBe(422);
+      const near = await post(
+        JSON.stringify({
+          kind: ECHO,
+          payload: { sleepMs: 0 },
+          runAt: new Date(Date.now() + 364 * day).toISOString(),
+        }),
+      );
+      expect(near.status).toBe(202);
+    });
+
     it('answers an undecodable Content-Encoding with 400 on every path, authenticated or not', async () => {
       const garbage = Buffer.from('this is not compressed at all, not even a little');
       const truncated = gzipSync(
