@@ -2,6 +2,10 @@
 // limit, then the scope check: 401 without a valid key, 429 past the limit, 403 without the
 // scope. `admin` holds every scope and sees every owner's jobs; other keys see only their own.
 //
+// Unknown keys are throttled per client address before any lookup: an address that presented
+// more unknown (or revoked) keys than `unknownKeys` allows is answered 429 at once, so a flood
+// of random keys costs no query past the first burst. Known keys never spend that budget.
+//
 // Found keys are cached in process for `cacheTtlMs` (default 5 s) so that a hot client costs no
 // key lookup per request; a revocation therefore takes effect within that time. Unknown keys
 // are never cached (a flood of random keys would only fill memory). `last_used_at` is written at
@@ -26,8 +30,13 @@ export interface AuthenticatorOptions {
   db: Db;
   logger: Logger;
   cacheTtlMs?: number;
+  /** Per client address: unknown keys it may present before it is refused without a lookup. */
+  unknownKeys?: RateLimiter;
   now?: () => number;
 }
+
+/** The answer for a key: its caller, null when unknown, or how long the address must wait. */
+export type Authentication = Principal | null | { throttledForSeconds: number };
 
 const TOUCH_EVERY_MS = 60_000;
 const MAX_CACHED = 10_000;
@@ -37,6 +46,7 @@ export class Authenticator {
   readonly #logger: Logger;
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #unknownKeys: RateLimiter | undefined;
   readonly #cache = new Map<string, { principal: Principal; expiresMs: number }>();
   readonly #touched = new Map<number, number>();
 
@@ -45,10 +55,14 @@ export class Authenticator {
     this.#logger = options.logger;
     this.#ttlMs = options.cacheTtlMs ?? 5000;
     this.#now = options.now ?? Date.now;
+    this.#unknownKeys = options.unknownKeys;
   }
 
-  /** The caller holding `key`, or null for an unknown or revoked key. */
-  async authenticate(key: string): Promise<Principal | null> {
+  /**
+   * The caller holding `key`, or null for an unknown or revoked key; from `client` (its address),
+   * `{ throttledForSeconds }` once it has presented too many unknown keys, without a lookup.
+   */
+  async authenticate(key: string, client?: string): Promise<Authentication> {
     const hash = hashApiKey(key);
     const now = this.#now();
     const cached = this.#cache.get(hash);
@@ -56,9 +70,15 @@ export class Authenticator {
       this.#touch(cached.principal.keyId, now);
       return cached.principal;
     }
+    const gate = client === undefined ? undefined : this.#unknownKeys;
+    if (gate !== undefined) {
+      const decision = gate.peek(`unknown:${client}`);
+      if (!decision.allowed) return { throttledForSeconds: decision.retryAfterSeconds };
+    }
     const record = await findActiveApiKey(this.#db, hash);
     if (record === undefined) {
       this.#cache.delete(hash);
+      gate?.take(`unknown:${client}`);
       return null;
     }
     const principal = toPrincipal(record);
@@ -118,8 +138,15 @@ export function requireScope(deps: GuardDeps, scope: Scope): RequestHandler {
       throw unauthorized('This endpoint needs an API key: Authorization: Bearer <key>.');
     const match = BEARER.exec(header);
     if (match === null) throw unauthorized('The Authorization header must be `Bearer <key>`.');
-    const principal = await deps.authenticator.authenticate(match[1]!);
+    const principal = await deps.authenticator.authenticate(match[1]!, req.ip ?? req.socket.remoteAddress);
     if (principal === null) throw unauthorized('The API key is unknown or revoked.');
+    if ('throttledForSeconds' in principal) {
+      deps.onRateLimited?.();
+      throw rateLimited(
+        `This address presented too many unknown API keys; retry in ${principal.throttledForSeconds} s.`,
+        principal.throttledForSeconds,
+      );
+    }
     const context = res.locals.context as RequestContext | undefined;
     if (context !== undefined) context.principal = principal;
     res.locals.principal = principal;
@@ -127,13 +154,9 @@ export function requireScope(deps: GuardDeps, scope: Scope): RequestHandler {
     const decision = deps.rateLimiter.take(`key:${principal.keyId}`);
     if (!decision.allowed) {
       deps.onRateLimited?.();
-      throw new HttpProblem(
-        429,
+      throw rateLimited(
         `This API key is over its rate limit; retry in ${decision.retryAfterSeconds} s.`,
-        {
-          type: PROBLEM_TYPES.rateLimited,
-          headers: { 'Retry-After': String(decision.retryAfterSeconds) },
-        },
+        decision.retryAfterSeconds,
       );
     }
     if (!hasScope(principal, scope)) {
@@ -141,6 +164,13 @@ export function requireScope(deps: GuardDeps, scope: Scope): RequestHandler {
     }
     next();
   };
+}
+
+function rateLimited(detail: string, retryAfterSeconds: number): HttpProblem {
+  return new HttpProblem(429, detail, {
+    type: PROBLEM_TYPES.rateLimited,
+    headers: { 'Retry-After': String(retryAfterSeconds) },
+  });
 }
 
 function unauthorized(detail: string): HttpProblem {

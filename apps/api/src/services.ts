@@ -58,7 +58,15 @@ export function createApiServices(input: ApiServicesOptions): ApiServices {
     logger: input.logger,
     metrics,
     queueStats,
-    authenticator: new Authenticator({ db: input.db, logger: input.logger, cacheTtlMs: settings.keyCacheMs }),
+    authenticator: new Authenticator({
+      db: input.db,
+      logger: input.logger,
+      cacheTtlMs: settings.keyCacheMs,
+      unknownKeys: new RateLimiter({
+        perSecond: settings.unknownKeyPerSecond,
+        burst: settings.unknownKeyBurst,
+      }),
+    }),
     rateLimiter: new RateLimiter({ perSecond: settings.rateLimitPerSecond, burst: settings.rateLimitBurst }),
     cursorSeal: new CursorSeal(input.cursorSecret),
     idempotencyKeys,

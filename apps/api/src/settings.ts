@@ -5,6 +5,10 @@
 //   API_RATE_LIMIT_PER_SECOND   sustained requests per second per API key, per API process;
 //                               0 turns rate limiting off. Default 100.
 //   API_RATE_LIMIT_BURST        requests a key may send at once after being idle. Default 200.
+//   API_UNKNOWN_KEY_PER_SECOND  unknown or revoked keys a client address may present per second,
+//                               per API process, before it is answered 429 without any key
+//                               lookup; 0 turns it off. Default 10.
+//   API_UNKNOWN_KEY_BURST       unknown keys an address may present at once. Default 50.
 //   API_KEY_CACHE_MS            how long a process trusts a key it looked up, so the time a
 //                               revocation takes to bite. Default 5000; 0 looks up every request.
 import { ConfigError, type ConfigIssue, numberSetting } from '@offload/config';
@@ -13,12 +17,16 @@ export interface ApiSettings {
   rateLimitPerSecond: number;
   rateLimitBurst: number;
   keyCacheMs: number;
+  unknownKeyPerSecond: number;
+  unknownKeyBurst: number;
 }
 
 export const DEFAULT_API_SETTINGS: ApiSettings = Object.freeze({
   rateLimitPerSecond: 100,
   rateLimitBurst: 200,
   keyCacheMs: 5000,
+  unknownKeyPerSecond: 10,
+  unknownKeyBurst: 50,
 });
 
 export function loadApiSettings(env: NodeJS.ProcessEnv): ApiSettings {
@@ -30,6 +38,8 @@ export function loadApiSettings(env: NodeJS.ProcessEnv): ApiSettings {
     rateLimitPerSecond: read('API_RATE_LIMIT_PER_SECOND', d.rateLimitPerSecond, 0, 1_000_000),
     rateLimitBurst: read('API_RATE_LIMIT_BURST', d.rateLimitBurst, 1, 1_000_000),
     keyCacheMs: read('API_KEY_CACHE_MS', d.keyCacheMs, 0, 3_600_000),
+    unknownKeyPerSecond: read('API_UNKNOWN_KEY_PER_SECOND', d.unknownKeyPerSecond, 0, 1_000_000),
+    unknownKeyBurst: read('API_UNKNOWN_KEY_BURST', d.unknownKeyBurst, 1, 1_000_000),
   };
   if (issues.length > 0) throw new ConfigError(issues);
   return settings;

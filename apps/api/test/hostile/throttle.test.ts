@@ -1,0 +1,49 @@
+// Throttle before authentication (docs/security.md): a flood of random keys from one address
+// stops costing key lookups after a small burst; it is answered 429 with Retry-After, and the
+// keys of other callers (and known keys from the same address) keep working.
+import { onQuery } from '@offload/db';
+import { testDatabases } from '@offload/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApi, type TestApi } from '../harness.ts';
+
+const BURST = 5;
+
+for (const kind of testDatabases()) {
+  describe(`hostile: unknown keys are throttled before any lookup (${kind})`, () => {
+    let api: TestApi;
+    let key: string;
+
+    beforeAll(async () => {
+      api = await startTestApi(kind, { settings: { unknownKeyPerSecond: 0.01, unknownKeyBurst: BURST, keyCacheMs: 600_000 } });
+      key = await api.key('alice', ['read']);
+      // Known and recently seen: served from the process's key cache.
+      expect((await api.request('GET', '/v1/jobs', { key })).status).toBe(200);
+    });
+    afterAll(() => api?.close());
+
+    it('turns 200 random keys into at most a burst of key lookups', async () => {
+      let lookups = 0;
+      const stop = onQuery((_ms, sql) => {
+        if (/api_keys/.test(sql) && /select/i.test(sql)) lookups += 1;
+      });
+      const statuses: number[] = [];
+      try {
+        for (let i = 0; i < 200; i += 1) {
+          const res = await api.request('GET', '/v1/jobs', { key: `ofk_random-${i}-${Math.random()}` });
+          statuses.push(res.status);
+          if (res.status === 429) {
+            expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
+            expect(res.body.type).toBe('urn:offload:problem:rate-limited');
+          }
+        }
+      } finally {
+        stop();
+      }
+      expect(statuses.slice(0, BURST)).toEqual(Array(BURST).fill(401));
+      expect(statuses.slice(BURST)).toEqual(Array(200 - BURST).fill(429));
+      expect(lookups).toBeLessThanOrEqual(BURST);
+      // A key this process knows still works from the same address: it spends no unknown-key budget.
+      expect((await api.request('GET', '/v1/jobs', { key })).status).toBe(200);
+    });
+  });
+}
