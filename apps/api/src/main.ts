@@ -14,7 +14,13 @@ import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { type Config, ConfigError, loadConfig, redactUrl } from '@offload/config';
-import { createDb, type Db, migrateLatest, setDefaultCursorSecret } from '@offload/db';
+import {
+  createDb,
+  type Db,
+  deploymentCursorSecret,
+  migrateLatest,
+  setDefaultCursorSecret,
+} from '@offload/db';
 import { createLogger, type Logger } from '@offload/observability';
 import { createQueueBackend, Queue } from '@offload/queue';
 import { ensureBootstrapKey } from './api-keys.ts';
@@ -83,9 +89,11 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
 }
 
 async function serve(config: Config, settings: ApiSettings, logger: Logger, prepare: boolean): Promise<void> {
-  setDefaultCursorSecret(config.cursorSecret);
   const db = createDb({ databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax });
   if (prepare) await prepareDatabase(config, db, logger);
+  // Every list's cursors (the job lists' seal and the database's keyset cursors) share it.
+  const cursorSecret = await deploymentCursorSecret(db, config.cursorSecret);
+  setDefaultCursorSecret(cursorSecret);
   const backend = await createQueueBackend(config.databaseUrl, {
     pgboss: {
       // A request should not wait out the default minute of reconnecting: answer 503 sooner.
@@ -100,7 +108,7 @@ async function serve(config: Config, settings: ApiSettings, logger: Logger, prep
     db,
     queue,
     logger,
-    cursorSecret: config.cursorSecret,
+    cursorSecret,
     settings,
     defaultMetrics: true,
     cache: {

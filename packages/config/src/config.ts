@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { type DatabaseTarget, parseDatabaseUrl, redactUrl } from './database-url.ts';
@@ -34,10 +33,10 @@ export interface Config {
   // --- end read cache ---
   readonly testDatabaseUrl: string;
   /**
-   * Signs pagination cursors. Every API process of one deployment must agree on it, so when
-   * CURSOR_SECRET is unset it is derived from DATABASE_URL, which they all share.
+   * CURSOR_SECRET: signs pagination cursors. Every API process of one deployment must agree on
+   * it, so when unset the API uses a random secret kept in the database (deploymentCursorSecret).
    */
-  readonly cursorSecret: string;
+  readonly cursorSecret: string | undefined;
 }
 
 const GIB = 1024 ** 3;
@@ -183,8 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheTtlByFamily: Object.freeze(ttlByFamily.values),
     cacheVersionCheckMs: v.CACHE_VERSION_CHECK_MS,
     testDatabaseUrl: v.TEST_DATABASE_URL,
-    cursorSecret:
-      v.CURSOR_SECRET ?? createHash('sha256').update(`offload-cursor:${v.DATABASE_URL}`).digest('base64url'),
+    cursorSecret: v.CURSOR_SECRET,
   });
 }
 

@@ -38,6 +38,8 @@ export { migrateLatest, migrateRollbackAll } from './migrate.ts';
 export {
   type CursorValue,
   DEFAULT_PAGE_LIMIT,
+  deploymentCursorSecret,
+  encodeCursor,
   InvalidCursorError,
   InvalidPageError,
   MAX_PAGE_LIMIT,

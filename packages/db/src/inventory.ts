@@ -186,7 +186,7 @@ export async function listModels(db: Db, params: ListModelsParams): Promise<Page
   const ids = await resolveFilterCodes(db, { region: params.region, team: params.team });
   const page = await paginate<Row>(
     modelListQuery(db, { ...ids, ...(params.status === undefined ? {} : { status: params.status }) }),
-    { orderBy: [{ column: 'm.id' }], cursor: params.cursor, limit: params.limit },
+    { orderBy: [{ column: 'm.id', type: 'integer' }], cursor: params.cursor, limit: params.limit },
   );
   return { items: page.items.map(toSummary), nextCursor: page.nextCursor };
 }

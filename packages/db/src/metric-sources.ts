@@ -88,7 +88,7 @@ export async function listMetricSources(
   page: { cursor: string | null; limit: number },
 ): Promise<Page<MetricSource>> {
   const result = await paginate<Row>(db.knex('metric_sources').select(COLUMNS), {
-    orderBy: [{ column: 'id' }],
+    orderBy: [{ column: 'id', type: 'integer' }],
     cursor: page.cursor,
     limit: page.limit,
   });

@@ -1,5 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
+import type { Db } from './knex.ts';
+import { rawRows } from './raw.ts';
 
 // Keyset pagination: a page starts after the sort key of the previous page's last row, so a
 // page costs the same at row 10 as at row 10 million, and rows inserted meanwhile neither
@@ -46,6 +48,24 @@ let defaultSecret: string | Uint8Array = randomBytes(32);
 export function setDefaultCursorSecret(secret: string | Uint8Array): void {
   if (secret.length < 16) throw new Error('cursor secret must be at least 16 bytes');
   defaultSecret = secret;
+}
+
+// secrets: write the named secret unless it exists. Params: name, value.
+const INSERT_SECRET = 'INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING';
+// secrets: read one. Params: name.
+const SELECT_SECRET = 'SELECT value FROM secrets WHERE name = ?';
+
+/**
+ * The deployment's cursor secret: `configured` (CURSOR_SECRET) when set, else a random one kept
+ * in the database, written by whichever process asks first, so every process shares it and no
+ * caller can derive it (as they could from a DATABASE_URL).
+ */
+export async function deploymentCursorSecret(db: Db, configured?: string): Promise<string> {
+  if (configured !== undefined) return configured;
+  await db.knex.raw(INSERT_SECRET, ['cursor', randomBytes(32).toString('base64url')]);
+  const row = rawRows(await db.knex.raw(SELECT_SECRET, ['cursor']))[0];
+  if (row === undefined) throw new Error('the cursor secret could not be stored');
+  return String(row.value);
 }
 
 /**
@@ -111,6 +131,11 @@ function tag(body: string, options: CursorOptions): Buffer {
 export interface OrderBy {
   column: string;
   direction?: 'asc' | 'desc';
+  /**
+   * The column's type: a cursor value of another type is refused (400) before it reaches SQL,
+   * where PostgreSQL would fail the query and SQLite would compare it silently.
+   */
+  type?: 'integer' | 'text' | 'date';
 }
 
 export interface PaginateOptions<TRow> extends CursorOptions {
@@ -142,7 +167,9 @@ export async function paginate<TRow>(
   const page = query.clone();
   if (options.cursor) {
     const after = decodeCursor(options.cursor, options);
-    if (after.length !== orderBy.length) throw new InvalidCursorError();
+    if (after.length !== orderBy.length || !orderBy.every((o, i) => fitsColumn(after[i]!, o.type))) {
+      throw new InvalidCursorError();
+    }
     page.where(keysetAfter(orderBy, after));
   }
   page
@@ -158,6 +185,18 @@ export async function paginate<TRow>(
     throw new Error(`paginate: the sort key must be strings and numbers, got ${JSON.stringify(key)}`);
   }
   return { items, nextCursor: encodeCursor(key, options) };
+}
+
+/** The range of an `integer` column (PostgreSQL fails a comparison with a value past it). */
+const MAX_INTEGER_KEY = 2_147_483_647;
+
+function fitsColumn(value: CursorValue, type: OrderBy['type']): boolean {
+  if (type === 'integer') return Number.isSafeInteger(value) && Math.abs(value as number) <= MAX_INTEGER_KEY;
+  if (type === 'date') {
+    return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value));
+  }
+  if (type === 'text') return typeof value === 'string' && !value.includes('\u0000') && value.isWellFormed();
+  return true;
 }
 
 /**

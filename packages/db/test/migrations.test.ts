@@ -35,6 +35,7 @@ const TABLES = [
   'worker_registry',
   'idempotency_keys',
   'schedule_defaults',
+  'secrets',
 ];
 
 // name → [table, columns, unique]

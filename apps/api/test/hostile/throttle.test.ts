@@ -14,7 +14,9 @@ for (const kind of testDatabases()) {
     let key: string;
 
     beforeAll(async () => {
-      api = await startTestApi(kind, { settings: { unknownKeyPerSecond: 0.01, unknownKeyBurst: BURST, keyCacheMs: 600_000 } });
+      api = await startTestApi(kind, {
+        settings: { unknownKeyPerSecond: 0.01, unknownKeyBurst: BURST, keyCacheMs: 600_000 },
+      });
       key = await api.key('alice', ['read']);
       // Known and recently seen: served from the process's key cache.
       expect((await api.request('GET', '/v1/jobs', { key })).status).toBe(200);

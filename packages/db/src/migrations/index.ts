@@ -11,6 +11,7 @@ import * as idempotencyKeys from './0009_idempotency_keys.ts';
 import * as reportIndexes from './0011_report_indexes.ts';
 import * as readIndexes from './0012_read_indexes.ts';
 import * as uploadOwner from './0013_upload_owner.ts';
+import * as secrets from './0014_secrets.ts';
 
 // Listed statically: knex's directory loader require()s files by extension, which does not
 // load .ts under Node's type stripping. Append new migrations; never rename or reorder, the
@@ -28,6 +29,7 @@ const MIGRATIONS: ReadonlyMap<string, Knex.Migration> = new Map([
   ['0011_report_indexes', reportIndexes],
   ['0012_read_indexes', readIndexes],
   ['0013_upload_owner', uploadOwner],
+  ['0014_secrets', secrets],
 ]);
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -21,8 +21,8 @@ export interface AttestationCycleCounts {
 }
 
 const ORDER: readonly OrderBy[] = [
-  { column: 'c.opens_on', direction: 'desc' },
-  { column: 'c.id', direction: 'desc' },
+  { column: 'c.opens_on', direction: 'desc', type: 'date' },
+  { column: 'c.id', direction: 'desc', type: 'integer' },
 ];
 
 /** The per-cycle aggregation, before the page's keyset, order and limit (paginate adds them). */
