@@ -1,5 +1,12 @@
 // One error vocabulary for both databases. Callers (the API's problem+json mapper, job
 // handlers, withRetry) look only at these classes, never at SQLite codes or SQLSTATEs.
+//
+// Classified once, here: a constraint violation (ConflictError) or a value the database cannot
+// hold (DataError: SQLSTATE class 22, SQLITE_MISMATCH/RANGE/TOOBIG) is permanent, and so is any
+// other error the database itself raised; a lost, refused or busy connection, a serialization
+// failure, a deadlock or a lock timeout (TransientError) may succeed if tried again.
+// `publicDbError` gives each class a stable code and message for callers; the driver's text,
+// which can quote SQL, values, hosts and addresses, goes to the log only.
 
 /** A row the caller named does not exist (thrown by repositories; the API answers 404). */
 export class NotFoundError extends Error {
@@ -49,6 +56,35 @@ export class TransientError extends Error {
   }
 }
 
+/**
+ * A value the database cannot store or compare: out of its column's range, unstorable text (NUL),
+ * an invalid date or number. Retrying cannot help.
+ */
+export class DataError extends Error {
+  /** The driver's code (`22003`, `22021`, `SQLITE_MISMATCH`…). */
+  readonly code: string;
+
+  constructor(code: string, options?: ErrorOptions) {
+    super(`the database refused a value (${code})`, options);
+    this.name = 'DataError';
+    this.code = code;
+  }
+}
+
+/**
+ * Any other error the database raised (a syntax error, an undefined column, a permission
+ * denied): a fault of the statement, never of timing, so retrying cannot help either.
+ */
+export class DatabaseError extends Error {
+  readonly code: string;
+
+  constructor(code: string, options?: ErrorOptions) {
+    super(`the database refused the statement (${code})`, options);
+    this.name = 'DatabaseError';
+    this.code = code;
+  }
+}
+
 const PG_CONFLICTS: Record<string, ConflictKind> = {
   '23505': 'unique',
   '23503': 'foreign_key',
@@ -69,6 +105,7 @@ const PG_TRANSIENT = new Set([
   '40001', // serialization_failure
   '40P01', // deadlock_detected
   '55P03', // lock_not_available
+  '55000', // object_not_in_prerequisite_state: e.g. a database not accepting connections yet
   '53300', // too_many_connections
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
@@ -94,15 +131,80 @@ interface DriverError {
  * non-Error is wrapped). Idempotent. The original error is kept as `cause`.
  */
 export function toDbError(err: unknown): Error {
-  if (err instanceof NotFoundError || err instanceof ConflictError || err instanceof TransientError) {
+  if (
+    err instanceof NotFoundError ||
+    err instanceof ConflictError ||
+    err instanceof TransientError ||
+    err instanceof DataError ||
+    err instanceof DatabaseError
+  ) {
     return err;
   }
   // Pool and connect failures arrive wrapped (KnexTimeoutError's cause, AggregateError).
-  for (const candidate of chain(err)) {
+  const candidates = [...chain(err)];
+  for (const candidate of candidates) {
     const mapped = mapOne(candidate, err);
     if (mapped !== undefined) return mapped;
   }
+  // Raised by the database but neither a conflict nor transient: permanent.
+  for (const candidate of candidates) {
+    const mapped = mapPermanent(candidate, err);
+    if (mapped !== undefined) return mapped;
+  }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+const SQLITE_DATA = new Set(['SQLITE_MISMATCH', 'SQLITE_RANGE', 'SQLITE_TOOBIG']);
+const PG_SQLSTATE = /^[0-9A-Z]{5}$/;
+
+function mapPermanent(candidate: DriverError, original: unknown): Error | undefined {
+  const code = typeof candidate.code === 'string' ? candidate.code : undefined;
+  if (code === undefined) return undefined;
+  const options = { cause: original };
+  if (code.startsWith('22') && PG_SQLSTATE.test(code)) return new DataError(code, options);
+  if (SQLITE_DATA.has(code)) return new DataError(code, options);
+  // A SQLSTATE comes only from PostgreSQL's server (pg's own errors carry none).
+  const fromPostgres =
+    PG_SQLSTATE.test(code) && typeof (candidate as { severity?: unknown }).severity === 'string';
+  if (fromPostgres || code.startsWith('SQLITE_')) return new DatabaseError(code, options);
+  return undefined;
+}
+
+/** How a database error is shown to callers: a stable code and message, never the driver's text. */
+export interface PublicDbError {
+  code: 'database_unavailable' | 'constraint_violation' | 'invalid_data' | 'database_error' | 'not_found';
+  message: string;
+  /** Worth trying again later. */
+  transient: boolean;
+}
+
+/** The stable face of a database error, or undefined when `err` did not come from the database. */
+export function publicDbError(err: unknown): PublicDbError | undefined {
+  const mapped = toDbError(err);
+  if (mapped instanceof TransientError) {
+    return { code: 'database_unavailable', message: 'the database was unavailable', transient: true };
+  }
+  if (mapped instanceof ConflictError) {
+    return {
+      code: 'constraint_violation',
+      message: `the data broke a ${mapped.kind.replace('_', ' ')} constraint`,
+      transient: false,
+    };
+  }
+  if (mapped instanceof DataError) {
+    return {
+      code: 'invalid_data',
+      message: 'the database cannot store a value of the data',
+      transient: false,
+    };
+  }
+  if (mapped instanceof DatabaseError) {
+    return { code: 'database_error', message: 'the database refused an operation', transient: false };
+  }
+  if (mapped instanceof NotFoundError) {
+    return { code: 'not_found', message: `a ${mapped.entity} it needs does not exist`, transient: false };
+  }
+  return undefined;
 }
 
 export function isTransientError(err: unknown): boolean {

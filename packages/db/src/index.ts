@@ -7,8 +7,12 @@ export {
 export {
   ConflictError,
   type ConflictKind,
+  DatabaseError,
+  DataError,
   isTransientError,
   NotFoundError,
+  type PublicDbError,
+  publicDbError,
   TransientError,
   toDbError,
 } from './errors.ts';
