@@ -89,6 +89,12 @@ export class CsvTokenizer {
    * only then need the records be checked for it.
    */
   suspicious = false;
+  /**
+   * Whether the text last scanned held a NUL character, which PostgreSQL cannot store in text
+   * (SQLite would): only then need the records be checked for it, and each holding one is
+   * rejected by line on both databases.
+   */
+  holdsNul = false;
 
   push(text: string, out: RawRecord[]): void {
     this.scan(this.pending.length === 0 ? text : this.pending + text, false, out);
@@ -101,6 +107,7 @@ export class CsvTokenizer {
 
   private scan(s: string, final: boolean, out: RawRecord[]): void {
     this.suspicious = s.includes(REPLACEMENT_CHAR);
+    this.holdsNul = s.includes('\u0000');
     const len = s.length;
     let pos = 0;
     let line = this.line;
@@ -254,6 +261,7 @@ export async function* parseCsv(
     const records: CsvRecord[] = [];
     const errors: CsvRowError[] = [];
     const suspicious = tokenizer.suspicious;
+    const holdsNul = tokenizer.holdsNul;
     for (const r of raw) {
       if (order === null) {
         order = headerOrder(r, options.columns);
@@ -271,7 +279,15 @@ export async function* parseCsv(
         errors.push({ line: r.line, reason: 'the line is not valid UTF-8 (save the file as UTF-8)' });
       } else {
         const fields = identity ? r.fields : order.map((at) => r.fields![at]!);
-        records.push({ line: r.line, fields });
+        const nulAt = holdsNul ? fields.findIndex((f) => f.includes('\u0000')) : -1;
+        if (nulAt >= 0) {
+          errors.push({
+            line: r.line,
+            reason: `${options.columns[nulAt]} holds the NUL character (U+0000), which cannot be stored`,
+          });
+        } else {
+          records.push({ line: r.line, fields });
+        }
       }
     }
     raw.length = 0;
