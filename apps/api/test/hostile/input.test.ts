@@ -125,6 +125,41 @@ for (const kind of testDatabases()) {
       expect((await api.request('GET', '/v1/models/2147483647', { key })).status).toBe(404);
     });
 
+    it('never answers 500 to odd ids and parameters on any read', async () => {
+      const odd = [
+        '0',
+        '-1',
+        '1.5',
+        '1e9',
+        'abc',
+        '2147483648',
+        '99999999999999999999999',
+        '%E2%80%AE',
+        'x'.repeat(300),
+      ];
+      const paths = odd.flatMap((id) => [
+        `/v1/jobs/${id}`,
+        `/v1/imports/${id}`,
+        `/v1/models/${id}`,
+        `/v1/metric-sources/${id}`,
+        `/v1/schedules/${id}`,
+        `/v1/jobs?kind=${id}&state=queued`,
+        `/v1/jobs?limit=${id}`,
+        `/v1/models?region=${id}&team=${id}`,
+        `/v1/kpi?region=${id}`,
+      ]);
+      for (const path of paths) {
+        const res = await api.request('GET', path, { key: admin });
+        expect(res.status, path).toBeLessThan(500);
+      }
+      for (const id of odd) {
+        for (const action of ['cancel', 'retry']) {
+          const res = await api.request('POST', `/v1/jobs/${id}/${action}`, { key });
+          expect(res.status, `${action} ${id}`).toBeLessThan(500);
+        }
+      }
+    });
+
     it('refuses analyze.health and collect.metrics payload ids beyond the column range (422)', async () => {
       const health = await api.request('POST', '/v1/jobs', {
         key: admin,
