@@ -70,9 +70,16 @@ for (const kind of testDatabases()) {
       const nested = await post('{"kind":"system.echo","payload":{"sleepMs":0},"x":[1,{"y":"a\\u0000b"}]}');
       expect(nested.status).toBe(422);
       expect(nested.body.errors[0].pointer).toBe('#/x/1/y');
-      const surrogate = await post('{"kind":"system.echo","payload":{"sleepMs":0,"note":"\\ud800"}}');
+      // A lone surrogate: PostgreSQL's text would store it altered (U+FFFD) and its jsonb refuses it.
+      const surrogate = await api.request('POST', '/v1/metric-sources', {
+        key: admin,
+        raw: '{"name":"half \\ud800 a pair","url":"http://example.com/m.ndjson","format":"ndjson"}',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(surrogate.status).toBe(422);
-      expect(surrogate.body.errors[0].pointer).toBe('#/payload/note');
+      expect(surrogate.body.errors).toEqual([
+        { pointer: '#/name', detail: 'must not contain a lone UTF-16 surrogate' },
+      ]);
       const inKey = await post('{"kind":"system.echo","payload":{"a\\u0000":1}}');
       expect(inKey.body.errors[0].pointer).toBe('#/payload/a\u0000');
     });
