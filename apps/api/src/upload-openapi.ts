@@ -90,7 +90,9 @@ export function importPaths({ ref, problem, json, errors }: OpenApiHelpers): Rec
           },
           '400': problem('A bad entity parameter, or a malformed multipart body (no file, two files).'),
           '413': problem('The upload is larger than MAX_UPLOAD_BYTES; nothing of it was kept.'),
-          '415': problem('The body is neither text/csv nor multipart/form-data, or it is compressed (Content-Encoding).'),
+          '415': problem(
+            'The body is neither text/csv nor multipart/form-data, or it is compressed (Content-Encoding).',
+          ),
           ...errors,
         },
       },

@@ -113,6 +113,20 @@ for (const kind of testDatabases()) {
         () => false,
       );
 
+    it("refuses, for good, to import another owner's upload", async () => {
+      const writer = await uploads.create('models', { owner: 'alice' });
+      const uploadId = (await writer.write(Readable.from([Buffer.from(modelsFile(3))]))).id;
+      // The job's owner (null here, as the fixture's) is not the upload's.
+      await expect(run(uploadId).result).rejects.toMatchObject({
+        name: 'UnrecoverableError',
+        message: `upload ${uploadId} was uploaded by another owner`,
+      });
+      expect(await imported()).toBe(0);
+      // The upload stays its owner's: a refused job must not destroy it.
+      expect(await exists(uploadId)).toBe(true);
+      await uploads.delete(uploadId);
+    });
+
     it('imports, reports progress in bytes and rows, requests a KPI rebuild and removes the upload', async () => {
       const file = modelsFile(1200);
       const uploadId = await store(file);
