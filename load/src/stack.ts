@@ -46,6 +46,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     API_BOOTSTRAP_KEY: options.apiKey,
     // The load is many clients sharing one key: the per-key limit would measure itself.
     API_RATE_LIMIT_PER_SECOND: '0',
+    // Every client comes from one loopback address: the bad-key flows would meet the unknown-key gate.
+    API_UNKNOWN_KEY_PER_SECOND: '0',
     LOG_LEVEL: 'warn',
   };
   const out = openSync(options.logFile, 'a');
