@@ -1,0 +1,162 @@
+// `npm run db -- <command>`: moving an installation between SQLite and PostgreSQL.
+//
+//   copy   --from URL --to URL [--with-history] [--resume] [--batch-size N]
+//   verify --from URL --to URL [--with-history]
+//
+// It lives here rather than in packages/db because setting up a target's queue is the queue
+// package's (packages/db knows nothing of queues but the stored rows it copies).
+import { parseArgs } from 'node:util';
+import { ConfigError, parseDatabaseUrl, redactUrl } from '@offload/config';
+import {
+  CopyRefusedError,
+  copyDatabase,
+  formatVerification,
+  streamProgress,
+  verifyDatabases,
+} from '@offload/db/copy';
+import { createQueueBackend } from '@offload/queue';
+
+const USAGE = `usage: npm run db -- <command> [options]
+
+  copy   --from URL --to URL   copy every table and the pending jobs, then verify
+         [--with-history]      also copy completed, failed and cancelled jobs
+         [--resume]            continue an interrupted copy into the same target
+         [--batch-size N]      rows read and written at a time (default 5000)
+  verify --from URL --to URL   compare rows and checksums per table, check foreign keys
+         [--with-history]      the copy was made with --with-history
+
+URLs are sqlite:<path> or postgres://user@host:port/database. The source is only read.
+Exit status: 0 verified, 1 refused or mismatched, 2 bad arguments.`;
+
+class UsageError extends Error {}
+
+const COMMANDS = ['copy', 'verify'] as const;
+type Command = (typeof COMMANDS)[number];
+
+interface Args {
+  command: Command;
+  from: string;
+  to: string;
+  withHistory: boolean;
+  resume: boolean;
+  batchSize: number | undefined;
+}
+
+export function parseDbArgs(argv: string[]): Args | null {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) return null;
+  const [command, ...rest] = positionals;
+  if (!(COMMANDS as readonly string[]).includes(command!)) {
+    throw new UsageError(
+      `unknown command ${JSON.stringify(command)}: expected one of ${COMMANDS.join(', ')}`,
+    );
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+  for (const name of ['from', 'to'] as const) {
+    const url = values[name];
+    if (url === undefined) throw new UsageError(`--${name} URL is required`);
+    try {
+      parseDatabaseUrl(url, `--${name}`);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  if (command === 'verify' && values.resume) throw new UsageError('--resume applies to copy only');
+  let batchSize: number | undefined;
+  if (values['batch-size'] !== undefined) {
+    batchSize = Number(values['batch-size']);
+    if (!/^\d+$/.test(values['batch-size']) || batchSize < 1 || batchSize > 1_000_000) {
+      throw new UsageError(
+        `--batch-size must be an integer from 1 to 1000000, got ${JSON.stringify(values['batch-size'])}`,
+      );
+    }
+  }
+  return {
+    command: command as Command,
+    from: values.from!,
+    to: values.to!,
+    withHistory: values['with-history'] ?? false,
+    resume: values.resume ?? false,
+    batchSize,
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'with-history': { type: 'boolean' },
+      resume: { type: 'boolean' },
+      'batch-size': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** The queue's own installer, run once against the target (no maintenance, no workers). */
+async function installQueue(databaseUrl: string): Promise<void> {
+  const backend = await createQueueBackend(databaseUrl);
+  await backend.start({ maintenance: false });
+  await backend.stop();
+}
+
+async function main(): Promise<number> {
+  const args = parseDbArgs(process.argv.slice(2));
+  if (args === null) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { from, to, withHistory } = args;
+  console.log(`${args.command} ${redactUrl(from)} → ${redactUrl(to)}`);
+  if (args.command === 'verify') {
+    const report = await verifyDatabases({ from, to, withHistory, batchSize: args.batchSize });
+    console.log(formatVerification(report));
+    return report.ok ? 0 : 1;
+  }
+  const report = await copyDatabase({
+    from,
+    to,
+    withHistory,
+    resume: args.resume,
+    batchSize: args.batchSize,
+    prepareTarget: installQueue,
+    progress: streamProgress(process.stderr),
+  });
+  for (const table of report.tables) {
+    const what = table.skipped ? 'already copied' : `${(table.ms / 1000).toFixed(1)} s`;
+    console.log(
+      `  ${table.name.padEnd(22)} ${table.rows.toLocaleString('en-US').padStart(12)} rows  ${what}`,
+    );
+  }
+  const rate = report.ms > 0 ? Math.round((report.rows * 1000) / report.ms) : 0;
+  console.log(
+    `copied ${report.rows.toLocaleString('en-US')} rows in ${(report.ms / 1000).toFixed(1)} s (${rate.toLocaleString('en-US')} rows/s, verification included)\n`,
+  );
+  console.log(formatVerification(report.verification));
+  return report.verification.ok ? 0 : 1;
+}
+
+if (import.meta.main) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (err instanceof UsageError) {
+        console.error(`db: ${err.message}\n\n${USAGE}`);
+        process.exit(2);
+      }
+      const known = err instanceof CopyRefusedError || err instanceof ConfigError;
+      console.error(`db: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}`);
+      process.exit(1);
+    },
+  );
+}
