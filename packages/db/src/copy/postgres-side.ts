@@ -119,6 +119,8 @@ export async function openPostgresWriter(url: string): Promise<Writable> {
         stream.end(chunk);
         await finished(stream);
       } catch (err) {
+        // The server answers a destroyed COPY with an error the stream re-emits: ours is the one to report.
+        stream.on('error', () => {});
         stream.destroy();
         throw err;
       }
