@@ -209,7 +209,9 @@ export async function runMix(
           ? cache
           : cache
               .filter((f) => f.ratio !== null)
-              .map((f) => `${f.family} ${f.ratio!.toFixed(3)}`)
+              .map(
+                (f) => `${f.family} ${f.ratio!.toFixed(3)}${f.judged ? '' : ' (too few lookups to judge)'}`,
+              )
               .join(', ') || 'no family was read',
     },
     {

@@ -10,9 +10,12 @@ offload_cache_lookups_total{family="kpi",result="stale"} 20
 offload_cache_lookups_total{family="models",result="hit"} 70
 offload_cache_lookups_total{family="models",result="miss"} 25
 offload_cache_lookups_total{family="models",result="stale"} 5
-offload_cache_lookups_total{family="health",result="hit"} 0
-offload_cache_lookups_total{family="health",result="miss"} 0
+offload_cache_lookups_total{family="health",result="hit"} 1
+offload_cache_lookups_total{family="health",result="miss"} 3
 offload_cache_lookups_total{family="health",result="stale"} 0
+offload_cache_lookups_total{family="attestations",result="hit"} 0
+offload_cache_lookups_total{family="attestations",result="miss"} 0
+offload_cache_lookups_total{family="attestations",result="stale"} 0
 offload_api_rate_limited_requests_total 0
 `;
 
@@ -21,13 +24,14 @@ describe('cache hit ratio per family', () => {
 
   it('reads the counter per family and result', () => {
     expect(lookups).toEqual([
-      { family: 'kpi', hit: 950, miss: 30, stale: 20, ratio: 0.95 },
-      { family: 'models', hit: 70, miss: 25, stale: 5, ratio: 0.7 },
-      { family: 'health', hit: 0, miss: 0, stale: 0, ratio: null },
+      { family: 'kpi', hit: 950, miss: 30, stale: 20, ratio: 0.95, judged: true },
+      { family: 'models', hit: 70, miss: 25, stale: 5, ratio: 0.7, judged: true },
+      { family: 'health', hit: 1, miss: 3, stale: 0, ratio: 0.25, judged: false },
+      { family: 'attestations', hit: 0, miss: 0, stale: 0, ratio: null, judged: false },
     ]);
   });
 
-  it('fails the families under 0.8, and does not judge a family the mix never read', () => {
+  it('fails the families under 0.8, and does not judge a family read fewer than 50 times', () => {
     expect(lowHitRatios(lookups).map((f) => f.family)).toEqual(['models']);
     expect(lowHitRatios(parseCacheLookups(''))).toEqual([]);
   });
@@ -38,7 +42,8 @@ describe('cache hit ratio per family', () => {
       '|---|---:|---:|---:|---:|',
       '| kpi | 950 | 30 | 20 | 0.950 |',
       '| models | 70 | 25 | 5 | 0.700 |',
-      '| health | 0 | 0 | 0 | not read |',
+      '| health | 1 | 3 | 0 | 0.250 (under 50 lookups: not judged) |',
+      '| attestations | 0 | 0 | 0 | not read |',
     ]);
   });
 });
