@@ -1,10 +1,12 @@
 // `npm run db -- <command>`: moving an installation between SQLite and PostgreSQL.
 //
-//   copy   --from URL --to URL [--with-history] [--resume] [--batch-size N]
-//   verify --from URL --to URL [--with-history]
+//   copy    --from URL --to URL [--with-history] [--resume] [--batch-size N]
+//   verify  --from URL --to URL [--with-history]
+//   analyze [--runs N] [--out PATH | --no-report]     (on DATABASE_URL; ./db-analyze.ts)
 //
 // It lives here rather than in packages/db because setting up a target's queue is the queue
-// package's (packages/db knows nothing of queues but the stored rows it copies).
+// package's (packages/db knows nothing of queues but the stored rows it copies), and the analysis
+// runs the API's own read paths.
 import { parseArgs } from 'node:util';
 import { ConfigError, parseDatabaseUrl, redactUrl } from '@offload/config';
 import {
@@ -24,13 +26,18 @@ const USAGE = `usage: npm run db -- <command> [options]
          [--batch-size N]      rows read and written at a time (default 5000)
   verify --from URL --to URL   compare rows and checksums per table, check foreign keys
          [--with-history]      the copy was made with --with-history
+  analyze                      time and explain the hot queries on DATABASE_URL
+         [--runs N]            runs of each statement (default 30)
+         [--out PATH]          the report (default docs/performance/db-analyze-<dialect>.md)
+         [--no-report]         print the table only
 
 URLs are sqlite:<path> or postgres://user@host:port/database. The source is only read.
 Exit status: 0 verified, 1 refused or mismatched, 2 bad arguments.`;
 
 class UsageError extends Error {}
 
-const COMMANDS = ['copy', 'verify'] as const;
+const COMMANDS = ['copy', 'verify', 'analyze'] as const;
+const DEFAULT_REPORT = 'docs/performance/db-analyze-<dialect>.md';
 type Command = (typeof COMMANDS)[number];
 
 interface Args {
@@ -40,6 +47,8 @@ interface Args {
   withHistory: boolean;
   resume: boolean;
   batchSize: number | undefined;
+  runs: number;
+  out: string | null;
 }
 
 export function parseDbArgs(argv: string[]): Args | null {
@@ -58,6 +67,31 @@ export function parseDbArgs(argv: string[]): Args | null {
     );
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+  if (command === 'analyze') {
+    for (const name of ['from', 'to', 'with-history', 'resume', 'batch-size'] as const) {
+      if (values[name] !== undefined)
+        throw new UsageError(`--${name} does not apply to analyze (it reads DATABASE_URL)`);
+    }
+    if (values['no-report'] && values.out !== undefined)
+      throw new UsageError('--out and --no-report exclude each other');
+    const runs = values.runs === undefined ? 30 : Number(values.runs);
+    if (!/^\d+$/.test(values.runs ?? '30') || runs < 1 || runs > 10_000) {
+      throw new UsageError(`--runs must be an integer from 1 to 10000, got ${JSON.stringify(values.runs)}`);
+    }
+    return {
+      command: 'analyze',
+      from: '',
+      to: '',
+      withHistory: false,
+      resume: false,
+      batchSize: undefined,
+      runs,
+      out: values['no-report'] ? null : (values.out ?? DEFAULT_REPORT),
+    };
+  }
+  for (const name of ['runs', 'out', 'no-report'] as const) {
+    if (values[name] !== undefined) throw new UsageError(`--${name} applies to analyze only`);
+  }
   for (const name of ['from', 'to'] as const) {
     const url = values[name];
     if (url === undefined) throw new UsageError(`--${name} URL is required`);
@@ -84,6 +118,8 @@ export function parseDbArgs(argv: string[]): Args | null {
     withHistory: values['with-history'] ?? false,
     resume: values.resume ?? false,
     batchSize,
+    runs: 0,
+    out: null,
   };
 }
 
@@ -98,6 +134,9 @@ function parse(argv: string[]) {
       'with-history': { type: 'boolean' },
       resume: { type: 'boolean' },
       'batch-size': { type: 'string' },
+      runs: { type: 'string' },
+      out: { type: 'string' },
+      'no-report': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -115,6 +154,10 @@ async function main(): Promise<number> {
   if (args === null) {
     console.log(USAGE);
     return 0;
+  }
+  if (args.command === 'analyze') {
+    const { analyze } = await import('./db-analyze.ts');
+    return (await analyze({ runs: args.runs, out: args.out })) ? 0 : 1;
   }
   const { from, to, withHistory } = args;
   console.log(`${args.command} ${redactUrl(from)} → ${redactUrl(to)}`);

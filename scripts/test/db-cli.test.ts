@@ -16,14 +16,26 @@ describe('npm run db -- arguments', () => {
       withHistory: true,
       resume: true,
       batchSize: 1000,
+      runs: 0,
+      out: null,
     });
+    expect(parseDbArgs(['analyze', '--runs', '5'])).toMatchObject({
+      command: 'analyze',
+      runs: 5,
+      out: 'docs/performance/db-analyze-<dialect>.md',
+    });
+    expect(parseDbArgs(['analyze', '--no-report'])).toMatchObject({ runs: 30, out: null });
     expect(parseDbArgs(['verify', ...ok])?.command).toBe('verify');
     expect(parseDbArgs([])).toBeNull();
     expect(parseDbArgs(['--help'])).toBeNull();
   });
 
   it.each([
-    [['move', ...ok], /unknown command "move": expected one of copy, verify/],
+    [['move', ...ok], /unknown command "move": expected one of copy, verify, analyze/],
+    [['analyze', '--from', ok[1]!], /--from does not apply to analyze/],
+    [['analyze', '--runs', '0'], /--runs must be an integer/],
+    [['analyze', '--out', 'x.md', '--no-report'], /--out and --no-report exclude each other/],
+    [['copy', ...ok, '--runs', '3'], /--runs applies to analyze only/],
     [['copy', '--to', ok[3]!], /--from URL is required/],
     [['copy', '--from', ok[1]!], /--to URL is required/],
     [['copy', '--from', 'mysql://x', '--to', ok[3]!], /--from must be sqlite:<path> or postgres:/],
