@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { loadConfig, redactUrl } from '@offload/config';
+import { redactUrl } from '@offload/config';
 import { createDb } from '@offload/db';
 import {
   analysisMarkdown,
@@ -22,6 +22,7 @@ import {
   captureStatements,
   operation,
   profileStatements,
+  type StatementProfile,
 } from '@offload/db/analyze';
 import { rebuildComplianceReport, rebuildKpiSnapshots } from '@offload/db/reports';
 import { createLogger } from '@offload/observability';
@@ -31,6 +32,7 @@ import { createApp } from '../apps/api/src/app.ts';
 import { createApiServices } from '../apps/api/src/services.ts';
 
 export interface AnalyzeOptions {
+  databaseUrl: string;
   runs: number;
   /** Where the report goes; null: not written. */
   out: string | null;
@@ -39,9 +41,8 @@ export interface AnalyzeOptions {
 const PROBE_KIND = 'analyze.probe';
 const root = path.resolve(import.meta.dirname, '..');
 
-export async function analyze(options: AnalyzeOptions): Promise<boolean> {
-  const config = loadConfig();
-  const databaseUrl = config.databaseUrl;
+export async function analyze(options: AnalyzeOptions): Promise<StatementProfile[]> {
+  const { databaseUrl } = options;
   const capture = captureStatements();
   const db = createDb({ databaseUrl, poolMax: 4 });
   const backend = await createQueueBackend(databaseUrl, { pgboss: { poolMax: 4 } });
@@ -183,5 +184,5 @@ export async function analyze(options: AnalyzeOptions): Promise<boolean> {
     );
     process.stdout.write(`report: ${path.relative(root, file)}\n`);
   }
-  return passed;
+  return profiles;
 }

@@ -8,7 +8,7 @@
 // package's (packages/db knows nothing of queues but the stored rows it copies), and the analysis
 // runs the API's own read paths.
 import { parseArgs } from 'node:util';
-import { ConfigError, parseDatabaseUrl, redactUrl } from '@offload/config';
+import { ConfigError, loadConfig, parseDatabaseUrl, redactUrl } from '@offload/config';
 import {
   CopyRefusedError,
   copyDatabase,
@@ -157,7 +157,9 @@ async function main(): Promise<number> {
   }
   if (args.command === 'analyze') {
     const { analyze } = await import('./db-analyze.ts');
-    return (await analyze({ runs: args.runs, out: args.out })) ? 0 : 1;
+    const { analysisPassed } = await import('@offload/db/analyze');
+    const profiles = await analyze({ databaseUrl: loadConfig().databaseUrl, runs: args.runs, out: args.out });
+    return analysisPassed(profiles) ? 0 : 1;
   }
   const { from, to, withHistory } = args;
   console.log(`${args.command} ${redactUrl(from)} → ${redactUrl(to)}`);

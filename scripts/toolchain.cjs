@@ -39,6 +39,8 @@ const TASKS = {
   keys: ['apps/api/src/keys-cli.ts'],
   // Moving data between SQLite and PostgreSQL, and profiling the hot queries (scripts/db.ts).
   db: ['scripts/db.ts'],
+  // CI only: `db analyze` on a throwaway seeded database of each dialect (.ci/run).
+  'ci-analyze': ['scripts/ci-analyze.ts'],
   setup: null, // provision and install only
 };
 
