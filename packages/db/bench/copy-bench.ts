@@ -22,11 +22,10 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { copyDatabase } from '../src/copy/copy.ts';
-import { openReader } from '../src/copy/side.ts';
+import { openReader, quoteIdent } from '../src/copy/side.ts';
 import { createDb } from '../src/knex.ts';
 import { createTestDb } from '../src/testing.ts';
 
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 const mb = (kib: number) => Math.round(kib / 1024);
 const rate = (rows: number, ms: number) => Math.round((rows * 1000) / ms);
 const fmt = (n: number) => n.toLocaleString('en-US');

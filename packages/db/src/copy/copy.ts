@@ -19,7 +19,7 @@ import { migrateLatest } from '../migrate.ts';
 import { STALE_AFTER_MS, WORKER_REGISTRY_TABLE } from '../worker-registry.ts';
 import { type ProgressSink, silentProgress } from './progress.ts';
 import { QUEUE_SETS, type QueueSet } from './queue-tables.ts';
-import { openReader, openWriter, type Readable, type TableInfo, type Writable } from './side.ts';
+import { openReader, openWriter, quoteIdent, type Readable, type TableInfo, type Writable } from './side.ts';
 import { DEFAULT_BATCH_SIZE, type VerificationReport, verifyDatabases } from './verify.ts';
 
 export interface CopyOptions {
@@ -155,8 +155,6 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
     verification,
   };
 }
-
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 function tableUnit(source: Readable, table: TableInfo, batchSize: number, signal?: AbortSignal): Unit {
   const sql = `SELECT ${table.columns.map((c) => quoteIdent(c.name)).join(', ')} FROM ${quoteIdent(table.name)}`;

@@ -12,14 +12,13 @@ import {
   type ForeignKeyViolation,
   NOT_COPIED,
   parentsFirst,
+  quoteIdent,
   type Readable,
   type Row,
   type Writable,
   type WriteTransaction,
 } from './side.ts';
 import { type ColumnKind, copyField } from './values.ts';
-
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 // Large enough that per-write overhead vanishes, small enough to keep memory flat.
 const FLUSH_CHARS = 1 << 20;

@@ -79,6 +79,9 @@ export async function openWriter(databaseUrl: string): Promise<Writable> {
   return openPostgresWriter(target.url);
 }
 
+/** An identifier quoted for either dialect. */
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
 /** Tables that are not the application's data: bookkeeping of migrations, and live processes. */
 export const NOT_COPIED = new Set([
   'knex_migrations',

@@ -8,6 +8,7 @@ import {
   type ForeignKeyViolation,
   NOT_COPIED,
   parentsFirst,
+  quoteIdent,
   type Readable,
   type Row,
   type TableInfo,
@@ -16,8 +17,6 @@ import {
 } from './side.ts';
 import type { ColumnKind } from './values.ts';
 import { sqliteBinding } from './values.ts';
-
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 // Rows go in multi-row INSERTs of about this many values: SQLite allows 32,766 parameters, and
 // per-statement overhead dominates single-row inserts.

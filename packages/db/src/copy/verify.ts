@@ -3,7 +3,7 @@
 // then the target's foreign keys. Both sides are read read-only.
 import { RowChecksum } from './checksum.ts';
 import { QUEUE_SETS } from './queue-tables.ts';
-import { openReader, type Readable, type TableInfo } from './side.ts';
+import { openReader, quoteIdent, type Readable, type TableInfo } from './side.ts';
 import { canonicalValue } from './values.ts';
 
 export interface VerifyOptions {
@@ -30,8 +30,6 @@ export interface VerificationReport {
 }
 
 export const DEFAULT_BATCH_SIZE = 5_000;
-
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 export async function verifyDatabases(options: VerifyOptions): Promise<VerificationReport> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
