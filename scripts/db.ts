@@ -188,6 +188,7 @@ async function main(): Promise<number> {
     `copied ${report.rows.toLocaleString('en-US')} rows in ${(report.ms / 1000).toFixed(1)} s (${rate.toLocaleString('en-US')} rows/s, verification included)\n`,
   );
   console.log(formatVerification(report.verification));
+  for (const note of report.notes) console.log(`note: ${note}`);
   return report.verification.ok ? 0 : 1;
 }
 

@@ -81,6 +81,11 @@ async function populate(source: TestDb): Promise<Fixture> {
       payload: { asOf: null },
       options: { priority: 2 },
     });
+    // An upload waiting for its import: its row moves, its bytes (a file, or chunks) do not.
+    const at = NOW.toISOString();
+    await source.db
+      .knex('uploads')
+      .insert({ id: 'u-waiting', entity: 'models', byte_size: 10, created_at: at, completed_at: at });
     const retried = await backend.jobGet(retrying);
     expect(retried?.state).toBe('retrying');
     expect(retried?.attempts).toBe(1);
@@ -164,6 +169,10 @@ for (const [from, to] of directions) {
       expect(byName.get('kpi_snapshots')?.targetRows).toBeGreaterThan(0);
       expect(byName.get('queue jobs')?.targetRows).toBe(5);
       expect(byName.get('queue schedules')?.targetRows).toBe(1);
+      expect(report.notes).toEqual([
+        expect.stringMatching(/^1 upload copied as rows only: .* let imports finish before copying/),
+      ]);
+      expect(byName.get('uploads')?.targetRows).toBe(1);
 
       const pendingIds = Object.values(fixture.pending);
       const after = await apiView(target, fixture.key, [...pendingIds, ...Object.values(fixture.finished)]);

@@ -49,6 +49,8 @@ export interface CopiedTable {
 
 export interface CopyReport {
   tables: CopiedTable[];
+  /** What the operator must know that the verification cannot say (uploads whose bytes stay behind). */
+  notes: string[];
   rows: number;
   ms: number;
   verification: VerificationReport;
@@ -81,6 +83,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
 
   const source = await openReader(options.from);
   const tables: CopiedTable[] = [];
+  const notes: string[] = [];
   try {
     await refuseLiveWorkers(source, options.now?.() ?? new Date());
     const targetDb = createDb({ databaseUrl: options.to, poolMax: 2 });
@@ -135,6 +138,12 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
         tables.push({ name: unit.name, rows: copied, ms: performance.now() - t0, skipped: false });
       }
       await target.resetSequences([...targetTables.values()]);
+      const stranded = await uploadsWithBytesElsewhere(source, to.kind);
+      if (stranded > 0) {
+        notes.push(
+          `${stranded} upload${stranded === 1 ? '' : 's'} copied as rows only: the embedded shape keeps an upload's bytes in files beside the SQLite database, the scaled shape in upload_chunks, and the copy moves rows. An import of ${stranded === 1 ? 'it' : 'them'} on the target fails: let imports finish before copying, or upload the files again.`,
+        );
+      }
       progress.end();
     } finally {
       await target.close();
@@ -150,6 +159,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   });
   return {
     tables,
+    notes,
     rows: tables.reduce((sum, t) => sum + (t.skipped ? 0 : t.rows), 0),
     ms: performance.now() - started,
     verification,
@@ -221,4 +231,15 @@ async function refuseLiveWorkers(source: Readable, now: Date): Promise<void> {
       `${live.length} worker${live.length === 1 ? ' is' : 's are'} alive on the source (${list}): stop every worker (and the API, so no job is added meanwhile), wait ${STALE_AFTER_MS / 1000} s for a killed worker's heartbeat to go stale, then copy again`,
     );
   }
+}
+
+/**
+ * Uploads whose bytes the target's store will not find: SQLite's store keeps them in files (its
+ * upload_chunks stays empty), PostgreSQL's in upload_chunks. Completed uploads only: an
+ * incomplete one is purged on either side.
+ */
+async function uploadsWithBytesElsewhere(source: Readable, target: Readable['dialect']): Promise<number> {
+  if (source.dialect === target || !(await source.hasTable('uploads'))) return 0;
+  const rows = await source.all('SELECT count(*) AS n FROM uploads WHERE completed_at IS NOT NULL');
+  return Number(rows[0]!['n']);
 }
