@@ -145,7 +145,8 @@ function fromBossJob(row: Row): Row {
     id: row['id'],
     kind: row['name'],
     state,
-    payload: JSON.stringify('payload' in data ? data['payload'] : null),
+    // Rows pg-boss wrote itself carry the payload as their whole `data` (as rows.ts reads them).
+    payload: JSON.stringify('payload' in data ? data['payload'] : (parse(row['data']) ?? null)),
     priority: row['priority'],
     attempts: Number(row['retry_count']) + (started === null ? 0 : 1),
     max_attempts: Number(row['retry_limit']) + 1,
