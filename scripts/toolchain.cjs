@@ -37,6 +37,10 @@ const TASKS = {
   'load-test': ['node_modules/vitest/vitest.mjs', 'run', '--config', 'load/vitest.config.ts'],
   'ops-check': ['ops/validate.ts'],
   keys: ['apps/api/src/keys-cli.ts'],
+  // Moving data between SQLite and PostgreSQL, and profiling the hot queries (scripts/db.ts).
+  db: ['scripts/db.ts'],
+  // CI only: `db analyze` on a throwaway seeded database of each dialect (.ci/run).
+  'ci-analyze': ['scripts/ci-analyze.ts'],
   setup: null, // provision and install only
 };
 

@@ -2,9 +2,17 @@
 // authentication burst; memory sampled throughout; the report and the baseline comparison.
 // It fails when Artillery's own checks fail (a ceiling breached, an expectation unmet), when
 // any request errs, when the achieved rate falls short of the target, when a process of the
-// stack dies, when a process's steady RSS passes the budget, or when a ratio regresses.
+// stack dies, when a process's steady RSS passes the budget, when a read cache family answers
+// under 0.8 of its lookups from memory, or when a ratio regresses.
 import path from 'node:path';
 import { type RunFigures, runArtillery } from './artillery.ts';
+import {
+  cacheTable,
+  type FamilyLookups,
+  fetchCacheLookups,
+  lowHitRatios,
+  MIN_HIT_RATIO,
+} from './cache-ratio.ts';
 import type { LoadContext, LoadOptions } from './context.ts';
 import { type MemoryFigures, sampleMemory } from './memory.ts';
 import {
@@ -91,6 +99,7 @@ export async function runMix(
   let burstRun: RunFigures | undefined;
   let memory: Record<string, MemoryFigures>;
   let arrivals: number;
+  let cache: FamilyLookups[] | string;
   try {
     const warmupArrivals = Math.max(1, Math.round(options.rate / GUESSED_REQUESTS_PER_USER));
     log(`warm-up: ${options.warmupS} s at ${warmupArrivals} virtual users/s (${mix.length} flows)`);
@@ -128,6 +137,9 @@ export async function runMix(
       );
     }
     memory = sampler.stop();
+    cache = await fetchCacheLookups(stack.target).catch(
+      (error: unknown) => `not read: ${(error as Error).message}`,
+    );
   } finally {
     sampler.stop();
     await stack.stop();
@@ -190,6 +202,19 @@ export async function runMix(
         .join(', '),
     },
     {
+      name: `cache hit ratio at least ${MIN_HIT_RATIO} per family`,
+      ok: typeof cache !== 'string' && lowHitRatios(cache).length === 0,
+      detail:
+        typeof cache === 'string'
+          ? cache
+          : cache
+              .filter((f) => f.ratio !== null)
+              .map(
+                (f) => `${f.family} ${f.ratio!.toFixed(3)}${f.judged ? '' : ' (too few lookups to judge)'}`,
+              )
+              .join(', ') || 'no family was read',
+    },
+    {
       name: `no regression against the baseline (${kind})`,
       ok: regressions.length === 0,
       detail: notComparable
@@ -235,6 +260,10 @@ export async function runMix(
         ]
       : []),
     '',
+    '## Read cache (lookups since the API started: warm-up, measured phase and burst)',
+    '',
+    typeof cache === 'string' ? cache : cacheTable(cache),
+    '',
     '## Memory (RSS through the measured phase and the burst)',
     '',
     memoryTable(memory),
@@ -259,6 +288,7 @@ export async function runMix(
     measured,
     burst: burstRun ?? null,
     memory,
+    cache,
   });
   process.stdout.write(`\n${markdown}\n`);
   log(`report: ${files.map((file) => path.relative(context.root, file)).join(', ')}`);

@@ -6,6 +6,7 @@
 // QueueStats snapshot (one counts query however often Prometheus and dashboards ask), pool
 // ones from knex's tarn pool. The queue and database metrics are not API-specific; they move
 // to @offload/observability when the worker needs the same ones.
+import { cacheLookupCounts, type ReadCacheStats } from '@offload/cache';
 import { type Db, onQuery } from '@offload/db';
 import { JOB_STATES } from '@offload/queue';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -18,6 +19,8 @@ const QUERY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2
 export interface ApiMetricsOptions {
   db: Db;
   queueStats: QueueStats;
+  /** The read cache whose lookups are counted (offload_cache_lookups_total). */
+  cache?: { stats(): ReadCacheStats };
   /** Process metrics (CPU, memory, event loop, GC); off in tests that build many apps. */
   defaultMetrics?: boolean;
 }
@@ -86,6 +89,23 @@ export function createApiMetrics(options: ApiMetricsOptions): ApiMetrics {
       this.set((live?.numPendingAcquires() ?? 0) + (live?.numPendingCreates() ?? 0));
     },
   });
+
+  // The cache counts its lookups itself; the counter reports its totals at scrape time. The hit
+  // ratio per family is hit / (hit + miss + stale) over a window (ops/prometheus/rules.yml).
+  const cache = options.cache;
+  if (cache !== undefined) {
+    new Counter({
+      name: 'offload_cache_lookups_total',
+      help: 'Read cache lookups, by family and result: hit (fresh entry), stale (entry of an older version, reloaded), miss (no entry).',
+      labelNames: ['family', 'result'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const { family, result, count } of cacheLookupCounts(cache.stats()))
+          this.inc({ family, result }, count);
+      },
+    });
+  }
 
   // The three queue gauges read one QueueStats snapshot: it is shared while in flight and
   // cached for a second, so a scrape costs one counts query. A failed read leaves them empty.

@@ -41,12 +41,13 @@ export function createApiServices(input: ApiServicesOptions): ApiServices {
   const queueStats = new QueueStats({ queue: input.queue, kinds: jobKindNames() });
   const idempotencyKeys = new IdempotencyKeys(input.db);
   idempotencyKeys.startPurging((error) => input.logger.warn({ err: error }, 'idempotency key purge failed'));
+  const cache = new ApiReadCache(input.db, { ...DEFAULT_READ_CACHE_SETTINGS, ...input.cache }, input.logger);
   const metrics = createApiMetrics({
     db: input.db,
     queueStats,
+    cache,
     defaultMetrics: input.defaultMetrics ?? false,
   });
-  const cache = new ApiReadCache(input.db, { ...DEFAULT_READ_CACHE_SETTINGS, ...input.cache }, input.logger);
   return {
     db: input.db,
     // Routes see a queue whose calls count into the request's Server-Timing and log line.

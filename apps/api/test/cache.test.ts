@@ -122,6 +122,13 @@ for (const kind of testDatabases()) {
       expect(kpi.misses).toBeGreaterThanOrEqual(1);
       expect(kpi.loads).toBeGreaterThanOrEqual(1);
       expect(kpi.hitRate).toBeCloseTo(kpi.hits / (kpi.hits + kpi.misses));
+      // The same counts on /metrics, for the hit ratio per family (ops/prometheus/rules.yml).
+      const metrics = (await a.request('GET', '/metrics')).body as string;
+      expect(metrics).toContain(`offload_cache_lookups_total{family="kpi",result="hit"} ${kpi.hits}`);
+      expect(metrics).toContain(
+        `offload_cache_lookups_total{family="kpi",result="miss"} ${kpi.misses - kpi.stale}`,
+      );
+      expect(metrics).toMatch(/offload_cache_lookups_total\{family="dashboard",result="stale"\} \d+/);
       const onB = (await b.request('GET', '/v1/cache/stats', { key: reader })).body;
       expect(onB.families.find((f: { family: string }) => f.family === 'kpi').ttlSeconds).toBe(600);
     });

@@ -9,6 +9,8 @@
 //      `versionCheckMs`, so a rebuild by another process is seen within that time. A family
 //      whose version moved has its L1 entries dropped (one invalidation in the stats).
 //   2. hit: an L1 entry loaded under the current version and younger than the family's TTL.
+//      A read of a key whose entry was dropped because its family's version moved (a rebuild)
+//      is `stale`; with no entry before either it is a plain `miss`. Both load.
 //   3. miss: one load per key at a time: concurrent misses share the load in flight. The value
 //      is stored under the version current when the load started, so a rebuild landing during
 //      the load makes the entry stale at once rather than serving old rows for a whole TTL.
@@ -50,7 +52,10 @@ export interface CacheFamilyStats {
   /** The family's version as this process last saw it (0: never rebuilt). */
   version: number;
   hits: number;
+  /** Reads that had to load, `stale` ones included. */
   misses: number;
+  /** Of the misses, those of a key whose entry a version change dropped. */
+  stale: number;
   /** hits / (hits + misses); null before the first read. */
   hitRate: number | null;
   /** Entries in L1 now. */
@@ -98,6 +103,9 @@ interface Family {
   inflight: Map<string, Promise<unknown>>;
   hits: number;
   misses: number;
+  stale: number;
+  /** Keys whose entries the last drop removed, not read since (at most maxKeys). */
+  dropped: Set<string>;
   loads: number;
   loadErrors: number;
   invalidations: number;
@@ -155,6 +163,8 @@ export class ReadCache {
         inflight: new Map(),
         hits: 0,
         misses: 0,
+        stale: 0,
+        dropped: new Set(),
         loads: 0,
         loadErrors: 0,
         invalidations: 0,
@@ -216,6 +226,7 @@ export class ReadCache {
       return entry.value as T;
     }
     family.misses += 1;
+    if (entry !== undefined || family.dropped.delete(key)) family.stale += 1;
     const running = family.inflight.get(key);
     if (running !== undefined) return running as Promise<T>;
     const version = family.version;
@@ -280,6 +291,7 @@ export class ReadCache {
           version: f.version,
           hits: f.hits,
           misses: f.misses,
+          stale: f.stale,
           hitRate: reads === 0 ? null : f.hits / reads,
           keys: f.l1?.keys().length ?? 0,
           loads: f.loads,
@@ -338,6 +350,7 @@ export class ReadCache {
     seen.add(family);
     family.invalidations += 1;
     family.generation += 1;
+    family.dropped = new Set(family.l1?.keys() ?? []);
     family.l1?.flushAll();
     // A load started under the old version must not be shared with readers of the new one.
     family.inflight.clear();

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   CACHE_LISTENER_APPLICATION_NAME,
+  cacheLookupCounts,
   ReadCache,
   type ReadCacheOptions,
   UnknownCacheFamilyError,
@@ -99,6 +100,25 @@ for (const kind of testDatabases()) {
       const stats = cache.stats().families.find((f) => f.family === 'items')!;
       expect(stats).toMatchObject({ hits: 1, misses: 20, loads: 1, keys: 1 });
       expect(stats.hitRate).toBeCloseTo(1 / 21);
+    });
+
+    it('counts lookups by result: hit, miss, and stale after a version change', async () => {
+      const cache = cacheOf();
+      await cache.start();
+      const { load } = loader('a');
+      await cache.get('items', 'a', load); // miss
+      await cache.get('items', 'a', load); // hit
+      await cache.invalidate('items');
+      await cache.get('items', 'a', load); // stale: its entry was dropped by the new version
+      await cache.get('items', 'a', load); // hit
+      await cache.get('items', 'b', loader('b').load); // miss
+      const counts = cacheLookupCounts(cache.stats()).filter((c) => c.family === 'items');
+      expect(counts).toEqual([
+        { family: 'items', result: 'hit', count: 2 },
+        { family: 'items', result: 'miss', count: 2 },
+        { family: 'items', result: 'stale', count: 1 },
+      ]);
+      expect(cache.stats().families.find((f) => f.family === 'items')).toMatchObject({ misses: 3, stale: 1 });
     });
 
     it('does not keep a failed load: the next read loads again', async () => {
