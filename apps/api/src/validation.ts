@@ -64,12 +64,19 @@ const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 
 /**
- * express.json's `verify` hook: runs on the raw (decoded) bytes before JSON.parse. One pass, no
- * allocation: the nesting depth and the number of keys (one colon outside strings per key) are
+ * express.json's `verify` hook: runs on the raw (decompressed) bytes before JSON.parse. One pass,
+ * no allocation: the nesting depth and the number of keys (one colon outside strings per key) are
  * counted, and the first bound passed ends the request with 422. Malformed JSON is left to
  * JSON.parse (400).
+ *
+ * The bytes are still in the body's charset, which body-parser accepts as any `utf-…`: in UTF-16
+ * or UTF-7 a bracket or an escaped quote is not the byte scanned for, and the bounds could be
+ * walked round. JSON between systems is UTF-8 (RFC 8259), so any other charset is 415 here.
  */
-export function jsonShapeGuard(_req: unknown, _res: unknown, bytes: Buffer): void {
+export function jsonShapeGuard(_req: unknown, _res: unknown, bytes: Buffer, encoding: string): void {
+  if (encoding.toLowerCase() !== 'utf-8') {
+    throw new HttpProblem(415, `A JSON body is sent as UTF-8, not ${encoding.toUpperCase()}.`);
+  }
   let depth = 0;
   let keys = 0;
   let inString = false;

@@ -50,6 +50,27 @@ for (const kind of testDatabases()) {
       expect(quoted.body.errors).toEqual([{ pointer: '#/x', detail: 'unknown field' }]);
     });
 
+    it('refuses a JSON body in a charset other than UTF-8 (415), so the depth bound cannot be walked round', async () => {
+      // In UTF-16 the escaped quote's bytes end the "string" the guard thinks it is in: the
+      // nesting after the real closing quote would go uncounted.
+      const levels = 100_000;
+      const text = `{"kind":"${ECHO}","payload":{"sleepMs":0},"x":["\\"",${'['.repeat(levels)}${']'.repeat(levels)}]}`;
+      for (const charset of ['utf-16le', 'UTF-16BE', 'utf-16']) {
+        const bytes = Buffer.from(text, 'utf16le');
+        if (charset === 'UTF-16BE') bytes.swap16();
+        const res = await post(bytes, { 'content-type': `application/json; charset=${charset}` });
+        expect(res.status, charset).toBe(415);
+        expect(res.headers.get('content-type')).toMatch(PROBLEM);
+      }
+      expect(
+        (
+          await post(JSON.stringify({ kind: ECHO, payload: { sleepMs: 0 } }), {
+            'content-type': 'application/json; charset=UTF-8',
+          })
+        ).status,
+      ).toBe(202);
+    });
+
     it('keeps /healthz answering while deep bodies arrive', async () => {
       const body = deepBody(7_000);
       const flood = Promise.all(Array.from({ length: 20 }, () => post(body)));
