@@ -70,17 +70,24 @@ export class Authenticator {
       this.#touch(cached.principal.keyId, now);
       return cached.principal;
     }
+    // The address's token is taken before the lookup and given back when the key is known (or the
+    // lookup fails): taken only after an unknown key was found, every request in flight during one
+    // lookup would pass an address that has no token left.
     const gate = client === undefined ? undefined : this.#unknownKeys;
+    const gateKey = `unknown:${client}`;
     if (gate !== undefined) {
-      const decision = gate.peek(`unknown:${client}`);
+      const decision = gate.take(gateKey);
       if (!decision.allowed) return { throttledForSeconds: decision.retryAfterSeconds };
     }
-    const record = await findActiveApiKey(this.#db, hash);
+    const record = await findActiveApiKey(this.#db, hash).catch((error: unknown) => {
+      gate?.refund(gateKey);
+      throw error;
+    });
     if (record === undefined) {
       this.#cache.delete(hash);
-      gate?.take(`unknown:${client}`);
       return null;
     }
+    gate?.refund(gateKey);
     const principal = toPrincipal(record);
     if (this.#ttlMs > 0) {
       if (this.#cache.size >= MAX_CACHED) this.#cache.clear();
