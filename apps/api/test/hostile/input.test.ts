@@ -163,6 +163,8 @@ for (const kind of testDatabases()) {
         '2147483648',
         '99999999999999999999999',
         '%E2%80%AE',
+        '%E0',
+        '%ED%A0%80',
         'x'.repeat(300),
       ];
       const paths = odd.flatMap((id) => [
