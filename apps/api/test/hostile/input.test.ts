@@ -205,7 +205,7 @@ for (const kind of testDatabases()) {
       expect(collect.body.errors[0].pointer).toBe('#/payload/sourceId');
     });
 
-    it('refuses a runAt beyond the horizon (one year by default) with 422', async () => {
+    it('refuses a runAt beyond the horizon (one year by default) or before the epoch with 422', async () => {
       const day = 86_400_000;
       const far = await post(
         JSON.stringify({
@@ -220,6 +220,16 @@ for (const kind of testDatabases()) {
         JSON.stringify({ kind: ECHO, payload: { sleepMs: 0 }, runAt: '3000-01-01T00:00:00Z' }),
       );
       expect(year3000.status).toBe(422);
+      // The year 0 is ISO-8601 but no PostgreSQL timestamp (500 there): nothing before the epoch.
+      for (const past of ['0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z']) {
+        const early = await post(JSON.stringify({ kind: ECHO, payload: { sleepMs: 0 }, runAt: past }));
+        expect(early.status, past).toBe(422);
+        expect(early.body.errors).toEqual([{ pointer: '#/runAt', detail: expect.stringMatching(/1970/) }]);
+      }
+      const epoch = await post(
+        JSON.stringify({ kind: ECHO, payload: { sleepMs: 0 }, runAt: '1970-01-01T00:00:00Z' }),
+      );
+      expect(epoch.status).toBe(202);
       const near = await post(
         JSON.stringify({
           kind: ECHO,
