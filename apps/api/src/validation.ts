@@ -157,18 +157,21 @@ export function unstorablePath(root: unknown): { path: Array<string | number>; d
 }
 
 /**
- * Refuses a request whose path or query string holds text no database can store, before any
- * route sees it: 400 naming the parameter (`path` for the path itself).
+ * Refuses a request whose path or query string holds a NUL, before any route sees it: 400 naming
+ * the parameter (`path` for the path itself). A NUL can reach us only percent-encoded (Node's HTTP
+ * parser refuses the raw byte), and a lone surrogate not at all (the query parser decodes invalid
+ * UTF-8 to U+FFFD, the router refuses it), so a URL without `%00` passes on one string search.
+ * That matters on every request: `req.query` is a getter that parses the query string anew at
+ * each read (1 to 3 µs here), work the route's parseQuery does once anyway.
  */
 export const refuseUnstorableInput: RequestHandler = (req, _res, next) => {
-  if (/%00/.test(req.path)) throw validationProblem(400, [{ parameter: 'path', detail: NUL_DETAIL }]);
-  if (req.url.includes('?')) {
-    for (const [name, value] of Object.entries(req.query as Record<string, unknown>)) {
-      const nameDetail = unstorableText(name);
-      if (nameDetail !== null) throw validationProblem(400, [{ parameter: 'query', detail: nameDetail }]);
-      for (const text of Array.isArray(value) ? value : [value]) {
-        const detail = typeof text === 'string' ? unstorableText(text) : null;
-        if (detail !== null) throw validationProblem(400, [{ parameter: name, detail }]);
+  if (!req.url.includes('%00')) return next();
+  if (req.path.includes('%00')) throw validationProblem(400, [{ parameter: 'path', detail: NUL_DETAIL }]);
+  for (const [name, value] of Object.entries(req.query as Record<string, unknown>)) {
+    if (name.includes('\u0000')) throw validationProblem(400, [{ parameter: 'query', detail: NUL_DETAIL }]);
+    for (const text of Array.isArray(value) ? value : [value]) {
+      if (typeof text === 'string' && text.includes('\u0000')) {
+        throw validationProblem(400, [{ parameter: name, detail: NUL_DETAIL }]);
       }
     }
   }
