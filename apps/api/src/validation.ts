@@ -1,12 +1,13 @@
 // Request validation against the schemas in schemas.ts, failing with problems that name every
 // failing field: a body is 422 with JSON Pointers, query parameters are 400 with their names.
 //
-// Input is bounded before it is walked: jsonShapeGuard scans a JSON body's raw bytes once, in a
-// flat loop, and refuses one nested deeper than MAX_JSON_DEPTH or holding more than MAX_JSON_KEYS
-// keys before JSON.parse or any walk sees it; the walks after it are iterative. Text a database
-// cannot store (NUL, which PostgreSQL refuses in text and jsonb; a lone UTF-16 surrogate, which
-// jsonb refuses) is refused wherever it enters: body strings and keys (422 naming the pointer),
-// query parameters and the path (400 naming the parameter).
+// Input is bounded before it is walked: jsonShapeGuard scans a JSON body's raw UTF-8 bytes once,
+// in a flat loop, and refuses one nested deeper than MAX_JSON_DEPTH or holding more than
+// MAX_JSON_KEYS keys before JSON.parse or any walk sees it; the walks after it are iterative. Text
+// a database cannot store (NUL, which PostgreSQL refuses in text and jsonb; a lone UTF-16
+// surrogate, which jsonb refuses) is refused wherever it enters: body strings and keys (422
+// naming the pointer); query parameters and the path, where only a NUL can arrive (400 naming
+// the parameter).
 import {
   InvalidJobPayloadError,
   MAX_ROW_ID,
