@@ -5,7 +5,9 @@
 import { onQuery } from '@offload/db';
 import { testDatabases } from '@offload/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from '../harness.ts';
+import { type Authentication, Authenticator } from '../../src/auth.ts';
+import { RateLimiter } from '../../src/rate-limit.ts';
+import { silentLogger, startTestApi, type TestApi } from '../harness.ts';
 
 const BURST = 5;
 
@@ -69,6 +71,39 @@ for (const kind of testDatabases()) {
       expect(lookups).toBeLessThanOrEqual(BURST);
       expect(statuses.filter((status) => status === 401)).toHaveLength(BURST);
       expect(statuses.filter((status) => status === 429)).toHaveLength(200 - BURST);
+    });
+
+    it('lets many requests with one known key arrive at once, uncached, without spending the budget', async () => {
+      const known = await api.key('bob', ['read']);
+      const authenticator = new Authenticator({
+        db: api.testDb.db,
+        logger: silentLogger,
+        cacheTtlMs: 0,
+        unknownKeys: new RateLimiter({ perSecond: 0.01, burst: 2 }),
+      });
+      let lookups = 0;
+      const stop = onQuery((_ms, sql) => {
+        if (/api_keys/.test(sql) && /select/i.test(sql)) lookups += 1;
+      });
+      let answers: Authentication[];
+      try {
+        answers = await Promise.all(
+          Array.from({ length: 100 }, () => authenticator.authenticate(known, '192.0.2.1')),
+        );
+      } finally {
+        stop();
+      }
+      // One lookup served them all (a hot key's cache running out costs one query, not a stampede).
+      expect(answers.map((answer) => answer !== null && 'owner' in answer && answer.owner)).toEqual(
+        Array(100).fill('bob'),
+      );
+      expect(lookups).toBe(1);
+      // The budget is whole again: two unknown keys are still looked up, the third is refused.
+      expect(await authenticator.authenticate('ofk_nope-1', '192.0.2.1')).toBeNull();
+      expect(await authenticator.authenticate('ofk_nope-2', '192.0.2.1')).toBeNull();
+      expect(await authenticator.authenticate('ofk_nope-3', '192.0.2.1')).toHaveProperty(
+        'throttledForSeconds',
+      );
     });
   });
 }
