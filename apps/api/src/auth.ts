@@ -7,9 +7,10 @@
 // of random keys costs no query past the first burst. Known keys never spend that budget.
 //
 // Found keys are cached in process for `cacheTtlMs` (default 5 s) so that a hot client costs no
-// key lookup per request; a revocation therefore takes effect within that time. Unknown keys
-// are never cached (a flood of random keys would only fill memory). `last_used_at` is written at
-// most once a minute per key, off the request's path.
+// key lookup per request; a revocation therefore takes effect within that time. Requests that
+// present one key while it is being looked up share that lookup. Unknown keys are never cached
+// (a flood of random keys would only fill memory). `last_used_at` is written at most once a
+// minute per key, off the request's path.
 import type { Db } from '@offload/db';
 import type { JobKind } from '@offload/jobs';
 import type { Logger } from '@offload/observability';
@@ -49,6 +50,7 @@ export class Authenticator {
   readonly #unknownKeys: RateLimiter | undefined;
   readonly #cache = new Map<string, { principal: Principal; expiresMs: number }>();
   readonly #touched = new Map<number, number>();
+  readonly #lookups = new Map<string, Promise<ApiKeyRecord | undefined>>();
 
   constructor(options: AuthenticatorOptions) {
     this.#db = options.db;
@@ -70,15 +72,36 @@ export class Authenticator {
       this.#touch(cached.principal.keyId, now);
       return cached.principal;
     }
-    const gate = client === undefined ? undefined : this.#unknownKeys;
-    if (gate !== undefined) {
-      const decision = gate.peek(`unknown:${client}`);
-      if (!decision.allowed) return { throttledForSeconds: decision.retryAfterSeconds };
+    // Requests presenting one key while it is being looked up share that lookup: one query when a
+    // hot key's cache entry runs out, and one token of the address's unknown-key budget. The token
+    // is taken before the lookup and given back when the key is known (or the lookup fails): taken
+    // only once a key proved unknown, every request in flight meanwhile would pass an address that
+    // has no token left.
+    let lookup = this.#lookups.get(hash);
+    if (lookup === undefined) {
+      const gate = client === undefined ? undefined : this.#unknownKeys;
+      const gateKey = `unknown:${client}`;
+      if (gate !== undefined) {
+        const decision = gate.take(gateKey);
+        if (!decision.allowed) return { throttledForSeconds: decision.retryAfterSeconds };
+      }
+      lookup = findActiveApiKey(this.#db, hash)
+        .then(
+          (record) => {
+            if (record !== undefined) gate?.refund(gateKey);
+            return record;
+          },
+          (error: unknown) => {
+            gate?.refund(gateKey);
+            throw error;
+          },
+        )
+        .finally(() => this.#lookups.delete(hash));
+      this.#lookups.set(hash, lookup);
     }
-    const record = await findActiveApiKey(this.#db, hash);
+    const record = await lookup;
     if (record === undefined) {
       this.#cache.delete(hash);
-      gate?.take(`unknown:${client}`);
       return null;
     }
     const principal = toPrincipal(record);

@@ -141,6 +141,10 @@ export function toProblem(error: unknown): HttpProblem {
       cause: error,
     });
   }
+  if (error instanceof URIError) {
+    // The router could not percent-decode a path parameter (`%E0`, a lone surrogate's bytes).
+    return validationProblem(400, [{ parameter: 'path', detail: 'must be percent-encoded UTF-8' }]);
+  }
   const bodyError = error as BodyParserError | null;
   if (bodyError !== null && typeof bodyError === 'object' && typeof bodyError.type === 'string') {
     const fromBody = bodyParserProblem(bodyError, error);

@@ -32,15 +32,6 @@ export class RateLimiter {
 
   /** Takes one token from `key`'s bucket. */
   take(key: string, nowMs: number = performance.now()): RateLimitDecision {
-    return this.#decide(key, nowMs, 1);
-  }
-
-  /** What `take` would answer now, without taking a token: a gate in front of costly work. */
-  peek(key: string, nowMs: number = performance.now()): RateLimitDecision {
-    return this.#decide(key, nowMs, 0);
-  }
-
-  #decide(key: string, nowMs: number, cost: 0 | 1): RateLimitDecision {
     const { perSecond, burst } = this.options;
     if (perSecond <= 0) return { allowed: true };
     let bucket = this.#buckets.get(key);
@@ -54,10 +45,16 @@ export class RateLimiter {
       bucket.updatedMs = nowMs;
     }
     if (bucket.tokens >= 1) {
-      bucket.tokens -= cost;
+      bucket.tokens -= 1;
       return { allowed: true };
     }
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)) };
+  }
+
+  /** Gives back a token `take` granted, for work that turned out to cost nothing (never past the burst). */
+  refund(key: string): void {
+    const bucket = this.#buckets.get(key);
+    if (bucket !== undefined) bucket.tokens = Math.min(this.options.burst, bucket.tokens + 1);
   }
 
   #sweep(nowMs: number): void {

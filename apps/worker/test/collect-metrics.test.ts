@@ -237,6 +237,16 @@ for (const kind of testDatabases()) {
           );
           res.write(`${points.join('\n')}\n`); // one batch of new points
         },
+        '/nul.ndjson': (res) =>
+          res.writeHead(200).end(
+            [
+              { model_external_id: models[2], metric: 'ks\u0000', observed_at: '2026-07-01', value: 1 },
+              { model_external_id: `${models[2]}\u0000`, metric: 'ks', observed_at: '2026-07-01', value: 1 },
+              { model_external_id: models[2], metric: 'ks', observed_at: '2026-07-01', value: 0.4 },
+            ]
+              .map((record) => JSON.stringify(record))
+              .join('\n'),
+          ),
         '/moved': (res) => res.writeHead(302, { location: '/metrics.ndjson' }).end(),
         '/gone': (res) => res.writeHead(410).end(),
       });
@@ -356,6 +366,22 @@ for (const kind of testDatabases()) {
       expect(await stored(models[2]!)).toEqual([
         { metric: 'default_rate', observed_at: '2026-05-03T00:00:00.000Z', value: 0.5 },
         { metric: 'default_rate', observed_at: '2026-05-04T00:00:00.000Z', value: 0.6 },
+      ]);
+    });
+
+    it('rejects a record holding a NUL by its line and stores the others, on both databases', async () => {
+      const { id } = await source(t.db, 'nul', '/nul.ndjson', 'ndjson');
+      expect(await collect(id).result).toMatchObject({
+        read: 3,
+        inserted: 1,
+        rejected: 2,
+        errors: [
+          { line: 1, reason: 'metric holds the NUL character (U+0000), which cannot be stored' },
+          { line: 2, reason: 'model_external_id holds the NUL character (U+0000), which cannot be stored' },
+        ],
+      });
+      expect((await stored(models[2]!)).filter((row) => row.metric.startsWith('ks'))).toEqual([
+        { metric: 'ks', observed_at: '2026-07-01T00:00:00.000Z', value: 0.4 },
       ]);
     });
 

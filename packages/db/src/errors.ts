@@ -4,7 +4,8 @@
 // Classified once, here: a constraint violation (ConflictError) or a value the database cannot
 // hold (DataError: SQLSTATE class 22, SQLITE_MISMATCH/RANGE/TOOBIG) is permanent, and so is any
 // other error the database itself raised; a lost, refused or busy connection, a serialization
-// failure, a deadlock or a lock timeout (TransientError) may succeed if tried again.
+// failure, a deadlock, a lock or statement timeout, a full disk or exhausted memory
+// (TransientError) may succeed if tried again.
 // `publicDbError` gives each class a stable code and message for callers; the driver's text,
 // which can quote SQL, values, hosts and addresses, goes to the log only.
 
@@ -106,11 +107,17 @@ const PG_TRANSIENT = new Set([
   '40P01', // deadlock_detected
   '55P03', // lock_not_available
   '55000', // object_not_in_prerequisite_state: e.g. a database not accepting connections yet
+  '53100', // disk_full
+  '53200', // out_of_memory
   '53300', // too_many_connections
+  '57014', // query_canceled: statement_timeout, or cancelled by an operator
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
 ]);
+
+// Resources that may be back on the next attempt: a full disk, memory. (SQLITE_IOERR_* too.)
+const SQLITE_TRANSIENT = new Set(['SQLITE_FULL', 'SQLITE_NOMEM']);
 
 const NETWORK_TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
 
@@ -231,6 +238,8 @@ function mapOne(candidate: DriverError, original: unknown): Error | undefined {
       code.startsWith('08') || // connection_exception class
       code.startsWith('SQLITE_BUSY') ||
       code.startsWith('SQLITE_LOCKED') ||
+      SQLITE_TRANSIENT.has(code) ||
+      code.startsWith('SQLITE_IOERR') ||
       NETWORK_TRANSIENT.has(code)
     ) {
       return new TransientError(transientMessage(code, message), code, options);

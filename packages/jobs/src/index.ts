@@ -17,7 +17,6 @@ export {
 export {
   DEFAULT_JOB_OPTIONS,
   defineJobKind,
-  JOB_START_SCOPES,
   type JobBackoff,
   type JobDefaults,
   type JobKind,

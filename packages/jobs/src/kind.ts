@@ -29,8 +29,7 @@ export interface JobDefaults {
  * an operator's resources. `null`: no caller may start it; only the system's schedules and
  * triggers send it.
  */
-export const JOB_START_SCOPES = ['submit', 'admin'] as const;
-export type JobStartScope = (typeof JOB_START_SCOPES)[number] | null;
+export type JobStartScope = 'submit' | 'admin' | null;
 
 export interface JobKind<
   Name extends string = string,

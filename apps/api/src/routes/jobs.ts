@@ -120,6 +120,11 @@ async function submitJob(deps: JobsRouterDeps, req: Request, res: Response): Pro
       },
     ]);
   }
+  // A past runAt only means "now", but PostgreSQL cannot store the year 0 (1 BC) that ISO-8601
+  // can name: 500 there, stored on SQLite. Any instant before the epoch is refused alike.
+  if (runAt !== undefined && Date.parse(runAt) < 0) {
+    throw validationProblem(422, [{ pointer: '#/runAt', detail: 'must not be before 1970-01-01T00:00:00Z' }]);
+  }
   const fingerprint =
     idempotencyKey === undefined
       ? undefined

@@ -50,6 +50,27 @@ for (const kind of testDatabases()) {
       expect(quoted.body.errors).toEqual([{ pointer: '#/x', detail: 'unknown field' }]);
     });
 
+    it('refuses a JSON body in a charset other than UTF-8 (415), so the depth bound cannot be walked round', async () => {
+      // In UTF-16 the escaped quote's bytes end the "string" the guard thinks it is in: the
+      // nesting after the real closing quote would go uncounted.
+      const levels = 100_000;
+      const text = `{"kind":"${ECHO}","payload":{"sleepMs":0},"x":["\\"",${'['.repeat(levels)}${']'.repeat(levels)}]}`;
+      for (const charset of ['utf-16le', 'UTF-16BE', 'utf-16']) {
+        const bytes = Buffer.from(text, 'utf16le');
+        if (charset === 'UTF-16BE') bytes.swap16();
+        const res = await post(bytes, { 'content-type': `application/json; charset=${charset}` });
+        expect(res.status, charset).toBe(415);
+        expect(res.headers.get('content-type')).toMatch(PROBLEM);
+      }
+      expect(
+        (
+          await post(JSON.stringify({ kind: ECHO, payload: { sleepMs: 0 } }), {
+            'content-type': 'application/json; charset=UTF-8',
+          })
+        ).status,
+      ).toBe(202);
+    });
+
     it('keeps /healthz answering while deep bodies arrive', async () => {
       const body = deepBody(7_000);
       const flood = Promise.all(Array.from({ length: 20 }, () => post(body)));
@@ -142,6 +163,8 @@ for (const kind of testDatabases()) {
         '2147483648',
         '99999999999999999999999',
         '%E2%80%AE',
+        '%E0',
+        '%ED%A0%80',
         'x'.repeat(300),
       ];
       const paths = odd.flatMap((id) => [
@@ -182,7 +205,7 @@ for (const kind of testDatabases()) {
       expect(collect.body.errors[0].pointer).toBe('#/payload/sourceId');
     });
 
-    it('refuses a runAt beyond the horizon (one year by default) with 422', async () => {
+    it('refuses a runAt beyond the horizon (one year by default) or before the epoch with 422', async () => {
       const day = 86_400_000;
       const far = await post(
         JSON.stringify({
@@ -197,6 +220,16 @@ for (const kind of testDatabases()) {
         JSON.stringify({ kind: ECHO, payload: { sleepMs: 0 }, runAt: '3000-01-01T00:00:00Z' }),
       );
       expect(year3000.status).toBe(422);
+      // The year 0 is ISO-8601 but no PostgreSQL timestamp (500 there): nothing before the epoch.
+      for (const past of ['0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z']) {
+        const early = await post(JSON.stringify({ kind: ECHO, payload: { sleepMs: 0 }, runAt: past }));
+        expect(early.status, past).toBe(422);
+        expect(early.body.errors).toEqual([{ pointer: '#/runAt', detail: expect.stringMatching(/1970/) }]);
+      }
+      const epoch = await post(
+        JSON.stringify({ kind: ECHO, payload: { sleepMs: 0 }, runAt: '1970-01-01T00:00:00Z' }),
+      );
+      expect(epoch.status).toBe(202);
       const near = await post(
         JSON.stringify({
           kind: ECHO,

@@ -177,6 +177,13 @@ const INSTANT =
   /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?))?$/i;
 
 function validate(raw: RawRecord, line: number): MetricRecord | string {
+  // PostgreSQL cannot hold a NUL in text (the batch would fail) and SQLite would: refused alike.
+  for (const field of METRIC_FIELDS) {
+    const value = raw[field];
+    if (typeof value === 'string' && value.includes('\u0000')) {
+      return `${field} holds the NUL character (U+0000), which cannot be stored`;
+    }
+  }
   const externalId = text(raw.model_external_id);
   if (externalId === null || externalId.length > 200) {
     return 'model_external_id must be a non-empty string of at most 200 characters';

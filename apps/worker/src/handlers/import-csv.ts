@@ -64,14 +64,12 @@ async function runImportCsv(
       .catch((error: unknown) => logger.debug({ err: error }, 'import progress not recorded'));
   };
 
+  const gone = (cause: NotFoundError) =>
+    new UnrecoverableError(`upload ${uploadId} is gone (already imported, or removed)`, { cause });
+
   // Only the owner who uploaded a file may import it (the API checks it too, at submission).
   const upload = await uploads.stat(uploadId).catch((error: unknown) => {
-    if (error instanceof NotFoundError) {
-      throw new UnrecoverableError(`upload ${uploadId} is gone (already imported, or removed)`, {
-        cause: error,
-      });
-    }
-    throw error;
+    throw error instanceof NotFoundError ? gone(error) : error;
   });
   if (upload.owner !== null && upload.owner !== job.owner) {
     throw new UnrecoverableError(`upload ${uploadId} was uploaded by another owner`);
@@ -86,11 +84,7 @@ async function runImportCsv(
       await remove();
       throw new UnrecoverableError(`the file cannot be imported: ${error.message}`, { cause: error });
     }
-    if (error instanceof NotFoundError) {
-      throw new UnrecoverableError(`upload ${uploadId} is gone (already imported, or removed)`, {
-        cause: error,
-      });
-    }
+    if (error instanceof NotFoundError) throw gone(error);
     if (lastAttempt) await remove();
     throw error;
   }

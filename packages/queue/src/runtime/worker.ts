@@ -608,7 +608,10 @@ function isUnrecoverable(error: unknown): boolean {
 }
 
 function truncate(text: string): string {
-  return text.length <= MAX_ERROR_TEXT ? text : `${text.slice(0, MAX_ERROR_TEXT)}…`;
+  // Storable on both databases: no NUL, no half of a surrogate pair (PostgreSQL refuses either).
+  return (text.length <= MAX_ERROR_TEXT ? text : `${text.slice(0, MAX_ERROR_TEXT)}…`)
+    .replaceAll('\u0000', '\uFFFD')
+    .toWellFormed();
 }
 
 function positiveInteger(value: number, name: string): number {
