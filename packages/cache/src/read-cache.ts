@@ -104,7 +104,7 @@ interface Family {
   hits: number;
   misses: number;
   stale: number;
-  /** Keys whose entries the last drop removed, not read since (at most maxKeys). */
+  /** Keys whose entries a drop removed, not read since (at most twice maxKeys). */
   dropped: Set<string>;
   loads: number;
   loadErrors: number;
@@ -350,7 +350,12 @@ export class ReadCache {
     seen.add(family);
     family.invalidations += 1;
     family.generation += 1;
-    family.dropped = new Set(family.l1?.keys() ?? []);
+    // Keep the keys an earlier drop removed and nobody has read since: our own bump drops again
+    // right behind its notification, and must not make those reads plain misses.
+    const keys = family.l1?.keys() ?? [];
+    const maxKeys = family.l1?.options.maxKeys ?? 0;
+    if (family.dropped.size + keys.length > 2 * maxKeys) family.dropped = new Set();
+    for (const key of keys) family.dropped.add(key);
     family.l1?.flushAll();
     // A load started under the old version must not be shared with readers of the new one.
     family.inflight.clear();

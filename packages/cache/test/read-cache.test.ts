@@ -121,6 +121,19 @@ for (const kind of testDatabases()) {
       expect(cache.stats().families.find((f) => f.family === 'items')).toMatchObject({ misses: 3, stale: 1 });
     });
 
+    it('still counts a read stale when a second drop follows the first before it', async () => {
+      // On PostgreSQL our own bump's notification can drop L1 just before invalidate() drops it
+      // again; two invalidations in a row make the same sequence on both databases.
+      const cache = cacheOf();
+      await cache.start();
+      const { load } = loader('a');
+      await cache.get('items', 'a', load); // miss
+      await cache.invalidate('items');
+      await cache.invalidate('items');
+      await cache.get('items', 'a', load); // stale
+      expect(cache.stats().families.find((f) => f.family === 'items')).toMatchObject({ misses: 2, stale: 1 });
+    });
+
     it('does not keep a failed load: the next read loads again', async () => {
       const cache = cacheOf();
       let fail = true;
