@@ -154,6 +154,8 @@ function main() {
   if (task === 'load' || task === 'load-test' || task === 'ops-check') process.env.OFFLOAD_WITH_LOAD = '1';
   const { env, node } = provisionToolchain();
   installDependencies(env);
+  // The operator console's static files, which the API serves (skipped when already current).
+  if (task === 'setup' || task === 'start') run(node, ['scripts/console-build.ts'], { cwd: root, env });
   const entry = TASKS[task];
   if (!entry) return;
 
