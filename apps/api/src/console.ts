@@ -31,11 +31,15 @@ export function consoleRouter(directory: string = DEFAULT_DIRECTORY): Router {
     res.setHeader('Referrer-Policy', 'no-referrer');
     next();
   };
-  router.get('/console', headers, (_req, res) => res.redirect(301, '/console/'));
   router.use(
     '/console',
     headers,
-    (req, _res, next) => {
+    (req, res, next) => {
+      // Relative asset URLs need the trailing slash ('/console' and '/console/' both reach here).
+      if (req.originalUrl.split('?')[0] === '/console') {
+        res.redirect(301, '/console/');
+        return;
+      }
       if (!existsSync(directory)) {
         next(new HttpProblem(503, 'The console is not built: run `npm run setup` (or `npm start`).'));
         return;

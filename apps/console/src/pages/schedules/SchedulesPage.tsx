@@ -98,7 +98,7 @@ function ScheduleForm({ schedule, onSaved }: { schedule: Schedule; onSaved: () =
       const errors = failure instanceof ApiError ? (failure.problem?.errors ?? []) : [];
       const byField: Record<string, string> = {};
       for (const item of errors) {
-        const field = item.pointer?.replace(/^\//, '').split('/')[0];
+        const field = item.pointer?.replace(/^#?\//, '').split('/')[0];
         if (field) byField[field] = byField[field] ? `${byField[field]}; ${item.detail}` : item.detail;
       }
       setFieldErrors(byField);
