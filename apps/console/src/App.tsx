@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from './api/client.ts';
 import { CachePage } from './pages/cache/CachePage.tsx';
+import { ImportsPage } from './pages/imports/ImportsPage.tsx';
 import { JobDetailPage } from './pages/jobs/JobDetailPage.tsx';
 import { JobsPage } from './pages/jobs/JobsPage.tsx';
 import { OverviewPage } from './pages/overview/OverviewPage.tsx';
@@ -16,6 +17,7 @@ import { useStore } from './store.ts';
 const PAGES = [
   { segment: 'overview', title: 'Overview' },
   { segment: 'jobs', title: 'Jobs' },
+  { segment: 'imports', title: 'Imports' },
   { segment: 'schedules', title: 'Schedules' },
   { segment: 'workers', title: 'Workers', admin: true },
   { segment: 'cache', title: 'Cache' },
@@ -81,6 +83,7 @@ function Shell({ state }: { state: SessionState }) {
         {page === 'overview' && <OverviewPage state={state} />}
         {page === 'jobs' && id === undefined && <JobsPage route={route} kinds={kinds} />}
         {page === 'jobs' && id !== undefined && <JobDetailPage key={id} id={id} />}
+        {page === 'imports' && <ImportsPage route={route} />}
         {page === 'schedules' && <SchedulesPage route={route} />}
         {page === 'workers' && <WorkersPage />}
         {page === 'cache' && <CachePage />}

@@ -211,6 +211,31 @@ for (const kind of testDatabases()) {
       expect(await page.locator('img').count()).toBe(0);
     });
 
+    it('uploads a CSV with its progress, then shows its rejected rows by line', async () => {
+      const csv = [
+        'external_id,name,region,team,risk_tier,owner_email,status',
+        'M-1,First,NOWHERE,NOTEAM,T1,first@example.com,active',
+        'M-2,Second,NOWHERE,NOTEAM,T1,not-an-email,sleeping',
+        '',
+      ].join('\n');
+      const page = await open(adminKey, '#/imports');
+      await page.getByLabel('CSV file').setInputFiles({
+        name: 'models.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(csv),
+      });
+      await page.getByRole('button', { name: 'Upload' }).click();
+      await page.getByRole('progressbar', { name: 'Upload progress' }).waitFor();
+      await eventually('the import in the URL', async () => page.url().includes('id='));
+      const rejected = page.getByRole('table', { name: 'Rejected rows' });
+      await rejected.waitFor();
+      const lines = await rejected.getByRole('row').allTextContents();
+      expect(lines.some((line) => line.startsWith('2'))).toBe(true);
+      expect(lines.some((line) => line.startsWith('3'))).toBe(true);
+      await page.getByRole('table', { name: 'Import history' }).getByRole('link').first().waitFor();
+      await screenshot(page, 'imports');
+    });
+
     it('shows the server’s message inline for an invalid cron', async () => {
       const put = await api.request('PUT', '/v1/schedules/console-test', {
         key: adminKey,
