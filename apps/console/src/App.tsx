@@ -7,6 +7,7 @@ import { ImportsPage } from './pages/imports/ImportsPage.tsx';
 import { JobDetailPage } from './pages/jobs/JobDetailPage.tsx';
 import { JobsPage } from './pages/jobs/JobsPage.tsx';
 import { OverviewPage } from './pages/overview/OverviewPage.tsx';
+import { ReportsPage } from './pages/reports/ReportsPage.tsx';
 import { SchedulesPage } from './pages/schedules/SchedulesPage.tsx';
 import { SignInPage } from './pages/signin/SignInPage.tsx';
 import { WorkersPage } from './pages/workers/WorkersPage.tsx';
@@ -18,6 +19,7 @@ const PAGES = [
   { segment: 'overview', title: 'Overview' },
   { segment: 'jobs', title: 'Jobs' },
   { segment: 'imports', title: 'Imports' },
+  { segment: 'reports', title: 'Reports' },
   { segment: 'schedules', title: 'Schedules' },
   { segment: 'workers', title: 'Workers', admin: true },
   { segment: 'cache', title: 'Cache' },
@@ -84,6 +86,7 @@ function Shell({ state }: { state: SessionState }) {
         {page === 'jobs' && id === undefined && <JobsPage route={route} kinds={kinds} />}
         {page === 'jobs' && id !== undefined && <JobDetailPage key={id} id={id} />}
         {page === 'imports' && <ImportsPage route={route} />}
+        {page === 'reports' && <ReportsPage route={route} />}
         {page === 'schedules' && <SchedulesPage route={route} />}
         {page === 'workers' && <WorkersPage />}
         {page === 'cache' && <CachePage />}

@@ -7,6 +7,7 @@
 // so the committed images change only when asked to.
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { seedDatabase } from '@offload/db/seed';
 import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -252,6 +253,33 @@ for (const kind of testDatabases()) {
       await page.getByLabel('Cron').fill('0 12 * * *');
       await page.getByRole('button', { name: 'Save' }).click();
       await page.getByRole('cell', { name: '0 12 * * *' }).waitFor();
+    });
+
+    it('shows the reports as charts and tables once rebuilt', async () => {
+      await seedDatabase(t.db, { models: 40, quiet: true });
+      for (const kind of ['rebuild.kpi', 'rebuild.compliance']) {
+        const sent = await api.request('POST', '/v1/jobs', { key: adminKey, body: { kind, payload: {} } });
+        expect(sent.status).toBe(202);
+        await eventually(`${kind} to complete`, async () => {
+          const job = await api.request('GET', `/v1/jobs/${sent.body.id}`, { key: adminKey });
+          return job.body.state === 'completed';
+        });
+      }
+      const page = await open(adminKey, '#/reports');
+      const regions = page.getByRole('table', { name: 'KPI by region' });
+      await regions.waitFor();
+      expect(await regions.getByRole('row').count()).toBeGreaterThan(1);
+      await page.getByRole('img', { name: 'Models per compliance bucket, by region' }).waitFor();
+      await page.getByRole('table', { name: 'Regional compliance' }).waitFor();
+      await page.getByRole('table', { name: 'Attestation cycles' }).waitFor();
+      await page.getByRole('table', { name: 'KPI by status' }).waitFor();
+      await screenshot(page, 'reports');
+
+      await page.getByLabel('Region code').fill('NOWHERE');
+      await page.getByRole('button', { name: 'Show' }).click();
+      await eventually('the region in the URL', async () => page.url().includes('region=NOWHERE'));
+      await page.getByText('NOWHERE').last().waitFor();
+      expect(await page.getByRole('alert').count()).toBeGreaterThan(0);
     });
 
     it('shows workers and the cache to an admin', async () => {
