@@ -37,6 +37,7 @@ const TASKS = {
   'load-test': ['node_modules/vitest/vitest.mjs', 'run', '--config', 'load/vitest.config.ts'],
   'ops-check': ['ops/validate.ts'],
   keys: ['apps/api/src/keys-cli.ts'],
+  jobs: ['apps/api/src/jobs-cli.ts'],
   setup: null, // provision and install only
 };
 
