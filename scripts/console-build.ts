@@ -46,7 +46,12 @@ function fingerprint(document: string): string {
 }
 
 function run(command: string, args: string[]): void {
-  const result = spawnSync(command, args, { cwd: consoleDir, stdio: ['ignore', 'inherit', 'inherit'] });
+  // The same production build whoever runs it (vitest sets NODE_ENV=test, which Vite would follow).
+  const result = spawnSync(command, args, {
+    cwd: consoleDir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   if (result.error !== undefined) throw result.error;
   if (result.status !== 0) throw new Error(`${relative(root, command)} ${args.join(' ')} failed`);
 }

@@ -36,6 +36,8 @@ export function StackedBars({ label, categories, series, height = 220 }: Stacked
         width: Math.max(360, Math.min(900, categories.length * 90 + 100)),
         height,
         cursor: { show: false },
+        // The legend is drawn below as text: uPlot's would show values for a cursor there is not.
+        legend: { show: false },
         select: { show: false, left: 0, top: 0, width: 0, height: 0 },
         scales: {
           x: { time: false, range: [-0.5, categories.length - 0.5] },
@@ -64,5 +66,16 @@ export function StackedBars({ label, categories, series, height = 220 }: Stacked
     );
     return () => plot.destroy();
   }, [key]);
-  return <div class="chart" ref={box} role="img" aria-label={label} />;
+  return (
+    <figure class="chart">
+      <div ref={box} role="img" aria-label={label} />
+      <figcaption>
+        {series.map((entry) => (
+          <span key={entry.label} class="legend">
+            <span class="swatch" style={{ background: entry.color }} /> {entry.label}
+          </span>
+        ))}
+      </figcaption>
+    </figure>
+  );
 }
