@@ -3,7 +3,9 @@
 import { useState } from 'preact/hooks';
 import { api, describeError } from '../../api/client.ts';
 import { useResource } from '../../api/resource.ts';
-import { ErrorMessage, Loading } from '../../components/Message.tsx';
+import { Loaded } from '../../components/Loaded.tsx';
+import { ErrorMessage } from '../../components/Message.tsx';
+import { Table } from '../../components/Table.tsx';
 import { count, percent } from '../../format.ts';
 import { can } from '../../session.ts';
 
@@ -11,6 +13,7 @@ export function CachePage() {
   const stats = useResource('cache', () => api.get('/v1/cache/stats'));
   const [message, setMessage] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const admin = can('admin');
 
   const invalidateFamily = async (family: string) => {
     setError(undefined);
@@ -30,23 +33,14 @@ export function CachePage() {
         Refresh
       </button>
       {message !== undefined && <p role="status">{message}</p>}
-      <ErrorMessage text={error ?? stats.error} />
-      {stats.data === undefined ? (
-        stats.error === undefined && <Loading what="cache statistics" />
-      ) : (
-        <table aria-label="Cache families">
-          <thead>
-            <tr>
-              <th scope="col">Family</th>
-              <th scope="col">Hit ratio</th>
-              <th scope="col">Hits</th>
-              <th scope="col">Misses</th>
-              <th scope="col">TTL</th>
-              {can('admin') && <th scope="col">Action</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {stats.data.families.map((family) => (
+      <ErrorMessage text={error} />
+      <Loaded resource={stats} what="cache statistics">
+        {({ families }) => (
+          <Table
+            label="Cache families"
+            columns={['Family', 'Hit ratio', 'Hits', 'Misses', 'TTL', admin && 'Action']}
+          >
+            {families.map((family) => (
               <tr key={family.family}>
                 <th scope="row">{family.family}</th>
                 <td>
@@ -61,7 +55,7 @@ export function CachePage() {
                 <td>{count(family.hits)}</td>
                 <td>{count(family.misses)}</td>
                 <td>{family.ttlSeconds} s</td>
-                {can('admin') && (
+                {admin && (
                   <td>
                     <button type="button" onClick={() => void invalidateFamily(family.family)}>
                       Invalidate {family.family}
@@ -70,9 +64,9 @@ export function CachePage() {
                 )}
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </Loaded>
     </section>
   );
 }

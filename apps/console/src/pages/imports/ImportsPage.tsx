@@ -6,7 +6,10 @@ import { api, buildUrl, describeError, type Schemas } from '../../api/client.ts'
 import { readEventStream } from '../../api/events.ts';
 import { invalidate, useResource } from '../../api/resource.ts';
 import { uploadWithProgress } from '../../api/upload.ts';
+import { Choice } from '../../components/Choice.tsx';
+import { Loaded } from '../../components/Loaded.tsx';
 import { ErrorMessage, Loading } from '../../components/Message.tsx';
+import { Table } from '../../components/Table.tsx';
 import { count, when } from '../../format.ts';
 import { href, navigate, type Route } from '../../route.ts';
 import { can } from '../../session.ts';
@@ -31,26 +34,15 @@ export function ImportsPage({ route }: { route: Route }) {
       {can('submit') && <UploadForm />}
       {id !== undefined && <ImportDetail key={id} id={id} />}
       <h3>History</h3>
-      <ErrorMessage text={history.error} />
-      {history.data === undefined ? (
-        history.error === undefined && <Loading what="imports" />
-      ) : (
-        <table aria-label="Import history">
-          <thead>
-            <tr>
-              <th scope="col">Import</th>
-              <th scope="col">State</th>
-              <th scope="col">Created</th>
-              <th scope="col">Finished</th>
-            </tr>
-          </thead>
-          <tbody>
-            {history.data.items.length === 0 && (
-              <tr>
-                <td colSpan={4}>No import yet.</td>
-              </tr>
-            )}
-            {history.data.items.map((job) => (
+      <Loaded resource={history} what="imports">
+        {({ items }) => (
+          <Table
+            label="Import history"
+            columns={['Import', 'State', 'Created', 'Finished']}
+            rows={items.length}
+            empty="No import yet."
+          >
+            {items.map((job) => (
               <tr key={job.id}>
                 <td>
                   <a href={href(['imports'], { id: job.id })}>{job.id}</a>
@@ -62,9 +54,9 @@ export function ImportsPage({ route }: { route: Route }) {
                 <td>{when(job.finishedAt)}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </Loaded>
     </section>
   );
 }
@@ -99,19 +91,12 @@ function UploadForm() {
 
   return (
     <form onSubmit={upload} aria-label="Upload a CSV" class="filters">
-      <label>
-        Entity
-        <select
-          value={entity}
-          onChange={(event) => setEntity((event.target as HTMLSelectElement).value as typeof entity)}
-        >
-          {ENTITIES.map((name) => (
-            <option key={name} value={name}>
-              {name}
-            </option>
-          ))}
-        </select>
-      </label>
+      <Choice
+        label="Entity"
+        value={entity}
+        options={ENTITIES}
+        onChange={(value) => setEntity(value as (typeof ENTITIES)[number])}
+      />
       <label>
         CSV file
         <input
@@ -187,22 +172,14 @@ function ImportDetail({ id }: { id: string }) {
       </dl>
       {view.error !== null && <ErrorMessage text={view.error.message} />}
       {view.errors.length > 0 && (
-        <table aria-label="Rejected rows">
-          <thead>
-            <tr>
-              <th scope="col">Line</th>
-              <th scope="col">Reason</th>
+        <Table label="Rejected rows" columns={['Line', 'Reason']}>
+          {view.errors.map((row) => (
+            <tr key={row.line}>
+              <td>{row.line}</td>
+              <td>{row.reason}</td>
             </tr>
-          </thead>
-          <tbody>
-            {view.errors.map((row) => (
-              <tr key={row.line}>
-                <td>{row.line}</td>
-                <td>{row.reason}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       <p>
         <a href={href(['jobs', view.id])}>The import's job</a>

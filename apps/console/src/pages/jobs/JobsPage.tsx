@@ -2,7 +2,9 @@
 // a filtered page can be shared and Back returns to the previous page.
 import { api } from '../../api/client.ts';
 import { useResource } from '../../api/resource.ts';
-import { ErrorMessage, Loading } from '../../components/Message.tsx';
+import { Choice } from '../../components/Choice.tsx';
+import { Loaded } from '../../components/Loaded.tsx';
+import { Table } from '../../components/Table.tsx';
 import { when } from '../../format.ts';
 import { href, navigate, type Route } from '../../route.ts';
 import { JOB_STATES, StateBadge } from './StateBadge.tsx';
@@ -14,6 +16,7 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
   const state = route.params.get('state') ?? undefined;
   const cursor = route.params.get('cursor') ?? undefined;
   const limit = route.params.get('limit') ?? PAGE_SIZE;
+  const customLimit = limit === PAGE_SIZE ? undefined : limit;
   const query = { kind, state, cursor, limit } as Record<string, string | undefined>;
   const page = useResource(`jobs?${new URLSearchParams(clean(query))}`, () =>
     api.get('/v1/jobs', { query: query as never }),
@@ -24,7 +27,7 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
       href(['jobs'], {
         kind,
         state,
-        limit: limit === PAGE_SIZE ? undefined : limit,
+        limit: customLimit,
         [name]: value || undefined,
       }),
     );
@@ -40,34 +43,20 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
     <section aria-labelledby="jobs-title">
       <h2 id="jobs-title">Jobs</h2>
       <div class="filters">
-        <label>
-          Kind
-          <select
-            value={kind ?? ''}
-            onChange={(event) => setFilter('kind', (event.target as HTMLSelectElement).value)}
-          >
-            <option value="">any</option>
-            {kinds.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          State
-          <select
-            value={state ?? ''}
-            onChange={(event) => setFilter('state', (event.target as HTMLSelectElement).value)}
-          >
-            <option value="">any</option>
-            {JOB_STATES.map((name) => (
-              <option key={name} value={name}>
-                {name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <Choice
+          label="Kind"
+          value={kind}
+          options={kinds}
+          none="any"
+          onChange={(value) => setFilter('kind', value)}
+        />
+        <Choice
+          label="State"
+          value={state}
+          options={JOB_STATES}
+          none="any"
+          onChange={(value) => setFilter('state', value)}
+        />
         <form onSubmit={findById} aria-label="Find a job by id">
           <label>
             Job id
@@ -76,29 +65,16 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
           <button type="submit">Open</button>
         </form>
       </div>
-      <ErrorMessage text={page.error} />
-      {page.data === undefined ? (
-        page.error === undefined && <Loading what="jobs" />
-      ) : (
-        <>
-          <table aria-label="Jobs">
-            <thead>
-              <tr>
-                <th scope="col">Id</th>
-                <th scope="col">Kind</th>
-                <th scope="col">State</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Created</th>
-                <th scope="col">Finished</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.data.items.length === 0 && (
-                <tr>
-                  <td colSpan={6}>No job matches these filters.</td>
-                </tr>
-              )}
-              {page.data.items.map((job) => (
+      <Loaded resource={page} what="jobs">
+        {({ items, nextCursor }) => (
+          <>
+            <Table
+              label="Jobs"
+              columns={['Id', 'Kind', 'State', 'Attempts', 'Created', 'Finished']}
+              rows={items.length}
+              empty="No job matches these filters."
+            >
+              {items.map((job) => (
                 <tr key={job.id}>
                   <td>
                     <a href={href(['jobs', job.id])}>{job.id}</a>
@@ -114,29 +90,20 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
                   <td>{when(job.finishedAt)}</td>
                 </tr>
               ))}
-            </tbody>
-          </table>
-          <nav class="pager" aria-label="Pages">
-            {cursor !== undefined && (
-              <a href={href(['jobs'], { kind, state, limit: limit === PAGE_SIZE ? undefined : limit })}>
-                First page
-              </a>
-            )}
-            {page.data.nextCursor !== null && (
-              <a
-                href={href(['jobs'], {
-                  kind,
-                  state,
-                  limit: limit === PAGE_SIZE ? undefined : limit,
-                  cursor: page.data.nextCursor,
-                })}
-              >
-                Next page
-              </a>
-            )}
-          </nav>
-        </>
-      )}
+            </Table>
+            <nav class="pager" aria-label="Pages">
+              {cursor !== undefined && (
+                <a href={href(['jobs'], { kind, state, limit: customLimit })}>First page</a>
+              )}
+              {nextCursor !== null && (
+                <a href={href(['jobs'], { kind, state, limit: customLimit, cursor: nextCursor })}>
+                  Next page
+                </a>
+              )}
+            </nav>
+          </>
+        )}
+      </Loaded>
     </section>
   );
 }

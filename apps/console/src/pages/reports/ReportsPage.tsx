@@ -2,10 +2,12 @@
 // (chart and table, one KPI read per region the compliance report names), the KPI of a chosen
 // scope (region and team codes in the URL), regional approvals, and attestation cycles in
 // cursor pages (the cursor in the URL as well).
-import { api } from '../../api/client.ts';
+import { api, type Schemas } from '../../api/client.ts';
 import { useResource } from '../../api/resource.ts';
-import { ErrorMessage, Loading } from '../../components/Message.tsx';
+import { Loaded } from '../../components/Loaded.tsx';
+import { ErrorMessage } from '../../components/Message.tsx';
 import { StackedBars } from '../../components/StackedBars.tsx';
+import { Table } from '../../components/Table.tsx';
 import { count, percent } from '../../format.ts';
 import { href, navigate, type Route } from '../../route.ts';
 
@@ -58,36 +60,34 @@ export function ReportsPage({ route }: { route: Route }) {
               },
             ]}
           />
-          <table aria-label="KPI by region">
-            <thead>
-              <tr>
-                <th scope="col">Region</th>
-                <th scope="col">Active models</th>
-                <th scope="col">Compliant</th>
-                <th scope="col">At risk</th>
-                <th scope="col">Non-compliant</th>
-                <th scope="col">% compliant</th>
-                <th scope="col">As of</th>
+          <Table
+            label="KPI by region"
+            columns={[
+              'Region',
+              'Active models',
+              'Compliant',
+              'At risk',
+              'Non-compliant',
+              '% compliant',
+              'As of',
+            ]}
+          >
+            {byRegion.data.map((kpi) => (
+              <tr key={kpi.scope.region}>
+                <th scope="row">
+                  <a href={href(['reports'], { region: kpi.scope.region ?? undefined, cycles })}>
+                    {kpi.scope.region}
+                  </a>
+                </th>
+                <td>{count(kpi.activeModels)}</td>
+                <td>{count(kpi.byBucket.compliant)}</td>
+                <td>{count(kpi.byBucket.atRisk)}</td>
+                <td>{count(kpi.byBucket.nonCompliant)}</td>
+                <td>{kpi.pctCompliant.toFixed(1)} %</td>
+                <td>{kpi.asOf}</td>
               </tr>
-            </thead>
-            <tbody>
-              {byRegion.data.map((kpi) => (
-                <tr key={kpi.scope.region}>
-                  <th scope="row">
-                    <a href={href(['reports'], { region: kpi.scope.region ?? undefined, cycles })}>
-                      {kpi.scope.region}
-                    </a>
-                  </th>
-                  <td>{count(kpi.activeModels)}</td>
-                  <td>{count(kpi.byBucket.compliant)}</td>
-                  <td>{count(kpi.byBucket.atRisk)}</td>
-                  <td>{count(kpi.byBucket.nonCompliant)}</td>
-                  <td>{kpi.pctCompliant.toFixed(1)} %</td>
-                  <td>{kpi.asOf}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </Table>
         </>
       )}
 
@@ -106,25 +106,22 @@ export function ReportsPage({ route }: { route: Route }) {
       <ScopeKpi region={region} team={team} />
 
       <h3>Regional approvals</h3>
-      <ErrorMessage text={compliance.error} />
-      {compliance.data === undefined ? (
-        compliance.error === undefined && <Loading what="the compliance report" />
-      ) : (
-        <table aria-label="Regional compliance">
-          <thead>
-            <tr>
-              <th scope="col">Region</th>
-              <th scope="col">Required</th>
-              <th scope="col">Approved</th>
-              <th scope="col">Pending</th>
-              <th scope="col">Rejected</th>
-              <th scope="col">Approval rate</th>
-              <th scope="col">Average lag (days)</th>
-              <th scope="col">Max lag (days)</th>
-            </tr>
-          </thead>
-          <tbody>
-            {compliance.data.regions.map((row) => (
+      <Loaded resource={compliance} what="the compliance report">
+        {({ regions }) => (
+          <Table
+            label="Regional compliance"
+            columns={[
+              'Region',
+              'Required',
+              'Approved',
+              'Pending',
+              'Rejected',
+              'Approval rate',
+              'Average lag (days)',
+              'Max lag (days)',
+            ]}
+          >
+            {regions.map((row) => (
               <tr key={row.region}>
                 <th scope="row">
                   {row.regionName} ({row.region})
@@ -138,9 +135,9 @@ export function ReportsPage({ route }: { route: Route }) {
                 <td>{row.maxLagDays ?? '—'}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </Loaded>
 
       <h3>Attestation cycles</h3>
       <Cycles cursor={cycles} region={region} team={team} />
@@ -152,17 +149,31 @@ function ScopeKpi({ region, team }: { region: string | undefined; team: string |
   const kpi = useResource(`kpi:${region ?? ''}:${team ?? ''}`, () =>
     api.get('/v1/kpi', { query: { region, team } }),
   );
-  if (kpi.error !== undefined) return <ErrorMessage text={kpi.error} />;
-  if (kpi.data === undefined) return <Loading what="the KPI" />;
-  const statuses = Object.entries(kpi.data.byStatus);
+  return (
+    <Loaded resource={kpi} what="the KPI">
+      {(data) => <KpiSummary kpi={data} region={region} team={team} />}
+    </Loaded>
+  );
+}
+
+function KpiSummary({
+  kpi,
+  region,
+  team,
+}: {
+  kpi: Schemas['Kpi'];
+  region: string | undefined;
+  team: string | undefined;
+}) {
+  const statuses = Object.entries(kpi.byStatus);
   return (
     <>
       <p>
         {region === undefined && team === undefined
           ? 'Whole inventory'
           : `Region ${region ?? 'any'}, team ${team ?? 'any'}`}
-        : {count(kpi.data.activeModels)} active models, {kpi.data.pctCompliant.toFixed(1)} % compliant, as of{' '}
-        {kpi.data.asOf}.
+        : {count(kpi.activeModels)} active models, {kpi.pctCompliant.toFixed(1)} % compliant, as of {kpi.asOf}
+        .
       </p>
       <table aria-label="KPI by status">
         <thead>
@@ -198,52 +209,43 @@ function Cycles({
   const page = useResource(`cycles:${cursor ?? ''}`, () =>
     api.get('/v1/attestation-cycles', { query: { cursor, limit: 10 } as never }),
   );
-  if (page.error !== undefined) return <ErrorMessage text={page.error} />;
-  if (page.data === undefined) return <Loading what="attestation cycles" />;
   return (
-    <>
-      <table aria-label="Attestation cycles">
-        <thead>
-          <tr>
-            <th scope="col">Cycle</th>
-            <th scope="col">Opens</th>
-            <th scope="col">Closes</th>
-            <th scope="col">Total</th>
-            <th scope="col">Attested</th>
-            <th scope="col">Pending</th>
-            <th scope="col">Exception</th>
-            <th scope="col">Completion</th>
-          </tr>
-        </thead>
-        <tbody>
-          {page.data.items.map((cycle) => (
-            <tr key={cycle.id}>
-              <th scope="row">{cycle.name}</th>
-              <td>{cycle.opensOn}</td>
-              <td>{cycle.closesOn}</td>
-              <td>{count(cycle.total)}</td>
-              <td>{count(cycle.attested)}</td>
-              <td>{count(cycle.pending)}</td>
-              <td>{count(cycle.exception)}</td>
-              <td>
-                <meter
-                  min={0}
-                  max={100}
-                  value={cycle.completionPct}
-                  aria-label={`${cycle.name} completion`}
-                />{' '}
-                {cycle.completionPct.toFixed(1)} %
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <nav class="pager" aria-label="Cycle pages">
-        {cursor !== undefined && <a href={href(['reports'], { region, team })}>First cycles</a>}
-        {page.data.nextCursor !== null && (
-          <a href={href(['reports'], { region, team, cycles: page.data.nextCursor })}>More cycles</a>
-        )}
-      </nav>
-    </>
+    <Loaded resource={page} what="attestation cycles">
+      {({ items, nextCursor }) => (
+        <>
+          <Table
+            label="Attestation cycles"
+            columns={['Cycle', 'Opens', 'Closes', 'Total', 'Attested', 'Pending', 'Exception', 'Completion']}
+          >
+            {items.map((cycle) => (
+              <tr key={cycle.id}>
+                <th scope="row">{cycle.name}</th>
+                <td>{cycle.opensOn}</td>
+                <td>{cycle.closesOn}</td>
+                <td>{count(cycle.total)}</td>
+                <td>{count(cycle.attested)}</td>
+                <td>{count(cycle.pending)}</td>
+                <td>{count(cycle.exception)}</td>
+                <td>
+                  <meter
+                    min={0}
+                    max={100}
+                    value={cycle.completionPct}
+                    aria-label={`${cycle.name} completion`}
+                  />{' '}
+                  {cycle.completionPct.toFixed(1)} %
+                </td>
+              </tr>
+            ))}
+          </Table>
+          <nav class="pager" aria-label="Cycle pages">
+            {cursor !== undefined && <a href={href(['reports'], { region, team })}>First cycles</a>}
+            {nextCursor !== null && (
+              <a href={href(['reports'], { region, team, cycles: nextCursor })}>More cycles</a>
+            )}
+          </nav>
+        </>
+      )}
+    </Loaded>
   );
 }

@@ -4,7 +4,9 @@
 import { useState } from 'preact/hooks';
 import { ApiError, api, describeError, type Schemas } from '../../api/client.ts';
 import { useResource } from '../../api/resource.ts';
-import { ErrorMessage, Loading } from '../../components/Message.tsx';
+import { Loaded } from '../../components/Loaded.tsx';
+import { ErrorMessage } from '../../components/Message.tsx';
+import { Table } from '../../components/Table.tsx';
 import { pretty } from '../../format.ts';
 import { href, navigate, type Route } from '../../route.ts';
 import { can } from '../../session.ts';
@@ -14,29 +16,22 @@ type Schedule = Schemas['Schedule'];
 export function SchedulesPage({ route }: { route: Route }) {
   const schedules = useResource('schedules', () => api.get('/v1/schedules'));
   const editing = route.params.get('edit') ?? undefined;
+  const admin = can('admin');
   return (
     <section aria-labelledby="schedules-title">
       <h2 id="schedules-title">Schedules</h2>
-      <ErrorMessage text={schedules.error} />
-      {schedules.data === undefined ? (
-        schedules.error === undefined && <Loading what="schedules" />
-      ) : (
-        <table aria-label="Schedules">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Cron</th>
-              <th scope="col">Time zone</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Payload</th>
-              {can('admin') && <th scope="col">Action</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {schedules.data.items.map((schedule) =>
+      <Loaded resource={schedules} what="schedules">
+        {({ items }) => (
+          <Table
+            label="Schedules"
+            columns={['Name', 'Cron', 'Time zone', 'Kind', 'Payload', admin && 'Action']}
+            rows={items.length}
+            empty="No schedule."
+          >
+            {items.map((schedule) =>
               editing === schedule.name ? (
                 <tr key={schedule.name}>
-                  <td colSpan={can('admin') ? 6 : 5}>
+                  <td colSpan={admin ? 6 : 5}>
                     <ScheduleForm schedule={schedule} onSaved={schedules.reload} />
                   </td>
                 </tr>
@@ -49,7 +44,7 @@ export function SchedulesPage({ route }: { route: Route }) {
                   <td>
                     <code>{pretty(schedule.payload)}</code>
                   </td>
-                  {can('admin') && (
+                  {admin && (
                     <td>
                       <a
                         href={href(['schedules'], { edit: schedule.name })}
@@ -62,9 +57,9 @@ export function SchedulesPage({ route }: { route: Route }) {
                 </tr>
               ),
             )}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </Loaded>
     </section>
   );
 }

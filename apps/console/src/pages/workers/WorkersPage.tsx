@@ -3,7 +3,8 @@
 // from in the last minute).
 import { api } from '../../api/client.ts';
 import { useResource } from '../../api/resource.ts';
-import { ErrorMessage, Loading } from '../../components/Message.tsx';
+import { Loaded } from '../../components/Loaded.tsx';
+import { Table } from '../../components/Table.tsx';
 import { since } from '../../format.ts';
 
 const STALE_AFTER_MS = 30_000;
@@ -17,28 +18,15 @@ export function WorkersPage() {
       <button type="button" onClick={workers.reload}>
         Refresh
       </button>
-      <ErrorMessage text={workers.error} />
-      {workers.data === undefined ? (
-        workers.error === undefined && <Loading what="workers" />
-      ) : (
-        <table aria-label="Workers">
-          <thead>
-            <tr>
-              <th scope="col">Host</th>
-              <th scope="col">Pid</th>
-              <th scope="col">Kinds</th>
-              <th scope="col">Running</th>
-              <th scope="col">Heartbeat</th>
-              <th scope="col">Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {workers.data.items.length === 0 && (
-              <tr>
-                <td colSpan={6}>No worker has been heard from in the last minute.</td>
-              </tr>
-            )}
-            {workers.data.items.map((worker) => {
+      <Loaded resource={workers} what="workers">
+        {({ items }) => (
+          <Table
+            label="Workers"
+            columns={['Host', 'Pid', 'Kinds', 'Running', 'Heartbeat', 'Status']}
+            rows={items.length}
+            empty="No worker has been heard from in the last minute."
+          >
+            {items.map((worker) => {
               const stale = now - Date.parse(worker.lastHeartbeatAt) > STALE_AFTER_MS;
               return (
                 <tr key={worker.id} class={stale ? 'stale' : ''}>
@@ -53,9 +41,9 @@ export function WorkersPage() {
                 </tr>
               );
             })}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </Loaded>
     </section>
   );
 }
