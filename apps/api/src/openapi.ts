@@ -374,7 +374,7 @@ export function buildOpenApiDocument(version: string): JsonSchema {
         },
       },
       ...READ_PATHS,
-      ...queueStreamPaths({ errors: ERRORS }),
+      ...queueStreamPaths({ problem, errors: ERRORS }),
       ...metricSourcePaths({ ref, problem, json, errors: ERRORS, queryParameters }),
       '/v1/openapi.json': {
         get: {

@@ -100,6 +100,29 @@ for (const kind of testDatabases()) {
       }
     });
 
+    it('caps the streams one key may hold', async () => {
+      const key = await api.key('tabby', ['read']);
+      const readers = [];
+      for (let i = 0; i < 10; i += 1) readers.push(await open(api, key));
+      const refused = await api.request('GET', '/v1/queues/stream', { key });
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('10');
+      expect(refused.body.detail).toMatch(/already holds 10 queue statistics streams/);
+      const other = await open(api, await api.key('other', ['read']));
+      await other.cancel();
+      await Promise.all(readers.map((reader) => reader.cancel()));
+      // A closed stream frees its place (noticed when the server sees the connection go).
+      await expect
+        .poll(async () => {
+          const retry = await fetch(`${api.url}/v1/queues/stream`, {
+            headers: { authorization: `Bearer ${key}` },
+          });
+          await retry.body?.cancel();
+          return retry.status;
+        })
+        .toBe(200);
+    });
+
     it('ends the stream once its key is revoked', async () => {
       const key = await api.key('leaver', ['read']);
       const reader = await open(api, key);

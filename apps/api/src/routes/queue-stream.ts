@@ -13,11 +13,17 @@
 //               client's reconnection meets a 401;
 //   disconnect  the last stream leaving stops the ticker.
 //
-// The per-minute series is kept here, in this API process, while at least one stream is open: it
-// records the completed and failed totals once a minute and reports the difference between
-// consecutive minutes. A minute nobody watched, or one in which pruning lowered a total, is null.
+// The per-minute series is kept here, in this API process, from every QueueStats snapshot (the
+// process samples one every 15 s whether or not anyone watches, see main.ts): it records the
+// completed and failed totals once a minute and reports the difference between consecutive
+// minutes. A minute without a sample (the process was not running), or one in which pruning
+// lowered a total, is null.
+//
+// Streams are capped, per key and per process, as every event stream is (DESIGN §4.2): past the
+// cap a new one is refused with 429 rather than holding a connection and a subscriber more.
 import { type Request, type Response, Router } from 'express';
 import { type GuardDeps, requireScope } from '../auth.ts';
+import { HttpProblem } from '../problem.ts';
 import type { QueueSnapshot, QueueStats } from '../queue-stats.ts';
 import { defineRoute } from '../routing.ts';
 import { principalOf } from './jobs.ts';
@@ -28,6 +34,10 @@ export interface QueueStreamRouterDeps extends GuardDeps {
   intervalMs?: number;
   /** How often a stream's key is checked again. Default 5 s. */
   recheckMs?: number;
+  /** Open streams one key may hold (tabs of one operator). Default 10. */
+  maxStreamsPerKey?: number;
+  /** Open streams this process serves. Default 1000. */
+  maxStreams?: number;
 }
 
 const SERIES_MINUTES = 60;
@@ -37,6 +47,7 @@ type JsonSchema = Record<string, unknown>;
 interface Subscriber {
   res: Response;
   key: string;
+  keyId: number;
   checkedAtMs: number;
 }
 
@@ -46,6 +57,9 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
   const recheckMs = deps.recheckMs ?? 5000;
   const subscribers = new Set<Subscriber>();
   const series = new MinuteSeries(SERIES_MINUTES);
+  deps.queueStats.onSnapshot((snapshot) => series.record(snapshot));
+  const maxPerKey = deps.maxStreamsPerKey ?? 10;
+  const maxStreams = deps.maxStreams ?? 1000;
   let timer: NodeJS.Timeout | undefined;
   let ticking = false;
 
@@ -54,7 +68,6 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
     ticking = true;
     try {
       const snapshot = await deps.queueStats.snapshot();
-      series.record(snapshot);
       const data = `event: stats\ndata: ${JSON.stringify(statsEvent(snapshot, series))}\n\n`;
       const now = Date.now();
       for (const subscriber of subscribers) {
@@ -89,7 +102,17 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
   const stream = (req: Request, res: Response): void => {
     const principal = principalOf(res);
     const key = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
-    const subscriber: Subscriber = { res, key, checkedAtMs: Date.now() };
+    const sameKey = [...subscribers].filter((other) => other.keyId === principal.keyId).length;
+    if (sameKey >= maxPerKey || subscribers.size >= maxStreams) {
+      throw new HttpProblem(
+        429,
+        sameKey >= maxPerKey
+          ? `This API key already holds ${sameKey} queue statistics streams; close one first.`
+          : 'This API process serves as many queue statistics streams as it may; retry shortly.',
+        { headers: { 'Retry-After': '10' } },
+      );
+    }
+    const subscriber: Subscriber = { res, key, keyId: principal.keyId, checkedAtMs: Date.now() };
     res.locals.streaming = true;
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -164,6 +187,7 @@ export class MinuteSeries {
 
 /** The stream's entry in the OpenAPI document (spliced in by openapi.ts). */
 export function queueStreamPaths(helpers: {
+  problem(description: string): JsonSchema;
   errors: Record<string, JsonSchema>;
 }): Record<string, JsonSchema> {
   return {
@@ -182,6 +206,9 @@ export function queueStreamPaths(helpers: {
             content: { 'text/event-stream': { schema: { type: 'string' } } },
           },
           ...helpers.errors,
+          '429': helpers.problem(
+            'Over the rate limit, or past the open streams allowed: 10 per key, 1000 per API process (Retry-After).',
+          ),
         },
       },
     },
