@@ -176,6 +176,9 @@ for (const kind of testDatabases()) {
     });
 
     it('filters the jobs list and pages it by cursor', async () => {
+      const runAt = new Date(Date.now() + 3_600_000).toISOString();
+      for (let i = 0; i < 3; i += 1)
+        await api.queue.send('system.echo', { sleepMs: 0 }, { runAt, owner: 'ops' });
       const page = await open(adminKey, '#/jobs?limit=2');
       await page.getByLabel('Kind').selectOption('system.echo');
       await eventually('the filter in the URL', async () => page.url().includes('kind=system.echo'));
@@ -186,6 +189,14 @@ for (const kind of testDatabases()) {
       await eventually('a cursor in the URL', async () => page.url().includes('cursor='));
       await eventually('another page', async () => (await textOf(rows.nth(1))) !== firstPage);
       expect(page.url()).toContain('limit=2');
+
+      await page.getByLabel('Owner', { exact: true }).fill('auditor');
+      await page.getByRole('button', { name: 'Filter', exact: true }).click();
+      await eventually('the owner in the URL', async () => page.url().includes('owner=auditor'));
+      await eventually('only the auditor’s two jobs', async () => (await rows.count()) === 3);
+      await page.getByLabel('Owner', { exact: true }).fill('');
+      await page.getByRole('button', { name: 'Filter', exact: true }).click();
+      await eventually('no owner in the URL', async () => !page.url().includes('owner='));
 
       await page.getByLabel('State').selectOption('failed');
       await eventually('only failed jobs', async () => {

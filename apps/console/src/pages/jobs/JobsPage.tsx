@@ -7,6 +7,7 @@ import { Loaded } from '../../components/Loaded.tsx';
 import { Table } from '../../components/Table.tsx';
 import { when } from '../../format.ts';
 import { href, navigate, type Route } from '../../route.ts';
+import { can } from '../../session.ts';
 import { JOB_STATES, StateBadge } from './StateBadge.tsx';
 
 const PAGE_SIZE = '20';
@@ -14,10 +15,11 @@ const PAGE_SIZE = '20';
 export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
   const kind = route.params.get('kind') ?? undefined;
   const state = route.params.get('state') ?? undefined;
+  const owner = route.params.get('owner') ?? undefined;
   const cursor = route.params.get('cursor') ?? undefined;
   const limit = route.params.get('limit') ?? PAGE_SIZE;
   const customLimit = limit === PAGE_SIZE ? undefined : limit;
-  const query = { kind, state, cursor, limit } as Record<string, string | undefined>;
+  const query = { kind, state, owner, cursor, limit } as Record<string, string | undefined>;
   const page = useResource(`jobs?${new URLSearchParams(clean(query))}`, () =>
     api.get('/v1/jobs', { query: query as never }),
   );
@@ -27,10 +29,17 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
       href(['jobs'], {
         kind,
         state,
+        owner,
         limit: customLimit,
         [name]: value || undefined,
       }),
     );
+
+  const filterOwner = (event: Event) => {
+    event.preventDefault();
+    const input = (event.currentTarget as HTMLFormElement).elements.namedItem('owner') as HTMLInputElement;
+    setFilter('owner', input.value.trim());
+  };
 
   const findById = (event: Event) => {
     event.preventDefault();
@@ -57,6 +66,15 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
           none="any"
           onChange={(value) => setFilter('state', value)}
         />
+        {can('admin') && (
+          <form onSubmit={filterOwner} aria-label="Filter by owner">
+            <label>
+              Owner
+              <input name="owner" value={owner ?? ''} autocomplete="off" spellcheck={false} />
+            </label>
+            <button type="submit">Filter</button>
+          </form>
+        )}
         <form onSubmit={findById} aria-label="Find a job by id">
           <label>
             Job id
@@ -93,10 +111,10 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
             </Table>
             <nav class="pager" aria-label="Pages">
               {cursor !== undefined && (
-                <a href={href(['jobs'], { kind, state, limit: customLimit })}>First page</a>
+                <a href={href(['jobs'], { kind, state, owner, limit: customLimit })}>First page</a>
               )}
               {nextCursor !== null && (
-                <a href={href(['jobs'], { kind, state, limit: customLimit, cursor: nextCursor })}>
+                <a href={href(['jobs'], { kind, state, owner, limit: customLimit, cursor: nextCursor })}>
                   Next page
                 </a>
               )}
