@@ -157,6 +157,35 @@ for (const kind of testDatabases()) {
       );
     });
 
+    it('keeps the key in sessionStorage only, across a reload', async () => {
+      const page = await open(adminKey, '#/jobs');
+      expect(page.url()).not.toContain(adminKey);
+      expect(await page.context().cookies()).toEqual([]);
+      expect(await page.evaluate(() => JSON.stringify(sessionStorage))).toContain(adminKey);
+      await page.reload();
+      await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+      expect(await page.getByLabel('API key').count()).toBe(0);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('API key').waitFor();
+      expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain(adminKey);
+    });
+
+    it('says so when the server goes away, keeping the last figures', async () => {
+      const doomed = await startTestApi(kind, { testDb: t });
+      const context = await browser!.newContext();
+      contexts.push(context);
+      const page = await context.newPage();
+      page.setDefaultTimeout(WAIT_MS);
+      await page.goto(`${doomed.url}/console/`);
+      await page.getByLabel('API key').fill(adminKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('table', { name: 'Queues' }).waitFor();
+      await doomed.close();
+      await page.getByText('The API server cannot be reached').waitFor();
+      // The page keeps its last figures under the banner rather than going blank.
+      expect(await page.getByRole('table', { name: 'Queues' }).count()).toBe(1);
+    });
+
     it('shows queue counts that change without a reload', async () => {
       const page = await open(adminKey);
       const queued = page.getByRole('cell', { name: 'system.echo queued' });

@@ -109,7 +109,7 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
                 </tr>
               ))}
             </Table>
-            <nav class="pager" aria-label="Pages">
+            <nav class="pager" aria-label="Job list pages">
               {cursor !== undefined && (
                 <a href={href(['jobs'], { kind, state, owner, limit: customLimit })}>First page</a>
               )}
