@@ -1,7 +1,7 @@
 // `npm run jobs -- <command>`: operate jobs from a terminal or a script, over the public HTTP API
 // (the same endpoints the console uses, with the same scopes), never the database.
 //
-//   list   [--kind K] [--state S] [--limit N] [--cursor C] [--json]
+//   list   [--kind K] [--state S] [--owner O] [--limit N] [--cursor C] [--json]
 //   show   <id>
 //   retry  <id>
 //   cancel <id>
@@ -15,7 +15,7 @@ import { ConfigError, loadConfig } from '@offload/config';
 import { JOB_STATES } from '@offload/queue';
 
 const USAGE = `usage:
-  npm run jobs -- list [--kind <kind>] [--state <${JOB_STATES.join('|')}>] [--limit 1-100] [--cursor <cursor>] [--json]
+  npm run jobs -- list [--kind <kind>] [--state <${JOB_STATES.join('|')}>] [--owner <owner>] [--limit 1-100] [--cursor <cursor>] [--json]
   npm run jobs -- show <id>
   npm run jobs -- retry <id>
   npm run jobs -- cancel <id>
@@ -97,6 +97,7 @@ export async function runJobsCli(argv: string[], settings: () => JobsCliSettings
         options: {
           kind: { type: 'string' },
           state: { type: 'string' },
+          owner: { type: 'string' },
           limit: { type: 'string' },
           cursor: { type: 'string' },
           json: { type: 'boolean' },
@@ -112,10 +113,11 @@ export async function runJobsCli(argv: string[], settings: () => JobsCliSettings
       if (values.limit !== undefined && !/^(100|[1-9][0-9]?)$/.test(values.limit)) {
         throw new UsageError(`--limit must be an integer from 1 to 100 (got ${values.limit})`);
       }
-      if (values.kind !== undefined && values.kind.trim() === '')
-        throw new UsageError('--kind must not be empty');
+      for (const name of ['kind', 'owner'] as const) {
+        if (values[name]?.trim() === '') throw new UsageError(`--${name} must not be empty`);
+      }
       const query = new URLSearchParams();
-      for (const name of ['kind', 'state', 'limit', 'cursor'] as const) {
+      for (const name of ['kind', 'state', 'owner', 'limit', 'cursor'] as const) {
         if (values[name] !== undefined) query.set(name, values[name]);
       }
       const page = (await call(settings(), 'GET', `/v1/jobs${query.size > 0 ? `?${query}` : ''}`)) as {

@@ -85,6 +85,13 @@ for (const kind of testDatabases()) {
       expect(seen).toEqual([...queuedIds].sort());
     });
 
+    it('lists one owner’s jobs', async () => {
+      const run = await runCli(['list', '--owner', 'nobody'], env);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe('no job matches\n');
+    });
+
     it('shows, retries and cancels', async () => {
       const shown = await runCli(['show', failedId], env);
       expect(shown.code).toBe(0);
@@ -107,6 +114,7 @@ for (const kind of testDatabases()) {
         [['list', '--state', 'sleeping'], '--state must be one of queued, retrying, active'],
         [['list', '--limit', '500'], '--limit must be an integer from 1 to 100'],
         [['list', '--colour', 'red'], "Unknown option '--colour'"],
+        [['list', '--owner', ''], '--owner must not be empty'],
         [['show'], 'show takes exactly one job id'],
         [['retry', 'a', 'b'], 'retry takes exactly one job id'],
         [['explode'], 'unknown command "explode"'],
