@@ -273,7 +273,7 @@ for (const kind of testDatabases()) {
       const lines = await rejected.getByRole('row').allTextContents();
       expect(lines.some((line) => line.startsWith('2'))).toBe(true);
       expect(lines.some((line) => line.startsWith('3'))).toBe(true);
-      await page.getByRole('table', { name: 'Import history' }).getByRole('link').first().waitFor();
+      await page.getByRole('table', { name: 'Import history' }).getByText('completed').waitFor();
       await screenshot(page, 'imports');
     });
 

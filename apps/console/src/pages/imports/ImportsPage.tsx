@@ -134,7 +134,10 @@ function ImportDetail({ id }: { id: string }) {
       (event) => {
         const data = JSON.parse(event.data) as { state?: string; progress: Record<string, unknown> | null };
         if (data.progress) setProgress(data.progress);
-        if (event.event === 'state' && data.state !== view.state) resource.reload();
+        if (event.event === 'state' && data.state !== view.state) {
+          resource.reload();
+          invalidate('jobs?'); // the history shows the state too
+        }
       },
       controller.signal,
     ).catch(() => undefined);
