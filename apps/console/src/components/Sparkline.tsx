@@ -50,5 +50,9 @@ export function Sparkline({ label, values, color }: SparklineProps) {
     [],
   );
 
-  return <div class="sparkline" ref={box} role="img" aria-label={summary} title={summary} />;
+  return (
+    <div class="sparkline" ref={box} role="img" aria-label={summary} title={summary}>
+      {known.length === 0 && <span class="hint">not measured yet</span>}
+    </div>
+  );
 }
