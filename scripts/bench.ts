@@ -3,7 +3,7 @@
 //
 //   npm run bench                      every benchmark with its default sizes
 //   npm run bench -- --jobs 5000       a smaller queue run (arguments go to every benchmark)
-//   npm run bench -- --only queue      one benchmark by name (queue, kpi, import, reads, submit)
+//   npm run bench -- --only queue      one benchmark by name (queue, kpi, import, reads, submit, console)
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 
@@ -50,6 +50,14 @@ const BENCHMARKS: readonly Benchmark[] = [
     script: 'apps/api/bench/submit-bench.ts',
     report: 'docs/performance/submit-bench.md',
     accepts: ['duration', 'connections', 'repeat', 'backend'],
+  },
+  {
+    // The console's overview and first jobs page with --jobs retained jobs (default 1,000,000):
+    // server time and Chromium render time; --backend sqlite|postgres.
+    name: 'console',
+    script: 'apps/console/bench/console-bench.ts',
+    report: 'docs/performance/console-bench.md',
+    accepts: ['jobs', 'samples', 'backend'],
   },
 ];
 

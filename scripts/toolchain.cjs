@@ -41,6 +41,7 @@ const TASKS = {
   db: ['scripts/db.ts'],
   // CI only: `db analyze` on a throwaway seeded database of each dialect (.ci/run).
   'ci-analyze': ['scripts/ci-analyze.ts'],
+  jobs: ['apps/api/src/jobs-cli.ts'],
   setup: null, // provision and install only
 };
 
@@ -158,6 +159,8 @@ function main() {
   if (task === 'load' || task === 'load-test' || task === 'ops-check') process.env.OFFLOAD_WITH_LOAD = '1';
   const { env, node } = provisionToolchain();
   installDependencies(env);
+  // The operator console's static files, which the API serves (skipped when already current).
+  if (task === 'setup' || task === 'start') run(node, ['scripts/console-build.ts'], { cwd: root, env });
   const entry = TASKS[task];
   if (!entry) return;
 

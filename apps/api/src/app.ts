@@ -10,6 +10,7 @@ import type { Logger } from '@offload/observability';
 import type { Queue } from '@offload/queue';
 import express, { type Express } from 'express';
 import type { Authenticator } from './auth.ts';
+import { consoleRouter } from './console.ts';
 import type { CursorSeal } from './cursor-seal.ts';
 import { databaseCheck, healthRouter, queueCheck } from './health.ts';
 import type { IdempotencyKeys } from './idempotency.ts';
@@ -31,6 +32,7 @@ import { metricSourcesRouter } from './routes/metric-sources.ts';
 import { metricsRouter } from './routes/metrics.ts';
 import { modelsRouter } from './routes/models.ts';
 import { openApiRouter } from './routes/openapi.ts';
+import { queueStreamRouter } from './routes/queue-stream.ts';
 import { queuesRouter } from './routes/queues.ts';
 import { reportsRouter } from './routes/reports.ts';
 import { schedulesRouter } from './routes/schedules.ts';
@@ -146,6 +148,7 @@ export function createApp(deps: ApiDeps): Express {
     ),
   );
   app.use(scoped(queuesRouter({ ...guard, queueStats: deps.queueStats })));
+  app.use(scoped(queueStreamRouter({ ...guard, queueStats: deps.queueStats })));
   app.use(scoped(schedulesRouter({ ...guard, queue: deps.queue })));
   app.use(scoped(metricSourcesRouter({ ...guard, db: deps.db, queue: deps.queue })));
   app.use(scoped(workersRouter({ ...guard, db: deps.db })));
@@ -161,6 +164,7 @@ export function createApp(deps: ApiDeps): Express {
     ),
   );
 
+  app.use(consoleRouter());
   app.use(notFoundHandler);
   app.use(problemErrorHandler(deps.logger));
   return app;

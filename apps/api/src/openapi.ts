@@ -15,6 +15,7 @@ import {
   patchMetricSourceBody,
 } from './routes/metric-sources.ts';
 import { listModelsQuery, modelDetailView, modelPage } from './routes/models.ts';
+import { queueStreamPaths } from './routes/queue-stream.ts';
 import { complianceReportView } from './routes/reports.ts';
 import {
   jobPage,
@@ -373,6 +374,7 @@ export function buildOpenApiDocument(version: string): JsonSchema {
         },
       },
       ...READ_PATHS,
+      ...queueStreamPaths({ problem, errors: ERRORS }),
       ...metricSourcePaths({ ref, problem, json, errors: ERRORS, queryParameters }),
       '/v1/openapi.json': {
         get: {

@@ -54,6 +54,7 @@ export class QueueStats {
   #latest: { atMs: number; snapshot: QueueSnapshot } | undefined;
   #inFlight: Promise<QueueSnapshot> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  readonly #listeners = new Set<(snapshot: QueueSnapshot) => void>();
 
   constructor(options: QueueStatsOptions) {
     this.#queue = options.queue;
@@ -73,6 +74,12 @@ export class QueueStats {
       this.#inFlight = undefined;
     });
     return this.#inFlight;
+  }
+
+  /** Calls `listener` with every snapshot fetched from now on (the console's minute series). */
+  onSnapshot(listener: (snapshot: QueueSnapshot) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Samples every `intervalMs` so throughput is known before the first reader asks. */
@@ -126,6 +133,7 @@ export class QueueStats {
       }),
     };
     this.#latest = { atMs, snapshot };
+    for (const listener of this.#listeners) listener(snapshot);
     return snapshot;
   }
 

@@ -46,6 +46,12 @@ export const pageQuery = {
 export const listJobsQuery = z.strictObject({
   kind: z.string().min(1).max(200).optional(),
   state: z.enum(JOB_STATES).optional(),
+  owner: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Only this owner’s jobs (another owner’s: admin keys only).'),
   ...pageQuery,
 });
 

@@ -166,7 +166,10 @@ async function submitJob(deps: JobsRouterDeps, req: Request, res: Response): Pro
 async function listJobs(deps: JobsRouterDeps, req: Request, res: Response): Promise<void> {
   const principal = principalOf(res);
   const query = parseQuery(listJobsQuery, req);
-  const owner = principal.isAdmin ? undefined : principal.owner;
+  if (query.owner !== undefined && !principal.isAdmin && query.owner !== principal.owner) {
+    throw new HttpProblem(403, 'Only an admin key lists the jobs of another owner.');
+  }
+  const owner = principal.isAdmin ? query.owner : principal.owner;
   // The cursor is valid only for the list it came from: same filters, same owner.
   const scope = JSON.stringify(['jobs', owner ?? null, query.kind ?? null, query.state ?? null]);
   const page = await deps.queue.list({

@@ -1,0 +1,135 @@
+// `npm run jobs`, as an operator runs it: the CLI as a child process against a real API on both
+// databases. It lists with filters and pages, shows, retries and cancels, and a bad argument
+// exits 2 with a sentence saying what is wrong.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { testDatabases } from '@offload/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimJob, startTestApi, type TestApi } from './harness.ts';
+
+const CLI = fileURLToPath(new URL('../src/jobs-cli.ts', import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: string[], env: Record<string, string>): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+for (const kind of testDatabases()) {
+  describe(`npm run jobs (${kind})`, () => {
+    let api: TestApi;
+    let env: Record<string, string>;
+    let failedId: string;
+    let queuedIds: string[];
+
+    beforeAll(async () => {
+      api = await startTestApi(kind);
+      env = { OFFLOAD_URL: api.url, OFFLOAD_API_KEY: await api.key('ops', ['admin']) };
+      const runAt = new Date(Date.now() + 3_600_000).toISOString();
+      queuedIds = [];
+      for (let i = 0; i < 3; i += 1) {
+        const sent = await api.queue.send('system.echo', { sleepMs: 0 }, { runAt });
+        queuedIds.push(sent.job.id);
+      }
+      const failed = await api.queue.send('system.echo', { sleepMs: 0 }, { maxAttempts: 1 });
+      const claimed = await claimJob(api.backend, 'system.echo', failed.job.id);
+      await api.backend.jobFail({
+        id: failed.job.id,
+        leaseToken: claimed.leaseToken,
+        error: { kind: 'Test', message: 'failed on purpose' },
+        final: true,
+      });
+      failedId = failed.job.id;
+    });
+
+    afterAll(async () => {
+      await api?.close();
+    });
+
+    it('lists with filters and pages', async () => {
+      const first = await runCli(['list', '--kind', 'system.echo', '--state', 'queued', '--limit', '2'], env);
+      expect(first.code).toBe(0);
+      const lines = first.stdout.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      for (const line of lines) expect(line).toMatch(/ system\.echo +queued /);
+      const cursor = /--cursor (\S+)/.exec(first.stderr)?.[1];
+      expect(cursor).toBeDefined();
+      const second = await runCli(
+        ['list', '--kind', 'system.echo', '--state', 'queued', '--limit', '2', '--cursor', cursor!, '--json'],
+        env,
+      );
+      expect(second.code).toBe(0);
+      const page = JSON.parse(second.stdout) as { items: Array<{ id: string }>; nextCursor: string | null };
+      expect(page.items).toHaveLength(1);
+      expect(page.nextCursor).toBeNull();
+      const seen = [...lines.map((line) => line.split(' ')[0]), page.items[0]!.id].sort();
+      expect(seen).toEqual([...queuedIds].sort());
+    });
+
+    it('lists one owner’s jobs', async () => {
+      const run = await runCli(['list', '--owner', 'nobody'], env);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toBe('no job matches\n');
+    });
+
+    it('shows, retries and cancels', async () => {
+      const shown = await runCli(['show', failedId], env);
+      expect(shown.code).toBe(0);
+      expect(JSON.parse(shown.stdout)).toMatchObject({
+        id: failedId,
+        state: 'failed',
+        error: { message: 'failed on purpose' },
+      });
+      const retried = await runCli(['retry', failedId], env);
+      expect(retried.stdout).toBe(`job ${failedId} (system.echo) is now queued\n`);
+      const cancelled = await runCli(['cancel', failedId], env);
+      expect(cancelled.stdout).toBe(`job ${failedId} (system.echo) is now cancelled\n`);
+      const refused = await runCli(['retry', queuedIds[0]!], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^jobs: POST \/v1\/jobs\/\S+\/retry: 409 /);
+    });
+
+    it('refuses bad arguments with the usage, and says when the API is unreachable', async () => {
+      for (const [args, message] of [
+        [['list', '--state', 'sleeping'], '--state must be one of queued, retrying, active'],
+        [['list', '--limit', '500'], '--limit must be an integer from 1 to 100'],
+        [['list', '--colour', 'red'], "Unknown option '--colour'"],
+        [['list', '--owner', ''], '--owner must not be empty'],
+        [['show'], 'show takes exactly one job id'],
+        [['retry', 'a', 'b'], 'retry takes exactly one job id'],
+        [['explode'], 'unknown command "explode"'],
+      ] as const) {
+        const run = await runCli([...args], env);
+        expect(run.code, args.join(' ')).toBe(2);
+        expect(run.stderr).toContain(message);
+        expect(run.stderr).toContain('usage:');
+      }
+      const down = await runCli(['list'], { ...env, OFFLOAD_URL: 'http://127.0.0.1:9' });
+      expect(down.code).toBe(1);
+      expect(down.stderr).toContain('cannot reach the API at http://127.0.0.1:9');
+      const noKey = await runCli(['list'], { OFFLOAD_URL: api.url });
+      expect(noKey.code).toBe(2);
+      expect(noKey.stderr).toContain('no API key: set OFFLOAD_API_KEY');
+    });
+  });
+}

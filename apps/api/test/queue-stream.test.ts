@@ -1,0 +1,179 @@
+// GET /v1/queues/stream on both databases: the key's session first, then the queue statistics
+// with their per-minute series, live as jobs are sent; the stream ends soon after its key is
+// revoked. MinuteSeries, which keeps those series, is checked on its own with written samples.
+import { testDatabases } from '@offload/db/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listApiKeys, revokeApiKey } from '../src/api-keys.ts';
+import type { QueueSnapshot } from '../src/queue-stats.ts';
+import { MinuteSeries } from '../src/routes/queue-stream.ts';
+import { startTestApi, type TestApi } from './harness.ts';
+
+interface StreamEvent {
+  event: string;
+  // biome-ignore lint/suspicious/noExplicitAny: event JSON the assertions walk into
+  data: any;
+}
+
+/** Reads events from an open stream until `until` holds for one of them (or the stream ends). */
+async function readUntil(
+  reader: ReadableStreamDefaultReader<string>,
+  seen: StreamEvent[],
+  until: (event: StreamEvent) => boolean,
+): Promise<StreamEvent | undefined> {
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return undefined;
+    buffer += value;
+    let end = buffer.indexOf('\n\n');
+    while (end !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const name = /^event: (.+)$/m.exec(block)?.[1];
+      const data = /^data: (.+)$/m.exec(block)?.[1];
+      if (name !== undefined && data !== undefined) {
+        const event = { event: name, data: JSON.parse(data) };
+        seen.push(event);
+        if (until(event)) return event;
+      }
+      end = buffer.indexOf('\n\n');
+    }
+  }
+}
+
+async function open(api: TestApi, key: string): Promise<ReadableStreamDefaultReader<string>> {
+  const response = await fetch(`${api.url}/v1/queues/stream`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  return response.body!.pipeThrough(new TextDecoderStream()).getReader();
+}
+
+for (const kind of testDatabases()) {
+  describe(`GET /v1/queues/stream (${kind})`, () => {
+    let api: TestApi;
+
+    beforeAll(async () => {
+      api = await startTestApi(kind);
+    });
+
+    afterAll(async () => {
+      await api?.close();
+    });
+
+    it('needs a key with read', async () => {
+      expect((await api.request('GET', '/v1/queues/stream')).status).toBe(401);
+      const submitOnly = await api.key('submitter', ['submit']);
+      expect((await api.request('GET', '/v1/queues/stream', { key: submitOnly })).status).toBe(403);
+    });
+
+    it('names the session, then streams statistics that follow the queue', async () => {
+      const key = await api.key('reader', ['read']);
+      const reader = await open(api, key);
+      const seen: StreamEvent[] = [];
+      try {
+        const first = await readUntil(reader, seen, () => true);
+        expect(first).toEqual({ event: 'session', data: { owner: 'reader', scopes: ['read'] } });
+        const stats = await readUntil(reader, seen, (event) => event.event === 'stats');
+        const echo = stats!.data.items.find((row: { kind: string }) => row.kind === 'system.echo');
+        expect(echo).toMatchObject({ kind: 'system.echo', queued: 0 });
+        expect(stats!.data.series['system.echo'].completed).toHaveLength(60);
+
+        await api.queue.send(
+          'system.echo',
+          { sleepMs: 0 },
+          { runAt: new Date(Date.now() + 3_600_000).toISOString() },
+        );
+        const after = await readUntil(
+          reader,
+          seen,
+          (event) =>
+            event.event === 'stats' &&
+            event.data.items.some(
+              (row: { kind: string; queued: number }) => row.kind === 'system.echo' && row.queued === 1,
+            ),
+        );
+        expect(after).toBeDefined();
+      } finally {
+        await reader.cancel();
+      }
+    });
+
+    it('caps the streams one key may hold', async () => {
+      const key = await api.key('tabby', ['read']);
+      const readers = [];
+      for (let i = 0; i < 10; i += 1) readers.push(await open(api, key));
+      const refused = await api.request('GET', '/v1/queues/stream', { key });
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('10');
+      expect(refused.body.detail).toMatch(/already holds 10 queue statistics streams/);
+      const other = await open(api, await api.key('other', ['read']));
+      await other.cancel();
+      await Promise.all(readers.map((reader) => reader.cancel()));
+      // A closed stream frees its place (noticed when the server sees the connection go).
+      await expect
+        .poll(async () => {
+          const retry = await fetch(`${api.url}/v1/queues/stream`, {
+            headers: { authorization: `Bearer ${key}` },
+          });
+          await retry.body?.cancel();
+          return retry.status;
+        })
+        .toBe(200);
+    });
+
+    it('ends the stream once its key is revoked', async () => {
+      const key = await api.key('leaver', ['read']);
+      const reader = await open(api, key);
+      const seen: StreamEvent[] = [];
+      await readUntil(reader, seen, (event) => event.event === 'stats');
+      const record = (await listApiKeys(api.testDb.db)).find((candidate) => candidate.owner === 'leaver')!;
+      await revokeApiKey(api.testDb.db, record.id);
+      const end = await readUntil(reader, seen, (event) => event.event === 'end');
+      expect(end?.data).toEqual({ reason: 'revoked' });
+      expect(await reader.read()).toMatchObject({ done: true });
+      expect((await api.request('GET', '/v1/queues/stream', { key })).status).toBe(401);
+    }, 60_000);
+  });
+}
+
+describe('MinuteSeries', () => {
+  const snapshot = (minute: number, completed: number, failed = 0): QueueSnapshot => ({
+    measuredAt: new Date(Date.UTC(2026, 0, 1, 0, minute, 30)).toISOString(),
+    kinds: [
+      {
+        kind: 'k',
+        depth: 0,
+        queued: 0,
+        retrying: 0,
+        running: 0,
+        completed,
+        failed,
+        cancelled: 0,
+        oldestAgeSeconds: null,
+        completedPerMinute: null,
+        failedPerMinute: null,
+      },
+    ],
+  });
+
+  it('reports per-minute differences, null where a minute is missing or a total went down', () => {
+    const series = new MinuteSeries(5);
+    series.record(snapshot(0, 10));
+    series.record(snapshot(1, 15, 1));
+    series.record(snapshot(1, 99)); // a second sample in the same minute is ignored
+    series.record(snapshot(3, 20, 2)); // minute 2 was not watched
+    series.record(snapshot(4, 4, 2)); // pruning lowered the total
+    expect(series.rates('k')).toEqual({
+      completed: [null, 5, null, null, null],
+      failed: [null, 1, null, null, 0],
+    });
+    series.record(snapshot(5, 9, 3));
+    expect(series.rates('k')).toEqual({ completed: [5, null, null, null, 5], failed: [1, null, null, 0, 1] });
+    expect(series.rates('unknown')).toEqual({
+      completed: [null, null, null, null, null],
+      failed: [null, null, null, null, null],
+    });
+  });
+});

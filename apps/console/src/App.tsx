@@ -1,0 +1,97 @@
+// The shell: the sign-in page until a key is accepted, then the navigation and the page the
+// URL names. The connection's trouble shows as a banner over the page, never as a blank one.
+import { useEffect, useState } from 'preact/hooks';
+import { describeError } from './api/client.ts';
+import { CachePage } from './pages/cache/CachePage.tsx';
+import { ImportsPage } from './pages/imports/ImportsPage.tsx';
+import { JobDetailPage } from './pages/jobs/JobDetailPage.tsx';
+import { JobsPage } from './pages/jobs/JobsPage.tsx';
+import { OverviewPage } from './pages/overview/OverviewPage.tsx';
+import { ReportsPage } from './pages/reports/ReportsPage.tsx';
+import { SchedulesPage } from './pages/schedules/SchedulesPage.tsx';
+import { SignInPage } from './pages/signin/SignInPage.tsx';
+import { WorkersPage } from './pages/workers/WorkersPage.tsx';
+import { href, useRoute } from './route.ts';
+import { endSession, type SessionState, sessionStore, signIn, storedKey } from './session.ts';
+import { useStore } from './store.ts';
+
+const PAGES = [
+  { segment: 'overview', title: 'Overview' },
+  { segment: 'jobs', title: 'Jobs' },
+  { segment: 'imports', title: 'Imports' },
+  { segment: 'reports', title: 'Reports' },
+  { segment: 'schedules', title: 'Schedules' },
+  { segment: 'workers', title: 'Workers', admin: true },
+  { segment: 'cache', title: 'Cache' },
+];
+
+export function App() {
+  const state = useStore(sessionStore);
+  const [resuming, setResuming] = useState(() => storedKey() !== undefined);
+  const [resumeError, setResumeError] = useState<string | undefined>();
+
+  // A reload keeps the tab's session: sign in again with the stored key.
+  useEffect(() => {
+    const key = storedKey();
+    if (key === undefined) return;
+    signIn(key)
+      .catch((error: unknown) => {
+        endSession('signed-out');
+        setResumeError(describeError(error));
+      })
+      .finally(() => setResuming(false));
+  }, []);
+
+  if (state.session === undefined) {
+    if (resuming) return <p class="message">Signing in…</p>;
+    return <SignInPage notice={state.notice ?? resumeError} />;
+  }
+  return <Shell state={state} />;
+}
+
+function Shell({ state }: { state: SessionState }) {
+  const route = useRoute();
+  const [page = 'overview', id] = route.segments;
+  const isAdmin = state.session?.scopes.includes('admin') ?? false;
+  const kinds = state.stats?.items.map((row) => row.kind) ?? [];
+  return (
+    <>
+      <header>
+        <strong class="brand">Offload</strong>
+        <nav aria-label="Pages">
+          {PAGES.filter((entry) => !entry.admin || isAdmin).map((entry) => (
+            <a
+              key={entry.segment}
+              href={href([entry.segment])}
+              aria-current={entry.segment === page ? 'page' : undefined}
+            >
+              {entry.title}
+            </a>
+          ))}
+        </nav>
+        <span class="who">
+          {state.session?.owner} ({state.session?.scopes.join(', ')})
+        </span>
+        <button type="button" onClick={() => endSession('signed-out')}>
+          Sign out
+        </button>
+      </header>
+      {state.connection === 'unreachable' && (
+        <p class="message warning banner" role="alert">
+          The API server cannot be reached; the figures shown are the last received. Reconnecting…
+        </p>
+      )}
+      <main>
+        {page === 'overview' && <OverviewPage state={state} />}
+        {page === 'jobs' && id === undefined && <JobsPage route={route} kinds={kinds} />}
+        {page === 'jobs' && id !== undefined && <JobDetailPage key={id} id={id} />}
+        {page === 'imports' && <ImportsPage route={route} />}
+        {page === 'reports' && <ReportsPage route={route} />}
+        {page === 'schedules' && <SchedulesPage route={route} />}
+        {page === 'workers' && <WorkersPage />}
+        {page === 'cache' && <CachePage />}
+        {!PAGES.some((entry) => entry.segment === page) && <p class="message">There is no page “{page}”.</p>}
+      </main>
+    </>
+  );
+}

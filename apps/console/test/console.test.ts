@@ -1,0 +1,353 @@
+// The console in a real browser (Debian's Chromium through playwright-core), on both databases:
+// a real API (in process, on an ephemeral port) and a real worker process on a fresh database.
+// Elements are found by role and name, as a person would find them. One browser serves the
+// whole file; each scenario opens its own context (its own sessionStorage).
+//
+// CONSOLE_SCREENSHOTS=1 also writes a screenshot of each page to docs/console/ (SQLite run only),
+// so the committed images change only when asked to.
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { seedDatabase } from '@offload/db/seed';
+import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildConsole } from '../../../scripts/console-build.ts';
+import { listApiKeys, revokeApiKey } from '../../api/src/api-keys.ts';
+import { startTestApi, type TestApi } from '../../api/test/harness.ts';
+import { pollUntil } from '../../worker/test/fixtures/poll.ts';
+import { startWorkerChild, type WorkerChild } from '../../worker/test/fixtures/worker-child.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const WAIT_MS = 30_000;
+const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS === '1';
+const screenshotDir = fileURLToPath(new URL('../../../docs/console/', import.meta.url));
+
+const XSS_ERROR = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>';
+const XSS_PAYLOAD = '<script>window.__xss=3</script>';
+
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  await buildConsole({ quiet: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** Polls `probe` until it holds, failing after a generous deadline with what was last seen. */
+async function eventually(what: string, probe: () => Promise<boolean>): Promise<void> {
+  await pollUntil(async () => ((await probe()) ? true : undefined), {
+    timeoutMs: WAIT_MS,
+    intervalMs: 100,
+    describe: () => what,
+  });
+}
+
+async function textOf(locator: Locator): Promise<string> {
+  return ((await locator.textContent({ timeout: WAIT_MS })) ?? '').trim();
+}
+
+for (const kind of testDatabases()) {
+  describe(`console in Chromium (${kind})`, () => {
+    let t: TestDb;
+    let api: TestApi;
+    let worker: WorkerChild;
+    let adminKey: string;
+    let readKey: string;
+    let failedId: string;
+    let xssId: string;
+    const contexts: BrowserContext[] = [];
+
+    /** A fresh tab (its own sessionStorage) on the console, signed in with `key` unless undefined. */
+    const open = async (key: string | undefined, hash = ''): Promise<Page> => {
+      const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.setDefaultTimeout(WAIT_MS);
+      await page.goto(`${api.url}/console/${hash}`);
+      if (key !== undefined) {
+        await page.getByLabel('API key').fill(key);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('navigation', { name: 'Pages' }).first().waitFor();
+      }
+      return page;
+    };
+
+    const screenshot = async (page: Page, name: string): Promise<void> => {
+      if (!SCREENSHOTS || kind !== 'sqlite') return;
+      mkdirSync(screenshotDir, { recursive: true });
+      await page.screenshot({ path: `${screenshotDir}${name}.png`, fullPage: true });
+    };
+
+    /** A system.echo job ended failed with `error`, written as a worker would, before any worker runs. */
+    const failedJob = async (payload: Record<string, unknown>, error: string): Promise<string> => {
+      // Owned by the read-only key's owner, so that key sees it too.
+      const { job } = await api.queue.send('system.echo', payload, { maxAttempts: 1, owner: 'auditor' });
+      const claimed = await api.backend.jobClaim({
+        kinds: ['system.echo'],
+        limit: 1,
+        workerId: 'console-test',
+      });
+      expect(claimed.map((c) => c.job.id)).toEqual([job.id]);
+      await api.backend.jobFail({
+        id: job.id,
+        leaseToken: claimed[0]!.leaseToken,
+        error: { kind: 'ConsoleTestError', message: error },
+        final: true,
+      });
+      return job.id;
+    };
+
+    beforeAll(async () => {
+      t = await createTestDb(kind);
+      api = await startTestApi(kind, { testDb: t });
+      adminKey = await api.key('ops', ['admin']);
+      readKey = await api.key('auditor', ['read']);
+      // Failed jobs are made before the worker starts, so that it cannot claim them first.
+      failedId = await failedJob({ sleepMs: 0 }, 'the first attempt failed on purpose');
+      xssId = await failedJob({ sleepMs: 0, note: XSS_PAYLOAD }, XSS_ERROR);
+      worker = await startWorkerChild({ databaseUrl: t.databaseUrl });
+    }, 180_000);
+
+    afterAll(async () => {
+      for (const context of contexts) await context.close().catch(() => undefined);
+      await worker?.kill();
+      await api?.close();
+      await t?.destroy();
+    });
+
+    it('is served with a CSP that allows no inline script, and none is inline', async () => {
+      const response = await fetch(`${api.url}/console/`);
+      expect(response.status).toBe(200);
+      const csp = response.headers.get('content-security-policy') ?? '';
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toContain('unsafe-inline');
+      const scripts = (await response.text()).match(/<script[^>]*>/g) ?? [];
+      expect(scripts.length).toBeGreaterThan(0);
+      for (const tag of scripts) expect(tag).toMatch(/ src="\/console\/assets\//);
+      expect((await fetch(`${api.url}/console`, { redirect: 'manual' })).headers.get('location')).toBe(
+        '/console/',
+      );
+    });
+
+    it('refuses a bad key and says when the server cannot be reached', async () => {
+      const page = await open(undefined);
+      await page.getByLabel('API key').fill('not-a-key');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      expect(await textOf(page.getByRole('alert'))).toBe('That API key is unknown or revoked.');
+      await screenshot(page, 'sign-in');
+
+      await page.route('**/v1/queues/stream', (route) => route.abort('connectionrefused'));
+      await page.getByLabel('API key').fill(adminKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await eventually('the unreachable message', async () =>
+        (await textOf(page.getByRole('alert'))).includes('cannot be reached'),
+      );
+    });
+
+    it('keeps the key in sessionStorage only, across a reload', async () => {
+      const page = await open(adminKey, '#/jobs');
+      expect(page.url()).not.toContain(adminKey);
+      expect(await page.context().cookies()).toEqual([]);
+      expect(await page.evaluate(() => JSON.stringify(sessionStorage))).toContain(adminKey);
+      await page.reload();
+      await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+      expect(await page.getByLabel('API key').count()).toBe(0);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('API key').waitFor();
+      expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain(adminKey);
+    });
+
+    it('says so when the server goes away, keeping the last figures', async () => {
+      const doomed = await startTestApi(kind, { testDb: t });
+      const context = await browser!.newContext();
+      contexts.push(context);
+      const page = await context.newPage();
+      page.setDefaultTimeout(WAIT_MS);
+      await page.goto(`${doomed.url}/console/`);
+      await page.getByLabel('API key').fill(adminKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('table', { name: 'Queues' }).waitFor();
+      await doomed.close();
+      await page.getByText('The API server cannot be reached').waitFor();
+      // The page keeps its last figures under the banner rather than going blank.
+      expect(await page.getByRole('table', { name: 'Queues' }).count()).toBe(1);
+    });
+
+    it('shows queue counts that change without a reload', async () => {
+      const page = await open(adminKey);
+      const queued = page.getByRole('cell', { name: 'system.echo queued' });
+      const before = Number((await textOf(queued)).replace(/,/g, ''));
+      const runAt = new Date(Date.now() + 3_600_000).toISOString();
+      for (let i = 0; i < 3; i += 1) {
+        const response = await api.request('POST', '/v1/jobs', {
+          key: adminKey,
+          body: { kind: 'system.echo', payload: { sleepMs: 0 }, runAt },
+        });
+        expect(response.status).toBe(202);
+      }
+      await eventually('system.echo queued to grow by 3', async () => {
+        return Number((await textOf(queued)).replace(/,/g, '')) >= before + 3;
+      });
+      await screenshot(page, 'overview');
+    });
+
+    it('filters the jobs list and pages it by cursor', async () => {
+      const runAt = new Date(Date.now() + 3_600_000).toISOString();
+      for (let i = 0; i < 3; i += 1)
+        await api.queue.send('system.echo', { sleepMs: 0 }, { runAt, owner: 'ops' });
+      const page = await open(adminKey, '#/jobs?limit=2');
+      await page.getByLabel('Kind').selectOption('system.echo');
+      await eventually('the filter in the URL', async () => page.url().includes('kind=system.echo'));
+      const rows = page.getByRole('table', { name: 'Jobs' }).getByRole('row');
+      await eventually('two jobs on the first page', async () => (await rows.count()) === 3);
+      const firstPage = await textOf(rows.nth(1));
+      await page.getByRole('link', { name: 'Next page' }).click();
+      await eventually('a cursor in the URL', async () => page.url().includes('cursor='));
+      await eventually('another page', async () => (await textOf(rows.nth(1))) !== firstPage);
+      expect(page.url()).toContain('limit=2');
+
+      await page.getByLabel('Owner', { exact: true }).fill('auditor');
+      await page.getByRole('button', { name: 'Filter', exact: true }).click();
+      await eventually('the owner in the URL', async () => page.url().includes('owner=auditor'));
+      await eventually('only the auditor’s two jobs', async () => (await rows.count()) === 3);
+      await page.getByLabel('Owner', { exact: true }).fill('');
+      await page.getByRole('button', { name: 'Filter', exact: true }).click();
+      await eventually('no owner in the URL', async () => !page.url().includes('owner='));
+
+      await page.getByLabel('State').selectOption('failed');
+      await eventually('only failed jobs', async () => {
+        const texts = await page.getByRole('table', { name: 'Jobs' }).getByRole('cell').allTextContents();
+        return texts.includes('failed') && !texts.includes('queued');
+      });
+      await screenshot(page, 'jobs');
+    });
+
+    it('retries a failed job and watches it complete', async () => {
+      const page = await open(adminKey, `#/jobs/${failedId}`);
+      await page.getByText('the first attempt failed on purpose').waitFor();
+      await page.getByRole('button', { name: 'Retry' }).click();
+      await page.getByText('completed', { exact: true }).waitFor();
+      expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+      await screenshot(page, 'job');
+    });
+
+    it('renders hostile text from the API as text', async () => {
+      const page = await open(adminKey, `#/jobs/${xssId}`);
+      await page.getByText(XSS_ERROR).waitFor();
+      await page.getByText(XSS_PAYLOAD).waitFor();
+      expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
+      expect(await page.locator('img').count()).toBe(0);
+    });
+
+    it('uploads a CSV with its progress, then shows its rejected rows by line', async () => {
+      const csv = [
+        'external_id,name,region,team,risk_tier,owner_email,status',
+        'M-1,First,NOWHERE,NOTEAM,T1,first@example.com,active',
+        'M-2,Second,NOWHERE,NOTEAM,T1,not-an-email,sleeping',
+        '',
+      ].join('\n');
+      const page = await open(adminKey, '#/imports');
+      await page.getByLabel('CSV file').setInputFiles({
+        name: 'models.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(csv),
+      });
+      await page.getByRole('button', { name: 'Upload' }).click();
+      await page.getByRole('progressbar', { name: 'Upload progress' }).waitFor();
+      await eventually('the import in the URL', async () => page.url().includes('id='));
+      const rejected = page.getByRole('table', { name: 'Rejected rows' });
+      await rejected.waitFor();
+      const lines = await rejected.getByRole('row').allTextContents();
+      expect(lines.some((line) => line.startsWith('2'))).toBe(true);
+      expect(lines.some((line) => line.startsWith('3'))).toBe(true);
+      await page.getByRole('table', { name: 'Import history' }).getByText('completed').waitFor();
+      await screenshot(page, 'imports');
+    });
+
+    it('shows the server’s message inline for an invalid cron', async () => {
+      const put = await api.request('PUT', '/v1/schedules/console-test', {
+        key: adminKey,
+        body: { cron: '*/5 * * * *', kind: 'rebuild.compliance', payload: {} },
+      });
+      expect(put.status).toBe(201);
+      const page = await open(adminKey, '#/schedules');
+      await page.getByRole('link', { name: 'Edit console-test' }).click();
+      await page.getByLabel('Cron').fill('every day at noon');
+      await page.getByRole('button', { name: 'Save' }).click();
+      expect(await textOf(page.getByRole('alert'))).toContain('five-field cron expression');
+      expect(await page.getByLabel('Cron').getAttribute('aria-invalid')).toBe('true');
+      await screenshot(page, 'schedules');
+      await page.getByLabel('Cron').fill('0 12 * * *');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('cell', { name: '0 12 * * *' }).waitFor();
+    });
+
+    it('shows the reports as charts and tables once rebuilt', async () => {
+      await seedDatabase(t.db, { models: 40, quiet: true });
+      for (const kind of ['rebuild.kpi', 'rebuild.compliance']) {
+        const sent = await api.request('POST', '/v1/jobs', { key: adminKey, body: { kind, payload: {} } });
+        expect(sent.status).toBe(202);
+        await eventually(`${kind} to complete`, async () => {
+          const job = await api.request('GET', `/v1/jobs/${sent.body.id}`, { key: adminKey });
+          return job.body.state === 'completed';
+        });
+      }
+      const page = await open(adminKey, '#/reports');
+      const regions = page.getByRole('table', { name: 'KPI by region' });
+      await regions.waitFor();
+      expect(await regions.getByRole('row').count()).toBeGreaterThan(1);
+      await page.getByRole('img', { name: 'Models per compliance bucket, by region' }).waitFor();
+      await page.getByRole('table', { name: 'Regional compliance' }).waitFor();
+      await page.getByRole('table', { name: 'Attestation cycles' }).waitFor();
+      await page.getByRole('table', { name: 'KPI by status' }).waitFor();
+      await screenshot(page, 'reports');
+
+      await page.getByLabel('Region code').fill('NOWHERE');
+      await page.getByRole('button', { name: 'Show' }).click();
+      await eventually('the region in the URL', async () => page.url().includes('region=NOWHERE'));
+      await page.getByText('NOWHERE').last().waitFor();
+      expect(await page.getByRole('alert').count()).toBeGreaterThan(0);
+    });
+
+    it('shows workers and the cache to an admin', async () => {
+      const page = await open(adminKey, '#/workers');
+      await page.getByRole('table', { name: 'Workers' }).getByText('live').first().waitFor();
+      await screenshot(page, 'workers');
+      await page.getByRole('link', { name: 'Cache' }).click();
+      await page.getByRole('table', { name: 'Cache families' }).waitFor();
+      expect(await page.getByRole('button', { name: /^Invalidate / }).count()).toBeGreaterThan(0);
+      await screenshot(page, 'cache');
+    });
+
+    it('offers a read-only key no action, and ends its session once the key is revoked', async () => {
+      const page = await open(readKey, `#/jobs/${xssId}`);
+      await page.getByText(XSS_ERROR).waitFor();
+      expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
+      await page.getByRole('link', { name: 'Schedules' }).click();
+      await page.getByRole('table', { name: 'Schedules' }).waitFor();
+      expect(await page.getByRole('link', { name: /^Edit / }).count()).toBe(0);
+      await page.getByRole('link', { name: 'Cache' }).click();
+      await page.getByRole('table', { name: 'Cache families' }).waitFor();
+      expect(await page.getByRole('button', { name: /^Invalidate / }).count()).toBe(0);
+      expect(await page.getByRole('link', { name: 'Workers' }).count()).toBe(0);
+
+      const record = (await listApiKeys(t.db)).find((key) => key.owner === 'auditor')!;
+      await revokeApiKey(t.db, record.id);
+      await page.getByText('Your session has ended').waitFor();
+      await page.getByLabel('API key').waitFor();
+    });
+  });
+}
