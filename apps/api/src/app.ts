@@ -11,6 +11,7 @@ import express, { type Express } from 'express';
 import type { Authenticator } from './auth.ts';
 import type { CursorSeal } from './cursor-seal.ts';
 import { databaseCheck, healthRouter, queueCheck } from './health.ts';
+import { NO_STORE } from './http-cache.ts';
 import type { IdempotencyKeys } from './idempotency.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
@@ -19,6 +20,7 @@ import type { QueueStats } from './queue-stats.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { ApiReadCache } from './read-cache.ts';
 import { requestContext, requestLog } from './request-log.ts';
+import { RequestStats } from './request-stats.ts';
 import { attestationCyclesRouter } from './routes/attestation-cycles.ts';
 import { cacheRouter } from './routes/cache.ts';
 import { dashboardRouter } from './routes/dashboard.ts';
@@ -85,14 +87,23 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('etag');
   app.set('trust proxy', 'loopback');
 
+  const requestStats = new RequestStats();
   app.use(
     requestLog({
       logger: deps.logger,
       slowRequestMs: options.slowRequestMs,
-      onFinished: (info) => deps.metrics.requestFinished(info),
+      onFinished: (info) => {
+        deps.metrics.requestFinished(info);
+        requestStats.record(info);
+      },
     }),
   );
-  app.use(scoped(healthRouter([databaseCheck(deps.db), queueCheck(deps.queue)])));
+  // Nothing is cacheable unless it says so: the precomputed reads set their own (http-cache.ts).
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', NO_STORE);
+    next();
+  });
+  app.use(scoped(healthRouter([databaseCheck(deps.db), queueCheck(deps.queue)], deps.logger)));
   app.use(scoped(metricsRouter(deps.metrics)));
   app.use(
     express.json({
@@ -138,9 +149,9 @@ export function createApp(deps: ApiDeps): Express {
     ),
   );
   app.use(scoped(queuesRouter({ ...guard, queueStats: deps.queueStats })));
-  app.use(scoped(schedulesRouter({ ...guard, queue: deps.queue })));
+  app.use(scoped(schedulesRouter({ ...guard, queue: deps.queue, cursorSeal: deps.cursorSeal })));
   app.use(scoped(metricSourcesRouter({ ...guard, db: deps.db, queue: deps.queue })));
-  app.use(scoped(workersRouter({ ...guard, db: deps.db })));
+  app.use(scoped(workersRouter({ ...guard, db: deps.db, cursorSeal: deps.cursorSeal })));
   app.use(
     scoped(
       systemHealthRouter({
@@ -149,6 +160,8 @@ export function createApp(deps: ApiDeps): Express {
         queueStats: deps.queueStats,
         version: options.version,
         startedAt: options.startedAt,
+        reads: deps.cache,
+        requestStats,
       }),
     ),
   );

@@ -125,6 +125,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       port: config.workerPort,
       stopping: () => stopping,
       metrics,
+      onCheckFailed: (check, error) => logger.warn({ check, err: error }, `readiness check ${check} failed`),
       checks: [
         { name: 'database', run: async () => void (await db.knex.raw('select 1')) },
         { name: 'queue', run: async () => void (await backend.jobGet(PROBE_JOB_ID)) },
