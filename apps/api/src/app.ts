@@ -10,9 +10,11 @@ import type { Queue } from '@offload/queue';
 import express, { type Express } from 'express';
 import type { Authenticator } from './auth.ts';
 import type { CursorSeal } from './cursor-seal.ts';
+import type { EventStreams } from './event-streams.ts';
 import { databaseCheck, healthRouter, queueCheck } from './health.ts';
 import { NO_STORE } from './http-cache.ts';
 import type { IdempotencyKeys } from './idempotency.ts';
+import type { JobEventLogs } from './job-event-log.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { notFoundHandler, problemErrorHandler } from './problem.ts';
@@ -46,6 +48,8 @@ export interface ApiOptions {
   jsonLimitBytes?: number;
   /** Comment lines on event streams this often. Default 15 s. */
   sseHeartbeatMs?: number;
+  /** How long a job's events are kept after its last stream closed, for Last-Event-ID. Default 60 s. */
+  sseResumeWindowMs?: number;
   version: string;
   /** When the process started (ms since the epoch), for uptime. */
   startedAt: number;
@@ -69,10 +73,15 @@ export interface ApiDeps {
   idempotencyKeys: IdempotencyKeys;
   /** The precomputed reads through the two-tier cache (KPI, reports, dashboard, models). */
   cache: ApiReadCache;
+  /** What each followed job's event streams said lately, for Last-Event-ID. */
+  jobEventLogs: JobEventLogs;
+  /** The open event streams, capped per key and per process. */
+  eventStreams: EventStreams;
   options: ApiOptions;
 }
 
 export const DEFAULT_JSON_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_SSE_HEARTBEAT_MS = 15_000;
 
 /** Builds the Express app from its dependencies; no listening, no globals, so tests can build many. */
 export function createApp(deps: ApiDeps): Express {
@@ -126,7 +135,15 @@ export function createApp(deps: ApiDeps): Express {
     app.use(scoped(router({ ...guard, reads: deps.cache })));
   }
   app.use(
-    scoped(jobEventsRouter({ ...guard, queue: deps.queue, heartbeatMs: options.sseHeartbeatMs ?? 15_000 })),
+    scoped(
+      jobEventsRouter({
+        ...guard,
+        queue: deps.queue,
+        logs: deps.jobEventLogs,
+        streams: deps.eventStreams,
+        heartbeatMs: options.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS,
+      }),
+    ),
   );
   app.use(
     scoped(
