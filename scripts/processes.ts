@@ -13,6 +13,8 @@ export interface StartChildOptions {
   stdio?: StdioOptions;
   /** Prefix of the line written when the process cannot start. Default 'start'. */
   tag?: string;
+  /** In a process group of its own, out of reach of the terminal's Ctrl-C. Default false. */
+  detached?: boolean;
 }
 
 /** Runs `entry` (a TypeScript entry point) under the Node.js running this script. */
@@ -20,6 +22,7 @@ export function startChild(name: string, entry: string, options: StartChildOptio
   const child = spawn(process.execPath, [entry], {
     stdio: options.stdio ?? 'inherit',
     env: options.env ?? process.env,
+    detached: options.detached ?? false,
   });
   const tag = options.tag ?? 'start';
   child.on('error', (error) => process.stderr.write(`[${tag}] ${name} failed: ${error.message}\n`));
