@@ -5,24 +5,15 @@
 // a deadline; the temporary database is removed whatever happens.
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startChild } from './processes.ts';
+import { freePort, startChild } from './processes.ts';
 
 const EXAMPLE = 'examples/client';
 const KEY = `example-client-${process.pid}-key`;
 const READY_TIMEOUT_MS = 180_000;
 const STEP_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 45_000;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function step(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
   process.stderr.write(`[example:client] ${name}\n`);

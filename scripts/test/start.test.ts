@@ -4,20 +4,12 @@
 // lets the worker finish its running job and every process exit, leaving no job active; a
 // second Ctrl-C later stops at once.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
 import { createQueueBackend, Queue } from '@offload/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../processes.ts';
 
 const KEY = 'start-test-admin-key-0123456789';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
