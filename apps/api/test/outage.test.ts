@@ -4,51 +4,10 @@
 // requests answer 503 problems and /readyz fails, /healthz stays up and the process keeps
 // running; once it is back, both recover without a restart.
 
-import type { AddressInfo } from 'node:net';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CuttableProxy } from './cuttable-proxy.ts';
 import { eventually, startTestApi, type TestApi } from './harness.ts';
-
-/** A TCP proxy to `target` that can be cut and restored on the same port. */
-class CuttableProxy {
-  readonly #target: { host: string; port: number };
-  readonly #sockets = new Set<Socket>();
-  #server: Server | undefined;
-  port = 0;
-
-  constructor(target: { host: string; port: number }) {
-    this.#target = target;
-  }
-
-  async up(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.#target.port, this.#target.host);
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('close', () => this.#sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as AddressInfo).port;
-    this.#server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.#server;
-    this.#server = undefined;
-    for (const socket of this.#sockets) socket.resetAndDestroy();
-    if (server !== undefined) await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 const pgAvailable = testDatabases().includes('postgres');
 
