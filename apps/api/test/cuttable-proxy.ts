@@ -2,6 +2,8 @@
 // new ones refused) is what a database restart or a network partition looks like to the pool.
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createTestDb } from '@offload/db/testing';
+import { startTestApi, type TestApi } from './harness.ts';
 
 /** A TCP proxy to `target` that can be cut and restored on the same port. */
 export class CuttableProxy {
@@ -41,4 +43,29 @@ export class CuttableProxy {
     for (const socket of this.#sockets) socket.resetAndDestroy();
     if (server !== undefined) await new Promise((resolve) => server.close(resolve));
   }
+}
+
+/** A test API on its own PostgreSQL database, reaching it through a proxy the test can cut. */
+export async function startProxiedApi(): Promise<{
+  api: TestApi;
+  proxy: CuttableProxy;
+  close(): Promise<void>;
+}> {
+  const testDb = await createTestDb('postgres');
+  const target = new URL(testDb.databaseUrl);
+  const proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  await proxy.up();
+  const proxied = new URL(testDb.databaseUrl);
+  proxied.port = String(proxy.port);
+  const api = await startTestApi('postgres', { testDb, databaseUrl: proxied.toString() });
+  return {
+    api,
+    proxy,
+    async close() {
+      await proxy.up().catch(() => undefined);
+      await api.close();
+      await proxy.down();
+      await testDb.destroy();
+    },
+  };
 }

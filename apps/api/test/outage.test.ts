@@ -4,35 +4,25 @@
 // requests answer 503 problems and /readyz fails, /healthz stays up and the process keeps
 // running; once it is back, both recover without a restart.
 
-import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
+import { testDatabases } from '@offload/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CuttableProxy } from './cuttable-proxy.ts';
-import { eventually, startTestApi, type TestApi } from './harness.ts';
+import { type CuttableProxy, startProxiedApi } from './cuttable-proxy.ts';
+import { eventually, type TestApi } from './harness.ts';
 
 const pgAvailable = testDatabases().includes('postgres');
 
 describe.skipIf(!pgAvailable)('database outage (postgres)', () => {
-  let testDb: TestDb;
+  let stack: Awaited<ReturnType<typeof startProxiedApi>>;
   let proxy: CuttableProxy;
   let api: TestApi;
   let key: string;
 
   beforeAll(async () => {
-    testDb = await createTestDb('postgres');
-    const target = new URL(testDb.databaseUrl);
-    proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    await proxy.up();
-    const proxied = new URL(testDb.databaseUrl);
-    proxied.port = String(proxy.port);
-    api = await startTestApi('postgres', { testDb, databaseUrl: proxied.toString() });
+    stack = await startProxiedApi();
+    ({ api, proxy } = stack);
     key = await api.key('outage', ['submit', 'read']);
   });
-  afterAll(async () => {
-    await proxy?.up().catch(() => undefined);
-    await api?.close();
-    await proxy?.down();
-    await testDb?.destroy();
-  });
+  afterAll(() => stack?.close());
 
   it('answers 503 while the database is away and recovers by itself when it returns', async () => {
     const submit = () =>

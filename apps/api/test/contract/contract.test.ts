@@ -6,10 +6,10 @@
 // of a database gone away (`databaseAway`) by the last block, on PostgreSQL.
 import { rebuildComplianceReport, rebuildKpiSnapshots } from '@offload/db/reports';
 import { seedDatabase } from '@offload/db/seed';
-import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
+import { testDatabases } from '@offload/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, type Scope } from '../../src/api-keys.ts';
-import { CuttableProxy } from '../cuttable-proxy.ts';
+import { type CuttableProxy, startProxiedApi } from '../cuttable-proxy.ts';
 import { claimJob, startTestApi, type TestApi } from '../harness.ts';
 import { Contract, type ContractResponse, type Operation } from './contract.ts';
 
@@ -359,30 +359,20 @@ for (const kind of testDatabases()) {
 describe.skipIf(!testDatabases().includes('postgres'))(
   'the OpenAPI contract, database away (postgres)',
   () => {
-    let testDb: TestDb;
+    let stack: Awaited<ReturnType<typeof startProxiedApi>>;
     let proxy: CuttableProxy;
     let api: TestApi;
     let contract: Contract;
     let key = '';
 
     beforeAll(async () => {
-      testDb = await createTestDb('postgres');
-      const target = new URL(testDb.databaseUrl);
-      proxy = new CuttableProxy({ host: target.hostname, port: Number(target.port || 5432) });
-      await proxy.up();
-      const proxied = new URL(testDb.databaseUrl);
-      proxied.port = String(proxy.port);
-      api = await startTestApi('postgres', { testDb, databaseUrl: proxied.toString() });
-      key = (await createApiKey(testDb.db, { name: 'away', owner: 'away', scopes: ['admin'] })).key;
+      stack = await startProxiedApi();
+      ({ api, proxy } = stack);
+      key = (await createApiKey(api.testDb.db, { name: 'away', owner: 'away', scopes: ['admin'] })).key;
       const document = await fetch(`${api.url}/v1/openapi.json`).then((res) => res.json());
       contract = new Contract(document as Record<string, unknown>);
     });
-    afterAll(async () => {
-      await proxy?.up().catch(() => undefined);
-      await api?.close();
-      await proxy?.down();
-      await testDb?.destroy();
-    });
+    afterAll(() => stack?.close());
 
     it('answers every operation that needs the database with its documented 503', async () => {
       await proxy.down();
