@@ -11,8 +11,11 @@
 //             events. A Last-Event-ID of this epoch whose successors are still kept (the last
 //             `maxEvents`) gets exactly those; any other (another process, an expired log)
 //             gets the job as it is now, one `state` event, which is all a client needs.
-//   linger    after its last stream closes the log stays `lingerMs` (still recording), the
-//             window in which a reconnect resumes; then it unsubscribes and is gone.
+//   linger    after its last stream closes the log stays `lingerMs` (still recording, no longer
+//             re-reading the job: a reconnect re-reads it at once), the window in which a
+//             reconnect resumes; then it unsubscribes and is gone. At most `maxLingering` logs
+//             linger: past that the oldest goes first, so opening and dropping streams for many
+//             jobs cannot pile up subscriptions.
 import { randomBytes } from 'node:crypto';
 import { type Job, type JobEvent, type Queue, TERMINAL_STATES, type Unsubscribe } from '@offload/queue';
 import { toJobView } from './routes/jobs.ts';
@@ -34,6 +37,8 @@ export interface JobEventLogOptions {
   lingerMs?: number;
   /** Events kept per job. Default 200. */
   maxEvents?: number;
+  /** Logs kept without a stream at once; past it the oldest is dropped. Default 1000. */
+  maxLingering?: number;
   /** Re-read the job this often while the log lives. Default 15 s. */
   refreshMs: number;
   onError(error: unknown): void;
@@ -41,19 +46,46 @@ export interface JobEventLogOptions {
 
 type Listener = (event: LoggedEvent | 'gone') => void;
 
+interface LogHooks {
+  onDisposed(log: JobLog): void;
+  onLingering(log: JobLog, lingering: boolean): void;
+}
+
 export class JobEventLogs {
   readonly #options: Required<JobEventLogOptions>;
   readonly #logs = new Map<string, Promise<JobLog>>();
 
   constructor(options: JobEventLogOptions) {
-    this.#options = { lingerMs: 60_000, maxEvents: 200, ...options };
+    this.#options = { lingerMs: 60_000, maxEvents: 200, maxLingering: 1000, ...options };
+  }
+
+  /** Logs without a stream, oldest first (a Set keeps insertion order). */
+  readonly #lingering = new Set<JobLog>();
+
+  #lingers(log: JobLog, lingering: boolean): void {
+    if (!lingering) {
+      this.#lingering.delete(log);
+      return;
+    }
+    this.#lingering.add(log);
+    for (const oldest of this.#lingering) {
+      if (this.#lingering.size <= this.#options.maxLingering) break;
+      this.#lingering.delete(oldest);
+      void oldest.dispose();
+    }
   }
 
   /** The log of `job`, opened if needed, with `listener` told of every event recorded from now on. */
   async attach(job: Job, listener: Listener): Promise<{ log: JobLog; detach: () => void }> {
     let opening = this.#logs.get(job.id);
     if (opening === undefined) {
-      opening = JobLog.open(job, this.#options, () => this.#logs.delete(job.id));
+      opening = JobLog.open(job, this.#options, {
+        onDisposed: (log) => {
+          this.#logs.delete(job.id);
+          this.#lingering.delete(log);
+        },
+        onLingering: (log, lingering) => this.#lingers(log, lingering),
+      });
       this.#logs.set(job.id, opening);
       opening.catch(() => this.#logs.delete(job.id));
     }
@@ -79,7 +111,7 @@ export class JobLog {
   readonly epoch = randomBytes(6).toString('hex');
   readonly #options: Required<JobEventLogOptions>;
   readonly #jobId: string;
-  readonly #onDisposed: () => void;
+  readonly #hooks: LogHooks;
   readonly #events: LoggedEvent[] = [];
   readonly #listeners = new Set<Listener>();
   #seq = 0;
@@ -91,27 +123,27 @@ export class JobLog {
   #linger: NodeJS.Timeout | undefined;
   #disposed = false;
 
-  private constructor(jobId: string, options: Required<JobEventLogOptions>, onDisposed: () => void) {
+  private constructor(jobId: string, options: Required<JobEventLogOptions>, hooks: LogHooks) {
     this.#jobId = jobId;
     this.#options = options;
-    this.#onDisposed = onDisposed;
+    this.#hooks = hooks;
   }
 
-  static async open(
-    job: Job,
-    options: Required<JobEventLogOptions>,
-    onDisposed: () => void,
-  ): Promise<JobLog> {
-    const log = new JobLog(job.id, options, onDisposed);
+  static async open(job: Job, options: Required<JobEventLogOptions>, hooks: LogHooks): Promise<JobLog> {
+    const log = new JobLog(job.id, options, hooks);
     // Subscribed before the first read: a change between the two is in both, and the event is
     // then dropped as a repeat.
     log.#unsubscribe = await options.queue.subscribe((event) => log.#enqueue(() => log.#onEvent(event)), {
       jobId: job.id,
     });
     log.#recordState((await options.queue.get(job.id)) ?? job);
-    log.#refresh = setInterval(() => log.#enqueue(() => log.#reread()), options.refreshMs);
-    log.#refresh.unref();
+    log.#startRefreshing();
     return log;
+  }
+
+  #startRefreshing(): void {
+    this.#refresh = setInterval(() => this.#enqueue(() => this.#reread()), this.#options.refreshMs);
+    this.#refresh.unref();
   }
 
   get disposed(): boolean {
@@ -150,16 +182,24 @@ export class JobLog {
   }
 
   listen(listener: Listener): void {
-    clearTimeout(this.#linger);
-    this.#linger = undefined;
+    if (this.#linger !== undefined) {
+      // Back from lingering: catch up on anything a lost notification hid, then refresh again.
+      clearTimeout(this.#linger);
+      this.#linger = undefined;
+      this.#hooks.onLingering(this, false);
+      this.#enqueue(() => this.#reread());
+      this.#startRefreshing();
+    }
     this.#listeners.add(listener);
   }
 
   unlisten(listener: Listener): void {
     this.#listeners.delete(listener);
     if (this.#listeners.size > 0 || this.#disposed) return;
+    clearInterval(this.#refresh);
     this.#linger = setTimeout(() => void this.dispose(), this.#options.lingerMs);
     this.#linger.unref();
+    this.#hooks.onLingering(this, true);
   }
 
   async dispose(): Promise<void> {
@@ -167,7 +207,7 @@ export class JobLog {
     this.#disposed = true;
     clearInterval(this.#refresh);
     clearTimeout(this.#linger);
-    this.#onDisposed();
+    this.#hooks.onDisposed(this);
     await this.#unsubscribe?.().catch(this.#options.onError);
   }
 

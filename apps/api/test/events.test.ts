@@ -6,6 +6,7 @@
 import { testDatabases } from '@offload/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey, revokeApiKey } from '../src/api-keys.ts';
+import { JobEventLogs } from '../src/job-event-log.ts';
 import { claimJob, eventually, startTestApi, type TestApi } from './harness.ts';
 
 const ECHO = 'system.echo';
@@ -240,6 +241,25 @@ for (const kind of testDatabases()) {
       expect(stranger.events).toEqual([
         expect.objectContaining({ event: 'state', data: expect.objectContaining({ state: 'completed' }) }),
       ]);
+    });
+
+    it('keeps at most maxLingering logs of jobs no stream follows, dropping the oldest', async () => {
+      const logs = new JobEventLogs({
+        queue: api.queue,
+        refreshMs: 60_000,
+        maxLingering: 2,
+        onError: () => {},
+      });
+      try {
+        for (let i = 0; i < 3; i++) {
+          const job = (await api.queue.get(await submit({ sleepMs: 1 })))!;
+          const { detach } = await logs.attach(job, () => {});
+          detach();
+        }
+        await eventually('the oldest log to go', () => logs.size === 2);
+      } finally {
+        await logs.close();
+      }
     });
   });
 }
