@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 document, generated from the zod schemas in schemas.ts and the job catalog:
 // the same objects that validate requests describe them, so the document cannot drift from
 // the code. Built once per app, served as JSON at /v1/openapi.json.
-import { toJsonSchema } from '@offload/jobs';
+import { MAX_ROW_ID, toJsonSchema } from '@offload/jobs';
 import { z } from 'zod';
 import { attestationCyclePage, attestationCyclesQuery } from './routes/attestation-cycles.ts';
 import { cacheStatsView, invalidateCacheBody, invalidatedView } from './routes/cache.ts';
@@ -35,6 +35,7 @@ import {
   workerList,
 } from './schemas.ts';
 import { importPaths } from './upload-openapi.ts';
+import { MAX_JSON_DEPTH, MAX_JSON_KEYS } from './validation.ts';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -73,8 +74,14 @@ const json = (description: string, schema: JsonSchema, headers?: JsonSchema) => 
 const ERRORS = {
   '401': problem('No API key, or an unknown or revoked one.', HEADERS.authenticate),
   '403': problem('The key lacks the scope this operation needs.'),
-  '429': problem('The key is over its rate limit.', HEADERS.retryAfter),
-  '503': problem('The database is unavailable; retry shortly.', HEADERS.retryAfter),
+  '429': problem(
+    'The key is over its rate limit, or the client address presented too many unknown keys (refused before any lookup).',
+    HEADERS.retryAfter,
+  ),
+  '503': problem(
+    'The database is unavailable (unreachable, or refusing connections: SQLSTATE 55000, 57P03); retry shortly.',
+    HEADERS.retryAfter,
+  ),
 };
 
 /** A JSON request body of the named schema, and the errors reading any JSON body may answer. */
@@ -266,12 +273,17 @@ const READ_PATHS = {
       tags: ['inventory'],
       summary: 'Get a model with its validations, approvals and health',
       parameters: [
-        { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } },
+        {
+          name: 'id',
+          in: 'path',
+          required: true,
+          schema: { type: 'integer', minimum: 1, maximum: MAX_ROW_ID },
+        },
         ifNoneMatch,
       ],
       responses: {
         ...cachedRead('The model.', ref('ModelDetail')),
-        '400': problem('The id is not a positive integer.'),
+        '400': problem(`The id is not an integer from 1 to ${MAX_ROW_ID}.`),
         '404': problem('No such model.'),
         ...ERRORS,
       },
@@ -390,6 +402,43 @@ const SYSTEM_PATHS = {
   },
 };
 
+/**
+ * What the app refuses before any route sees the request (app.ts, validation.ts, problem.ts), added
+ * to every operation's own answers: a path or query parameter holding NUL or a path parameter not
+ * percent-encoded UTF-8 (400, on every path); past the probes, a body its Content-Encoding cannot
+ * decode (400); a JSON body nested too deep or with too many keys (422).
+ */
+const REFUSED_PARAMETER =
+  'A path or query parameter holding NUL, or a path parameter not percent-encoded UTF-8 (named in `errors`; `path` for the path).';
+const UNDECODABLE_BODY = 'A body that cannot be decoded with its Content-Encoding.';
+const OVERSIZED_JSON = `A JSON body nested deeper than ${MAX_JSON_DEPTH} levels or holding more than ${MAX_JSON_KEYS} keys.`;
+/** Answered before the body parser: a body there is never read. */
+const PROBES = new Set(['/healthz', '/health', '/readyz', '/ready', '/metrics']);
+
+function withRefusals(paths: Record<string, Record<string, JsonSchema>>): Record<string, unknown> {
+  const add = (responses: Record<string, JsonSchema>, status: string, text: string) => {
+    const own = responses[status];
+    if (own === undefined) responses[status] = problem(text);
+    else if (!String(own.description).includes(text)) own.description = `${own.description} ${text}`;
+  };
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(item).map(([method, operation]) => {
+          const responses = structuredClone(operation.responses) as Record<string, JsonSchema>;
+          add(responses, '400', REFUSED_PARAMETER);
+          if (!PROBES.has(path)) add(responses, '400', UNDECODABLE_BODY);
+          const body = operation.requestBody as { content?: Record<string, unknown> } | undefined;
+          if (body?.content?.['application/json'] !== undefined) add(responses, '422', OVERSIZED_JSON);
+          const sorted = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
+          return [method, { ...operation, responses: sorted }];
+        }),
+      ),
+    ]),
+  );
+}
+
 export function buildOpenApiDocument(version: string): JsonSchema {
   const helpers = { ref, problem, json, jsonBody, errors: ERRORS, bodyErrors: BODY_ERRORS, headers: HEADERS };
   return {
@@ -432,7 +481,7 @@ export function buildOpenApiDocument(version: string): JsonSchema {
         }),
       },
     },
-    paths: {
+    paths: withRefusals({
       '/v1/jobs': {
         post: {
           operationId: 'submitJob',
@@ -460,9 +509,13 @@ export function buildOpenApiDocument(version: string): JsonSchema {
             ...BODY_ERRORS,
             '400': problem('Malformed JSON or a bad Idempotency-Key header.'),
             '422': problem(
-              'Invalid fields (listed in `errors`) or an Idempotency-Key reused with another body.',
+              'Invalid fields (listed in `errors`: a `runAt` more than JOB_RUN_AT_HORIZON_DAYS ahead or before ' +
+                '1970 among them) or an Idempotency-Key reused with another body.',
             ),
             ...ERRORS,
+            '403': problem(
+              'The key lacks the `submit` scope, or the scope the job’s kind needs (the catalog’s).',
+            ),
           },
         },
         get: {
@@ -544,7 +597,8 @@ export function buildOpenApiDocument(version: string): JsonSchema {
             '404': problem('No such job.'),
             ...ERRORS,
             '429': problem(
-              'The key is over its rate limit, or holds too many open streams, or the process does.',
+              'The key is over its rate limit, or holds too many open streams, or the process does; or the client ' +
+                'address presented too many unknown keys.',
               HEADERS.retryAfter,
             ),
           },
@@ -629,6 +683,6 @@ export function buildOpenApiDocument(version: string): JsonSchema {
       ...READ_PATHS,
       ...metricSourcePaths({ ...helpers, queryParameters }),
       ...SYSTEM_PATHS,
-    },
+    }),
   };
 }

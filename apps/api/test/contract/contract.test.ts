@@ -4,6 +4,7 @@
 // media type, required headers, body against the schema, with Ajv's JSON Schema 2020-12 build).
 // Each block proves its coverage: every documented status of every operation was seen, those
 // of a database gone away (`databaseAway`) by the last block, on PostgreSQL.
+import { createDb } from '@offload/db';
 import { rebuildComplianceReport, rebuildKpiSnapshots } from '@offload/db/reports';
 import { seedDatabase } from '@offload/db/seed';
 import { testDatabases } from '@offload/db/testing';
@@ -23,6 +24,8 @@ interface Call {
   body?: unknown;
   raw?: string;
   headers?: Record<string, string>;
+  /** Path parameters sent as they are, not percent-encoded (to send `%E0`). */
+  rawParams?: boolean;
 }
 
 /**
@@ -80,9 +83,10 @@ for (const kind of testDatabases()) {
     async function send(method: string, path: string, init: Call): Promise<ContractResponse> {
       const url =
         api.url +
-        path.replace(/\{(\w+)\}/g, (_, name: string) =>
-          encodeURIComponent(String(init.params?.[name] ?? '')),
-        ) +
+        path.replace(/\{(\w+)\}/g, (_, name: string) => {
+          const value = String(init.params?.[name] ?? '');
+          return init.rawParams === true ? value : encodeURIComponent(value);
+        }) +
         (init.query === undefined ? '' : `?${new URLSearchParams(init.query)}`);
       const headers: Record<string, string> = { ...init.headers };
       if (init.key !== undefined) headers.authorization = `Bearer ${init.key}`;
@@ -138,6 +142,13 @@ for (const kind of testDatabases()) {
       await expectCall(422, 'POST', '/v1/jobs', { key, headers, body: echo(2) });
       await expectCall(422, 'POST', '/v1/jobs', { key, body: { kind: 'no.such.kind', payload: {} } });
       await expectCall(400, 'POST', '/v1/jobs', { key, headers: { 'idempotency-key': 'é' }, body: echo(0) });
+      // runAt is bounded both ways; a kind needs its own scope beyond `submit`.
+      const day = 24 * 60 * 60 * 1000;
+      for (const runAt of [new Date(Date.now() + 366 * day).toISOString(), '1969-12-31T23:59:59Z']) {
+        const late = await expectCall(422, 'POST', '/v1/jobs', { key, body: { ...echo(0), runAt } });
+        expect(late.body.errors).toEqual([expect.objectContaining({ pointer: '#/runAt' })]);
+      }
+      await expectCall(403, 'POST', '/v1/jobs', { key, body: { kind: 'rebuild.kpi', payload: {} } });
 
       const job = await submit();
       await expectCall(200, 'GET', '/v1/jobs/{id}', { key, params: job });
@@ -179,6 +190,8 @@ for (const kind of testDatabases()) {
       await expectCall(400, 'POST', '/v1/imports', { key, query: { entity: 'nope' }, raw: csv, headers });
       const text = { 'content-type': 'text/plain' };
       await expectCall(415, 'POST', '/v1/imports', { key, query: models, raw: csv, headers: text });
+      const gzip = { ...headers, 'content-encoding': 'gzip' };
+      await expectCall(415, 'POST', '/v1/imports', { key, query: models, raw: csv, headers: gzip });
       const big = `${'x'.repeat(MAX_UPLOAD_BYTES + 1)}\n`;
       await expectCall(413, 'POST', '/v1/imports', { key, query: models, raw: big, headers });
     });
@@ -218,6 +231,7 @@ for (const kind of testDatabases()) {
       await expectCall(400, 'GET', '/v1/attestation-cycles', { key, query: { limit: '101' } });
       await expectCall(400, 'GET', '/v1/models', { key, query: { region: 'NOPE' } });
       await expectCall(400, 'GET', '/v1/models/{id}', { key, params: { id: 'abc' } });
+      await expectCall(400, 'GET', '/v1/models/{id}', { key, params: { id: 2 ** 31 } });
       await expectCall(404, 'GET', '/v1/models/{id}', { key, params: { id: 999999 } });
       // Everything else is not to be stored.
       const jobs = await expectCall(200, 'GET', '/v1/jobs', { key });
@@ -294,6 +308,7 @@ for (const kind of testDatabases()) {
         const body = method === 'PATCH' ? { enabled: false } : undefined;
         await expectCall(404, method, route, { key, params: nothing, body });
         await expectCall(400, method, route, { key, params: { id: 'abc' }, body });
+        await expectCall(400, method, route, { key, params: { id: 2 ** 31 }, body });
       }
     });
 
@@ -307,11 +322,25 @@ for (const kind of testDatabases()) {
       expect(stats.body.routes).toContainEqual(expect.objectContaining({ method: 'GET', route: '/v1/kpi' }));
     });
 
-    it('answers every operation’s generic errors: 401, 403, 429, body errors, 431', async () => {
+    it('answers every operation’s generic errors: 400, 401, 403, 429, body errors, 431', async () => {
       for (const operation of contract.operations()) {
         const { method, path } = operation;
         const responses = operation.spec.responses as Record<string, unknown>;
         const params = nothing;
+        // Refused before any route: a NUL in a query or path parameter, a path parameter that is
+        // not percent-encoded UTF-8.
+        const nul = await expectCall(400, method, path, { params, query: { probe: 'a\u0000b' } });
+        expect(nul.body.errors).toEqual([expect.objectContaining({ parameter: 'probe' })]);
+        if (path.includes('{')) {
+          for (const [value, rawParams] of [
+            ['a\u0000b', false],
+            ['%E0', true],
+          ] as const) {
+            const bad = Object.fromEntries(Object.keys(nothing).map((name) => [name, value]));
+            const res = await expectCall(400, method, path, { params: bad, rawParams });
+            expect(res.body.errors).toEqual([expect.objectContaining({ parameter: 'path' })]);
+          }
+        }
         if ('401' in responses) await expectCall(401, method, path, { params });
         if ('403' in responses) {
           // Every operation needs one scope: a read-only or a submit-only key lacks it.
@@ -342,11 +371,38 @@ for (const kind of testDatabases()) {
             raw: 'kind=x',
             headers: { 'content-type': 'text/plain' },
           });
+          const utf16 = { 'content-type': 'application/json; charset=utf-16le' };
+          await expectCall(415, method, path, { params, key, raw: '{}', headers: utf16 });
+          const gzip = { ...json, 'content-encoding': 'gzip' };
+          await expectCall(400, method, path, { params, key, raw: 'not gzip', headers: gzip });
+          const deep = `${'['.repeat(65)}${']'.repeat(65)}`;
+          await expectCall(422, method, path, { params, key, raw: deep, headers: json });
+          const wide = JSON.stringify(
+            Object.fromEntries(Array.from({ length: 10_001 }, (_, i) => [`k${i}`, 0])),
+          );
+          await expectCall(422, method, path, { params, key, raw: wide, headers: json });
         }
         if ('431' in responses) {
           // Node.js answers before the app; `send` skips nothing the check needs.
           await expectCall(431, method, path, { headers: { 'x-padding': 'x'.repeat(20_000) } });
         }
+      }
+    });
+
+    it('answers 429 on every authenticated operation once an address presents too many unknown keys', async () => {
+      // Last: past its budget, the address is refused for keys this process has not cached too.
+      // The budget refills meanwhile, so each operation is sent unknown keys until it refuses one
+      // (the burst, then one key per refilled token).
+      let unknown = 0;
+      for (const { method, path, spec } of contract.operations()) {
+        if (!('401' in (spec.responses as Record<string, unknown>))) continue;
+        let res: ContractResponse;
+        do {
+          unknown += 1;
+          res = await call(method, path, { params: nothing, key: `unknown-contract-key-${unknown}` });
+        } while (res.status === 401 && unknown < 10_000);
+        expect(res.status, `${method} ${path}`).toBe(429);
+        expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
       }
     });
 
@@ -396,6 +452,35 @@ describe.skipIf(!testDatabases().includes('postgres'))(
         (operation, status, response) => !databaseAway(operation, status, response),
       );
       expect(seen).toEqual([]);
+    });
+
+    it('answers a database that refuses connections (SQLSTATE 55000) with the same documented 503', async () => {
+      await proxy.down();
+      // ALTER DATABASE from a connection to another one: a database cannot refuse its own session.
+      const url = new URL(api.testDb.databaseUrl);
+      const name = url.pathname.slice(1);
+      url.pathname = '/postgres';
+      const admin = createDb({ databaseUrl: url.toString(), poolMax: 1 });
+      const allow = (on: boolean) =>
+        admin.knex.raw(`alter database ${admin.knex.raw('??', [name])} with allow_connections ${on}`);
+      // The API's connections went with the cut; the new ones it opens are refused by the server.
+      await allow(false);
+      try {
+        await proxy.up();
+        const response = await fetch(`${api.url}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } });
+        const text = await response.text();
+        contract.check('GET', '/v1/jobs', {
+          status: response.status,
+          headers: response.headers,
+          text,
+          body: text,
+        });
+        expect(response.status, text).toBe(503);
+        expect(JSON.parse(text).type).toBe('urn:offload:problem:database-unavailable');
+      } finally {
+        await allow(true);
+        await admin.destroy();
+      }
     });
   },
 );
