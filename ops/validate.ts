@@ -85,7 +85,7 @@ const defaultMetricSources = readdirSync(defaultMetricsDir)
 // Names that look like metrics and are not: the external metric prometheus-adapter serves to
 // the HPA (defined in ops), the queue's PostgreSQL schema, database names in backup-restore.md.
 const NOT_FROM_CODE = new Set([
-  'offload_queue_depth_total',
+  'offload_queue_ready_jobs_total',
   'offload_queue',
   'offload_restored',
   'offload_damaged',

@@ -2,6 +2,7 @@
 // runs them in the foreground with the script's own environment; `npm run load` runs them with
 // an environment of its own and their output in a log file, and stops them when it is done.
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 
 export const API_ENTRY = 'apps/api/src/main.ts';
 export const WORKER_ENTRY = 'apps/worker/src/main.ts';
@@ -13,6 +14,8 @@ export interface StartChildOptions {
   stdio?: StdioOptions;
   /** Prefix of the line written when the process cannot start. Default 'start'. */
   tag?: string;
+  /** In a process group of its own, out of reach of the terminal's Ctrl-C. Default false. */
+  detached?: boolean;
 }
 
 /** Runs `entry` (a TypeScript entry point) under the Node.js running this script. */
@@ -20,6 +23,7 @@ export function startChild(name: string, entry: string, options: StartChildOptio
   const child = spawn(process.execPath, [entry], {
     stdio: options.stdio ?? 'inherit',
     env: options.env ?? process.env,
+    detached: options.detached ?? false,
   });
   const tag = options.tag ?? 'start';
   child.on('error', (error) => process.stderr.write(`[${tag}] ${name} failed: ${error.message}\n`));
@@ -37,4 +41,13 @@ export function stopChild(child: ChildProcess, graceMs = 20_000): Promise<void> 
     });
     child.kill('SIGTERM');
   });
+}
+
+/** A TCP port free on 127.0.0.1 right now, for a child to listen on. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }

@@ -1,4 +1,4 @@
-// `npm test`: type check, lint, then every vitest suite on SQLite and PostgreSQL, ending with a
+// `npm test`: type check, lint, the OpenAPI document through Redocly's recommended rules, then every vitest suite on SQLite and PostgreSQL, ending with a
 // one-line summary. Under CI=true an unreachable PostgreSQL fails the run (the suites' global
 // setup checks it) instead of skipping its suites.
 import { spawnSync } from 'node:child_process';
@@ -9,6 +9,7 @@ const reportFile = '.tmp/vitest-report.json';
 const steps: Array<[string, string, string[]]> = [
   ['type check', 'tsc', ['-p', 'tsconfig.json']],
   ['lint', 'biome', ['check', '.']],
+  ['OpenAPI lint', 'node', ['scripts/openapi-lint.ts']],
   [
     'tests',
     'vitest',

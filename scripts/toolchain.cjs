@@ -36,6 +36,7 @@ const TASKS = {
   // The load package's own suites, and the ops/ checks (js-yaml comes with the load package).
   'load-test': ['node_modules/vitest/vitest.mjs', 'run', '--config', 'load/vitest.config.ts'],
   'ops-check': ['ops/validate.ts'],
+  'example-client': ['scripts/client-example.ts'],
   keys: ['apps/api/src/keys-cli.ts'],
   // Moving data between SQLite and PostgreSQL, and profiling the hot queries (scripts/db.ts).
   db: ['scripts/db.ts'],

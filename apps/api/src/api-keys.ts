@@ -90,6 +90,17 @@ export async function revokeApiKey(db: Db, id: number, now: Date = new Date()): 
   return changed > 0;
 }
 
+/** Which of the keys `ids` are still active (not revoked). */
+export async function activeApiKeyIds(db: Db, ids: readonly number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set();
+  const rows: Array<{ id: number | string }> = await db
+    .knex('api_keys')
+    .select('id')
+    .whereIn('id', ids)
+    .whereNull('revoked_at');
+  return new Set(rows.map((row) => Number(row.id)));
+}
+
 /** The active (not revoked) key with this hash. */
 export async function findActiveApiKey(db: Db, keyHash: string): Promise<ApiKeyRecord | undefined> {
   const row: ApiKeyRow | undefined = await db

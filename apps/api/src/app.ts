@@ -12,8 +12,11 @@ import express, { type Express } from 'express';
 import type { Authenticator } from './auth.ts';
 import { consoleRouter } from './console.ts';
 import type { CursorSeal } from './cursor-seal.ts';
+import type { EventStreams } from './event-streams.ts';
 import { databaseCheck, healthRouter, queueCheck } from './health.ts';
+import { NO_STORE } from './http-cache.ts';
 import type { IdempotencyKeys } from './idempotency.ts';
+import type { JobEventLogs } from './job-event-log.ts';
 import type { ApiMetrics } from './metrics.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { notFoundHandler, problemErrorHandler } from './problem.ts';
@@ -21,6 +24,7 @@ import type { QueueStats } from './queue-stats.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { ApiReadCache } from './read-cache.ts';
 import { requestContext, requestLog } from './request-log.ts';
+import { RequestStats } from './request-stats.ts';
 import { attestationCyclesRouter } from './routes/attestation-cycles.ts';
 import { cacheRouter } from './routes/cache.ts';
 import { dashboardRouter } from './routes/dashboard.ts';
@@ -48,6 +52,8 @@ export interface ApiOptions {
   jsonLimitBytes?: number;
   /** Comment lines on event streams this often. Default 15 s. */
   sseHeartbeatMs?: number;
+  /** How long a job's events are kept after its last stream closed, for Last-Event-ID. Default 60 s. */
+  sseResumeWindowMs?: number;
   version: string;
   /** When the process started (ms since the epoch), for uptime. */
   startedAt: number;
@@ -73,10 +79,15 @@ export interface ApiDeps {
   idempotencyKeys: IdempotencyKeys;
   /** The precomputed reads through the two-tier cache (KPI, reports, dashboard, models). */
   cache: ApiReadCache;
+  /** What each followed job's event streams said lately, for Last-Event-ID. */
+  jobEventLogs: JobEventLogs;
+  /** The open event streams, capped per key and per process. */
+  eventStreams: EventStreams;
   options: ApiOptions;
 }
 
 export const DEFAULT_JSON_LIMIT_BYTES = 1024 * 1024;
+export const DEFAULT_SSE_HEARTBEAT_MS = 15_000;
 
 /** Builds the Express app from its dependencies; no listening, no globals, so tests can build many. */
 export function createApp(deps: ApiDeps): Express {
@@ -91,15 +102,24 @@ export function createApp(deps: ApiDeps): Express {
   app.disable('etag');
   app.set('trust proxy', 'loopback');
 
+  const requestStats = new RequestStats();
   app.use(
     requestLog({
       logger: deps.logger,
       slowRequestMs: options.slowRequestMs,
-      onFinished: (info) => deps.metrics.requestFinished(info),
+      onFinished: (info) => {
+        deps.metrics.requestFinished(info);
+        requestStats.record(info);
+      },
     }),
   );
+  // Nothing is cacheable unless it says so: the precomputed reads set their own (http-cache.ts).
+  app.use((_req, res, next) => {
+    res.setHeader('Cache-Control', NO_STORE);
+    next();
+  });
   app.use(refuseUnstorableInput);
-  app.use(scoped(healthRouter([databaseCheck(deps.db), queueCheck(deps.queue)])));
+  app.use(scoped(healthRouter([databaseCheck(deps.db), queueCheck(deps.queue)], deps.logger)));
   app.use(scoped(metricsRouter(deps.metrics)));
   app.use(
     express.json({
@@ -123,7 +143,15 @@ export function createApp(deps: ApiDeps): Express {
     app.use(scoped(router({ ...guard, reads: deps.cache })));
   }
   app.use(
-    scoped(jobEventsRouter({ ...guard, queue: deps.queue, heartbeatMs: options.sseHeartbeatMs ?? 15_000 })),
+    scoped(
+      jobEventsRouter({
+        ...guard,
+        queue: deps.queue,
+        logs: deps.jobEventLogs,
+        streams: deps.eventStreams,
+        heartbeatMs: options.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS,
+      }),
+    ),
   );
   app.use(
     scoped(
@@ -149,9 +177,9 @@ export function createApp(deps: ApiDeps): Express {
   );
   app.use(scoped(queuesRouter({ ...guard, queueStats: deps.queueStats })));
   app.use(scoped(queueStreamRouter({ ...guard, queueStats: deps.queueStats })));
-  app.use(scoped(schedulesRouter({ ...guard, queue: deps.queue })));
+  app.use(scoped(schedulesRouter({ ...guard, queue: deps.queue, cursorSeal: deps.cursorSeal })));
   app.use(scoped(metricSourcesRouter({ ...guard, db: deps.db, queue: deps.queue })));
-  app.use(scoped(workersRouter({ ...guard, db: deps.db })));
+  app.use(scoped(workersRouter({ ...guard, db: deps.db, cursorSeal: deps.cursorSeal })));
   app.use(
     scoped(
       systemHealthRouter({
@@ -160,6 +188,8 @@ export function createApp(deps: ApiDeps): Express {
         queueStats: deps.queueStats,
         version: options.version,
         startedAt: options.startedAt,
+        reads: deps.cache,
+        requestStats,
       }),
     ),
   );

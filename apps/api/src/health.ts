@@ -1,7 +1,7 @@
 import type { Db } from '@offload/db';
+import type { Logger } from '@offload/observability';
 import type { Queue } from '@offload/queue';
 import { type Request, type Response, Router } from 'express';
-import { PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { defineRoute } from './routing.ts';
 
 export interface ReadinessCheck {
@@ -44,48 +44,38 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, message: string):
 /**
  * `/healthz` says the process is alive and checks nothing else, so an orchestrator never restarts
  * a healthy process because its database blinked. `/readyz` checks every dependency and answers
- * 503 while one is down, so a load balancer stops routing to it until it recovers.
+ * 503 while one is down, so a load balancer stops routing to it until it recovers. `/health` and
+ * `/ready` are the same, under the names the original requirements use.
+ *
+ * The readiness body is the worker's too (apps/worker health-server.ts): each check `ok` or
+ * `failing`. Why one failed (a driver's message, a host name) goes to the log, never to an
+ * unauthenticated caller.
  */
-export function healthRouter(checks: ReadinessCheck[]): Router {
+export function healthRouter(checks: ReadinessCheck[], logger: Logger): Router {
   const router = Router();
-  defineRoute(router, '/healthz', {
-    get: [
-      (_req, res) => {
-        res.json({ status: 'ok' });
-      },
-    ],
-  });
-  defineRoute(router, '/readyz', { get: [readiness] });
+  const liveness = (_req: Request, res: Response): void => {
+    res.json({ status: 'ok' });
+  };
+  for (const path of ['/healthz', '/health']) defineRoute(router, path, { get: [liveness] });
+  for (const path of ['/readyz', '/ready']) defineRoute(router, path, { get: [readiness] });
   return router;
 
-  async function readiness(req: Request, res: Response): Promise<void> {
+  async function readiness(_req: Request, res: Response): Promise<void> {
     const results = await Promise.all(
       checks.map(async ({ name, check }) => {
         try {
           await check();
-          return { name, ok: true as const };
+          return [name, { status: 'ok' as const }] as const;
         } catch (error) {
-          return { name, ok: false as const, error: error instanceof Error ? error.message : String(error) };
+          logger.warn({ check: name, err: error }, `readiness check ${name} failed`);
+          return [name, { status: 'failing' as const }] as const;
         }
       }),
     );
-    const failed = results.filter((result) => !result.ok);
-    if (failed.length === 0) {
-      res.json({ status: 'ready', checks: results });
-      return;
-    }
-    res
-      .status(503)
-      .type(PROBLEM_CONTENT_TYPE)
-      .send(
-        JSON.stringify({
-          type: 'about:blank',
-          title: 'Service Unavailable',
-          status: 503,
-          detail: `not ready: ${failed.map((result) => result.name).join(', ')}`,
-          instance: req.path,
-          checks: results,
-        }),
-      );
+    const ready = results.every(([, result]) => result.status === 'ok');
+    res.status(ready ? 200 : 503).json({
+      status: ready ? 'ready' : 'unavailable',
+      checks: Object.fromEntries(results),
+    });
   }
 }

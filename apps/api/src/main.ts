@@ -30,6 +30,9 @@ import { type ApiSettings, loadApiSettings } from './settings.ts';
 
 const STREAM_GRACE_MS = 5000;
 const STOP_TIMEOUT_MS = 15_000;
+// A terminal's Ctrl-C on `npm run api` reaches this process and the script runner, which passes
+// it on: signals this close to the first are that same request, a later one stops at once.
+const SAME_REQUEST_MS = 1000;
 const QUEUE_SAMPLE_MS = 15_000;
 const QUEUE_RECONNECT_TIMEOUT_MS = 5000;
 
@@ -66,6 +69,7 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
     await db.destroy();
   }
   let stopping = false;
+  let stoppingAt = 0;
   const fork = () => cluster.fork();
   for (let i = 0; i < config.apiProcesses; i += 1) fork();
   cluster.on('exit', (worker, code, signal) => {
@@ -75,8 +79,12 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
   });
   logger.info({ processes: config.apiProcesses, port: config.port }, 'api cluster started');
   const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) process.exit(1);
+    if (stopping) {
+      if (Date.now() - stoppingAt < SAME_REQUEST_MS) return;
+      process.exit(1);
+    }
     stopping = true;
+    stoppingAt = Date.now();
     logger.info({ signal }, 'api cluster stopping');
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
     setTimeout(() => process.exit(1), STOP_TIMEOUT_MS + 1000).unref();
@@ -146,9 +154,14 @@ async function serve(config: Config, settings: ApiSettings, logger: Logger, prep
   });
 
   let stopping = false;
+  let stoppingAt = 0;
   const stop = (signal: string): void => {
-    if (stopping) process.exit(1);
+    if (stopping) {
+      if (Date.now() - stoppingAt < SAME_REQUEST_MS) return;
+      process.exit(1);
+    }
     stopping = true;
+    stoppingAt = Date.now();
     logger.info({ signal }, 'api stopping');
     server.close(() => {
       services.close();

@@ -209,12 +209,34 @@ function bodyParserProblem(error: BodyParserError, original: unknown): HttpProbl
   }
 }
 
-/** The app's last error handler. 5xx are logged with their cause; 4xx are the caller's doing. */
+/**
+ * What the request log says of an expected 503 (a snapshot not computed yet, the database away):
+ * the problem's type and detail and the cause's message, at warn, once, with no stack. They are
+ * states the service goes through and tells the caller to retry, not faults to chase.
+ */
+export interface ExpectedUnavailable {
+  type: string;
+  detail: string;
+  cause?: string;
+}
+
+/**
+ * The app's last error handler. An unexpected 5xx is logged with its cause and stack; a 503 is
+ * left to the request log's one line (res.locals.unavailable); 4xx are the caller's doing.
+ */
 export function problemErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const problem = toProblem(error);
     const log = (res.locals.logger as Logger | undefined) ?? logger;
-    if (problem.status >= 500) {
+    if (problem.status === 503) {
+      const cause = problem.cause instanceof Error ? problem.cause.message : undefined;
+      const unavailable: ExpectedUnavailable = {
+        type: problem.type,
+        detail: problem.message,
+        ...(cause === undefined ? {} : { cause }),
+      };
+      res.locals.unavailable = unavailable;
+    } else if (problem.status >= 500) {
       log.error({ err: problem.cause ?? problem }, `request failed: ${problem.message}`);
     }
     sendProblem(req, res, problem);

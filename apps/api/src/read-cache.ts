@@ -27,7 +27,10 @@ import {
   readKpiSnapshot,
 } from '@offload/db/reports';
 import type { Logger } from '@offload/observability';
+import { entityTag } from './http-cache.ts';
 import { HttpProblem } from './problem.ts';
+
+const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
 
 export const READ_FAMILIES = ['kpi', 'compliance', 'health', 'attestations', 'models', 'dashboard'] as const;
 export type ReadFamily = (typeof READ_FAMILIES)[number];
@@ -55,10 +58,14 @@ const DEPENDS_ON: Partial<Record<ReadFamily, readonly ReadFamily[]>> = {
   dashboard: ['kpi', 'compliance', 'health', 'attestations'],
 };
 
-/** A read answered from a snapshot, as the UTF-8 JSON to send (encoded once, on load). */
+/**
+ * A read answered from a snapshot, as the UTF-8 JSON to send (encoded once, on load) with its
+ * ETag (the family's version and a digest of the bytes, also taken once, on load).
+ */
 export interface Found {
   state: 'found';
   body: Buffer;
+  etag: string;
 }
 
 export type KpiRead =
@@ -93,8 +100,6 @@ const KPI_SCOPE_CODES = `SELECT (SELECT count(*) FROM regions WHERE code = ?) AS
 
 type Row = Record<string, unknown>;
 
-const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
-
 export const SNAPSHOT_PENDING_PROBLEM = 'urn:offload:problem:snapshot-pending';
 const SNAPSHOT_RETRY_AFTER_SECONDS = 30;
 
@@ -115,14 +120,18 @@ export class ApiReadCache {
   readonly cache: ReadCache;
   readonly #db: Db;
   readonly #started: Promise<void>;
+  readonly #ttlSeconds: ReadonlyMap<ReadFamily, number>;
 
   constructor(db: Db, settings: ReadCacheSettings, logger: Logger) {
     this.#db = db;
+    this.#ttlSeconds = new Map(
+      READ_FAMILIES.map((name) => [name, settings.ttlByFamily[name] ?? settings.ttlSeconds]),
+    );
     this.cache = new ReadCache({
       db,
       families: READ_FAMILIES.map((name) => ({
         name,
-        ttlSeconds: settings.ttlByFamily[name] ?? settings.ttlSeconds,
+        ttlSeconds: this.#ttlSeconds.get(name)!,
         dependsOn: DEPENDS_ON[name] ?? [],
       })),
       versionCheckMs: settings.versionCheckMs,
@@ -146,6 +155,11 @@ export class ApiReadCache {
     await Promise.all([this.#started, closing]);
   }
 
+  /** How long a client may keep a body of `family`: no longer than this process keeps it. */
+  maxAgeSeconds(family: ReadFamily): number {
+    return this.#ttlSeconds.get(family)!;
+  }
+
   stats(): ReadCacheStats {
     return this.cache.stats();
   }
@@ -161,7 +175,7 @@ export class ApiReadCache {
       const stored = await readKpiSnapshot(this.#db, scope);
       if (stored !== null) {
         const snapshot = JSON.parse(stored.payload) as KpiSnapshot;
-        return { state: 'found', body: Buffer.from(stored.payload), snapshot };
+        return { ...this.#found(KPI_CACHE_FAMILY, Buffer.from(stored.payload)), snapshot };
       }
       const [row] = await this.#rows(KPI_SCOPE_CODES, [
         scope.region ?? null,
@@ -179,7 +193,9 @@ export class ApiReadCache {
   compliance(): Promise<ComplianceRead> {
     return this.cache.get<ComplianceRead>(COMPLIANCE_CACHE_FAMILY, 'report', async () => {
       const report = await readComplianceReport(this.#db);
-      return report === null ? { state: 'pending' } : { state: 'found', body: json(report), report };
+      return report === null
+        ? { state: 'pending' }
+        : { ...this.#found(COMPLIANCE_CACHE_FAMILY, json(report)), report };
     });
   }
 
@@ -193,7 +209,7 @@ export class ApiReadCache {
         ...(page.cursor === null ? {} : { cursor: page.cursor }),
         limit: page.limit,
       });
-      return { state: 'found' as const, body: json(result), page: result };
+      return { ...this.#found('attestations', json(result)), page: result };
     });
   }
 
@@ -235,7 +251,7 @@ export class ApiReadCache {
         latestAttestationCycle: cycles.page.items[0] ?? null,
         health,
       };
-      return { state: 'found' as const, body: json(body) };
+      return this.#found('dashboard', json(body));
     });
   }
 
@@ -244,7 +260,7 @@ export class ApiReadCache {
     const key = JSON.stringify([params.region, params.team, params.status, params.cursor, params.limit]);
     return this.cache.get('models', `list:${key}`, async () => {
       const page = await inventory.listModels(this.#db, params);
-      return { state: 'found' as const, body: json(page) };
+      return this.#found('models', json(page));
     });
   }
 
@@ -252,8 +268,13 @@ export class ApiReadCache {
   model(id: number): Promise<Found | null> {
     return this.cache.get('models', `model:${id}`, async () => {
       const detail = await inventory.getModelDetail(this.#db, id);
-      return detail === null ? null : { state: 'found' as const, body: json(detail) };
+      return detail === null ? null : this.#found('models', json(detail));
     });
+  }
+
+  #found(family: string, body: Buffer): Found {
+    const version = this.cache.stats().families.find((stats) => stats.family === family)?.version ?? 0;
+    return { state: 'found', body, etag: entityTag(version, body) };
   }
 
   #rows(sql: string, bindings: Array<string | number | null>): Promise<Row[]> {

@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { currentQueryStats, type QueryStats, withQueryStats } from '@offload/db';
 import type { Logger } from '@offload/observability';
 import type { RequestHandler, Response } from 'express';
+import type { ExpectedUnavailable } from './problem.ts';
 import type { QueueCallStats } from './queue-timing.ts';
 import { type RequestContext, runWithRequestContext } from './request-context.ts';
 
@@ -67,7 +68,9 @@ export function requestLog(options: RequestLogOptions): RequestHandler {
         ...(owner === undefined ? {} : { owner }),
         ...(aborted ? { aborted: true } : {}),
       };
-      if (res.statusCode >= 500) log.error(line, 'request failed');
+      const unavailable = res.locals.unavailable as ExpectedUnavailable | undefined;
+      if (unavailable !== undefined) log.warn({ ...line, problem: unavailable }, 'request unavailable');
+      else if (res.statusCode >= 500) log.error(line, 'request failed');
       else if (ms > slowRequestMs && res.locals.streaming !== true) log.warn(line, 'slow request');
       else log.info(line, 'request');
       options.onFinished?.({ method: req.method, route, status: res.statusCode, durationSeconds: ms / 1000 });

@@ -1,7 +1,7 @@
 // The HTTP contract as zod schemas: the same objects validate requests (routes/) and generate
 // the OpenAPI document (openapi.ts), so the two cannot drift. Request schemas are strict: an
 // unknown field or query parameter is refused, not ignored.
-import { JOB_KINDS } from '@offload/jobs';
+import { IMPORT_ENTITIES, JOB_KINDS } from '@offload/jobs';
 import { JOB_STATES } from '@offload/queue';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
@@ -31,17 +31,32 @@ export const submitJobBodyByKind = z
 
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-/** `cursor` and `limit` as every list takes them (limit 1 to 100, default 50, never clamped). */
-export const pageQuery = {
-  cursor: z.string().max(2000).optional().describe('The previous page’s nextCursor.'),
-  limit: z
+/**
+ * An integer query parameter: parsed from its digits, and shown in the OpenAPI document as the
+ * integer it is (a query string carries text, but clients generated from the document should
+ * send a number).
+ */
+export function queryInteger(min: number, max: number) {
+  return z
     .string()
     .regex(/^\d+$/, 'must be an integer')
     .transform(Number)
-    .pipe(z.int().min(1).max(100))
+    .pipe(z.int().min(min).max(max))
+    .meta({ type: 'integer', minimum: min, maximum: max });
+}
+
+export const PAGE_LIMIT = { default: 50, max: 100 } as const;
+
+/** `cursor` and `limit` as every list takes them (limit 1 to 100, default 50, never clamped). */
+export const pageQuery = {
+  cursor: z.string().max(2000).optional().describe('The previous page’s nextCursor.'),
+  limit: queryInteger(1, PAGE_LIMIT.max)
     .optional()
     .describe('1 to 100, default 50; a larger limit is refused.'),
 };
+
+/** A list query that takes nothing but `cursor` and `limit`. */
+export const pageOnlyQuery = z.strictObject(pageQuery);
 
 export const listJobsQuery = z.strictObject({
   kind: z.string().min(1).max(200).optional(),
@@ -67,7 +82,7 @@ export const jobView = z
     progress: z.record(z.string(), z.unknown()).nullable(),
     attempts: z.int(),
     maxAttempts: z.int(),
-    result: z.unknown().nullable(),
+    result: z.unknown().describe('What a completed job returned; null before.'),
     error: jobError,
     createdAt: instant,
     runAt: instant,
@@ -81,6 +96,28 @@ export const jobPage = z.object({
   items: z.array(jobView),
   nextCursor: z.string().nullable().describe('null on the last page'),
 });
+
+const count = z.int().min(0);
+
+/** An import is its job plus what is known of the import so far (routes/imports.ts). */
+export const importView = jobView
+  .extend({
+    entity: z.enum(IMPORT_ENTITIES).nullable(),
+    counts: z
+      .object({
+        bytes: count,
+        read: count,
+        inserted: count,
+        updated: count,
+        unchanged: count,
+        rejected: count,
+      })
+      .describe('So far while the import runs (from its progress), final once completed.'),
+    errors: z
+      .array(z.object({ line: z.int(), reason: z.string() }))
+      .describe('The first rejected rows (at most 100), by the line where each record starts.'),
+  })
+  .describe('An import: its import.csv job, counts and first rejected rows');
 
 // ---- queues, workers, health --------------------------------------------------------------------
 
@@ -114,7 +151,10 @@ export const workerView = z.object({
   lastHeartbeatAt: instant,
 });
 
-export const workerList = z.object({ items: z.array(workerView) });
+export const workerList = z.object({
+  items: z.array(workerView),
+  nextCursor: z.string().nullable().describe('null on the last page'),
+});
 
 export const systemHealth = z.object({
   status: z.enum(['ok', 'degraded']),
@@ -131,6 +171,46 @@ export const systemHealth = z.object({
     z.object({ kind: z.string(), depth: z.int(), running: z.int(), lagSeconds: z.number().nullable() }),
   ),
   queueError: z.string().optional(),
+});
+
+/** /healthz and /health: the process runs. */
+export const liveness = z.object({ status: z.literal('ok') });
+
+/**
+ * /readyz and /ready, on the API and on the worker alike (200 and 503 carry the same shape): which
+ * check passed or failed, never why (a driver's message is for the log, not for an
+ * unauthenticated caller).
+ */
+export const readiness = z.object({
+  status: z.enum(['ready', 'stopping', 'unavailable']),
+  checks: z.record(z.string(), z.object({ status: z.enum(['ok', 'failing']) })),
+});
+
+const latency = z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).describe('Milliseconds.');
+
+/** /stats: what this API process has seen lately. */
+export const processStats = z.object({
+  measuredAt: instant,
+  uptimeSeconds: z.number(),
+  windowSeconds: z.int().describe('The span the rates and percentiles cover.'),
+  routes: z.array(
+    z.object({
+      method: z.string(),
+      route: z.string(),
+      requests: z.int(),
+      perSecond: z.number(),
+      errors: z.int().describe('Answers with a 5xx status.'),
+      latencyMs: latency,
+    }),
+  ),
+  cache: z.object({ hits: z.int(), misses: z.int(), hitRatio: z.number().nullable() }),
+  queues: z.object({
+    depth: z.int(),
+    running: z.int(),
+    failed: z.int(),
+    oldestAgeSeconds: z.number().nullable(),
+  }),
+  memory: z.object({ rssBytes: z.int(), heapUsedBytes: z.int(), heapTotalBytes: z.int() }),
 });
 
 // ---- schedules ----------------------------------------------------------------------------------
@@ -178,7 +258,10 @@ export const scheduleView = z.object({
   options: scheduleOptions,
 });
 
-export const scheduleList = z.object({ items: z.array(scheduleView) });
+export const scheduleList = z.object({
+  items: z.array(scheduleView),
+  nextCursor: z.string().nullable().describe('null on the last page'),
+});
 
 // ---- errors -------------------------------------------------------------------------------------
 
@@ -201,7 +284,10 @@ export const problemView = z
       )
       .optional(),
   })
-  .describe('RFC 9457 problem details');
+  // RFC 9457 §3.2: a problem type may add extension members (`state`, `rebuildKind`,
+  // `maxBytes`, `checks`…), and clients must ignore the ones they do not know.
+  .loose()
+  .describe('RFC 9457 problem details; a problem type may add extension members.');
 
 function isTimeZone(value: string): boolean {
   try {

@@ -6,10 +6,12 @@ import { createUploadStore } from '@offload/imports';
 import { jobKindNames } from '@offload/jobs';
 import type { Logger } from '@offload/observability';
 import type { Queue } from '@offload/queue';
-import type { ApiDeps, ApiOptions } from './app.ts';
+import { type ApiDeps, type ApiOptions, DEFAULT_SSE_HEARTBEAT_MS } from './app.ts';
 import { Authenticator } from './auth.ts';
 import { CursorSeal } from './cursor-seal.ts';
+import { EventStreams } from './event-streams.ts';
 import { IdempotencyKeys } from './idempotency.ts';
+import { JobEventLogs } from './job-event-log.ts';
 import { createApiMetrics } from './metrics.ts';
 import { QueueStats } from './queue-stats.ts';
 import { timedQueue } from './queue-timing.ts';
@@ -48,6 +50,21 @@ export function createApiServices(input: ApiServicesOptions): ApiServices {
     cache,
     defaultMetrics: input.defaultMetrics ?? false,
   });
+  const jobEventLogs = new JobEventLogs({
+    queue: input.queue,
+    refreshMs: input.options.sseHeartbeatMs ?? DEFAULT_SSE_HEARTBEAT_MS,
+    ...(input.options.sseResumeWindowMs === undefined ? {} : { lingerMs: input.options.sseResumeWindowMs }),
+    onError: (error) => input.logger.warn({ err: error }, 'job event log failed'),
+  });
+  const eventStreams = new EventStreams(
+    input.db,
+    {
+      perKey: settings.sseMaxStreamsPerKey,
+      perProcess: settings.sseMaxStreams,
+      keyCheckMs: settings.sseKeyCheckMs,
+    },
+    input.logger,
+  );
   return {
     db: input.db,
     // Routes see a queue whose calls count into the request's Server-Timing and log line.
@@ -72,8 +89,12 @@ export function createApiServices(input: ApiServicesOptions): ApiServices {
     cursorSeal: new CursorSeal(input.cursorSecret),
     idempotencyKeys,
     cache,
+    jobEventLogs,
+    eventStreams,
     options: input.options,
     close() {
+      eventStreams.close();
+      void jobEventLogs.close();
       void cache.close();
       idempotencyKeys.stop();
       queueStats.stop();

@@ -11,6 +11,11 @@
 //   API_UNKNOWN_KEY_BURST       unknown keys an address may present at once. Default 50.
 //   API_KEY_CACHE_MS            how long a process trusts a key it looked up, so the time a
 //                               revocation takes to bite. Default 5000; 0 looks up every request.
+//   API_SSE_MAX_STREAMS_PER_KEY event streams one API key may hold open at once, per API process.
+//                               Default 20.
+//   API_SSE_MAX_STREAMS         event streams one API process serves at once. Default 2000.
+//   API_SSE_KEY_CHECK_MS        how often the keys of open event streams are checked, so the time
+//                               a revoked key's stream outlives it. Default 2000.
 import { ConfigError, type ConfigIssue, numberSetting } from '@offload/config';
 
 export interface ApiSettings {
@@ -19,6 +24,9 @@ export interface ApiSettings {
   keyCacheMs: number;
   unknownKeyPerSecond: number;
   unknownKeyBurst: number;
+  sseMaxStreamsPerKey: number;
+  sseMaxStreams: number;
+  sseKeyCheckMs: number;
 }
 
 export const DEFAULT_API_SETTINGS: ApiSettings = Object.freeze({
@@ -27,6 +35,9 @@ export const DEFAULT_API_SETTINGS: ApiSettings = Object.freeze({
   keyCacheMs: 5000,
   unknownKeyPerSecond: 10,
   unknownKeyBurst: 50,
+  sseMaxStreamsPerKey: 20,
+  sseMaxStreams: 2000,
+  sseKeyCheckMs: 2000,
 });
 
 export function loadApiSettings(env: NodeJS.ProcessEnv): ApiSettings {
@@ -40,6 +51,9 @@ export function loadApiSettings(env: NodeJS.ProcessEnv): ApiSettings {
     keyCacheMs: read('API_KEY_CACHE_MS', d.keyCacheMs, 0, 3_600_000),
     unknownKeyPerSecond: read('API_UNKNOWN_KEY_PER_SECOND', d.unknownKeyPerSecond, 0, 1_000_000),
     unknownKeyBurst: read('API_UNKNOWN_KEY_BURST', d.unknownKeyBurst, 1, 1_000_000),
+    sseMaxStreamsPerKey: read('API_SSE_MAX_STREAMS_PER_KEY', d.sseMaxStreamsPerKey, 1, 1_000_000),
+    sseMaxStreams: read('API_SSE_MAX_STREAMS', d.sseMaxStreams, 1, 1_000_000),
+    sseKeyCheckMs: read('API_SSE_KEY_CHECK_MS', d.sseKeyCheckMs, 50, 3_600_000),
   };
   if (issues.length > 0) throw new ConfigError(issues);
   return settings;

@@ -1,5 +1,6 @@
 // The OpenAPI paths of /v1/imports (routes/imports.ts), spliced into the document openapi.ts
-// builds, with its helpers, so the import endpoints read like the others there.
+// builds, with its helpers, so the import endpoints read like the others there. The import's
+// body is the `Import` schema (schemas.ts importView).
 import { IMPORT_ENTITIES } from '@offload/jobs';
 import { MAX_MULTIPART_OVERHEAD_BYTES } from './upload-multipart.ts';
 
@@ -7,51 +8,29 @@ type JsonSchema = Record<string, unknown>;
 
 export interface OpenApiHelpers {
   ref(name: string): JsonSchema;
-  problem(description: string): JsonSchema;
-  json(description: string, schema: JsonSchema): JsonSchema;
+  problem(description: string, headers?: JsonSchema): JsonSchema;
+  json(description: string, schema: JsonSchema, headers?: JsonSchema): JsonSchema;
+  /** A JSON request body of the named component schema. */
+  jsonBody(name: string, required?: boolean): JsonSchema;
   /** The errors every authenticated operation may answer. */
   errors: Record<string, JsonSchema>;
+  /** The errors reading a JSON body may answer (malformed, too large, not JSON). */
+  bodyErrors: Record<string, JsonSchema>;
+  headers: { location: JsonSchema; retryAfter: JsonSchema };
 }
 
-const count = { type: 'integer', minimum: 0 };
-
-export function importPaths({ ref, problem, json, errors }: OpenApiHelpers): Record<string, JsonSchema> {
-  const importView: JsonSchema = {
-    allOf: [
-      ref('Job'),
-      {
-        type: 'object',
-        required: ['entity', 'counts', 'errors'],
-        properties: {
-          entity: { type: ['string', 'null'], enum: [...IMPORT_ENTITIES, null] },
-          counts: {
-            type: 'object',
-            description: 'So far while the import runs (from its progress), final once completed.',
-            properties: {
-              bytes: count,
-              read: count,
-              inserted: count,
-              updated: count,
-              unchanged: count,
-              rejected: count,
-            },
-          },
-          errors: {
-            type: 'array',
-            description: 'The first rejected rows (at most 100), by the line where each record starts.',
-            items: {
-              type: 'object',
-              required: ['line', 'reason'],
-              properties: { line: { type: 'integer' }, reason: { type: 'string' } },
-            },
-          },
-        },
-      },
-    ],
-  };
+export function importPaths({
+  ref,
+  problem,
+  json,
+  errors,
+  headers,
+}: OpenApiHelpers): Record<string, JsonSchema> {
   return {
     '/v1/imports': {
       post: {
+        operationId: 'createImport',
+        tags: ['imports'],
         summary: 'Upload a CSV to import',
         description:
           'Streams the body into upload storage (never buffered whole) and enqueues an import.csv job. ' +
@@ -84,12 +63,9 @@ export function importPaths({ ref, problem, json, errors }: OpenApiHelpers): Rec
           },
         },
         responses: {
-          '202': {
-            ...json('Stored and enqueued: the import.csv job.', importView),
-            headers: { Location: { schema: { type: 'string' } } },
-          },
+          '202': json('Stored and enqueued: the import.csv job.', ref('Import'), headers.location),
           '400': problem('A bad entity parameter, or a malformed multipart body (no file, two files).'),
-          '413': problem('The upload is larger than MAX_UPLOAD_BYTES; nothing of it was kept.'),
+          '413': problem('The upload is larger than MAX_UPLOAD_BYTES (`maxBytes`); nothing of it was kept.'),
           '415': problem(
             'The body is neither text/csv nor multipart/form-data, or it is compressed (Content-Encoding).',
           ),
@@ -99,10 +75,12 @@ export function importPaths({ ref, problem, json, errors }: OpenApiHelpers): Rec
     },
     '/v1/imports/{id}': {
       get: {
+        operationId: 'getImport',
+        tags: ['imports'],
         summary: 'An import: its job, counts and first rejected rows',
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
         responses: {
-          '200': json('The import.', importView),
+          '200': json('The import.', ref('Import')),
           '404': problem('No such import, or not the caller’s.'),
           ...errors,
         },

@@ -164,8 +164,14 @@ for (const kind of testDatabases()) {
     it('is ready and alive', async () => {
       const ready = await api.request('GET', '/readyz');
       expect(ready.status).toBe(200);
-      expect(ready.body.checks.map((check: { name: string }) => check.name)).toEqual(['database', 'queue']);
+      expect(ready.body).toEqual({
+        status: 'ready',
+        checks: { database: { status: 'ok' }, queue: { status: 'ok' } },
+      });
       expect((await api.request('GET', '/healthz')).status).toBe(200);
+      // The names the original requirements use answer the same.
+      expect((await api.request('GET', '/ready')).body).toEqual(ready.body);
+      expect((await api.request('GET', '/health')).body).toEqual({ status: 'ok' });
     });
 
     it('exposes Prometheus metrics labelled by route pattern, never by raw URL', async () => {

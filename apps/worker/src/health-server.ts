@@ -3,7 +3,8 @@
 //
 //   GET /healthz  200 while the process runs (no dependency checks: a restart would not help).
 //   GET /readyz   200 when every check passes within its time limit and the worker is not
-//                 stopping; 503 with the failing checks otherwise.
+//                 stopping; 503 otherwise. The body is the API's (@offload/api schemas.ts
+//                 `readiness`): `{ status, checks: { name: { status: ok | failing } } }`.
 //   GET /metrics  Prometheus text exposition.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +22,8 @@ export interface HealthServerOptions {
   /** True once shutdown began: readiness then answers 503. */
   stopping: () => boolean;
   metrics: { render(): Promise<string>; contentType: string };
+  /** Told why a check failed (for the log). */
+  onCheckFailed?: (name: string, error: unknown) => void;
   /** Per check. Default 2 s. */
   checkTimeoutMs?: number;
 }
@@ -45,10 +48,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
           );
           return [check.name, { status: 'ok' }] as const;
         } catch (error) {
-          return [
-            check.name,
-            { status: 'failing', error: error instanceof Error ? error.message : String(error) },
-          ] as const;
+          // Why goes to the log: the body is the API's readiness shape, and an unauthenticated
+          // caller learns which check failed, never a driver's message.
+          options.onCheckFailed?.(check.name, error);
+          return [check.name, { status: 'failing' }] as const;
         }
       }),
     );

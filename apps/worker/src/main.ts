@@ -2,6 +2,8 @@
 // serves only its own health and metrics port (WORKER_PORT). The first SIGINT/SIGTERM stops
 // claiming and drains running jobs for WORKER_SHUTDOWN_TIMEOUT_MS, releases what is left to
 // other workers, then exits 0; a second signal exits at once (leases then bring the jobs back).
+// Signals within SAME_REQUEST_MS of the first are that same request: a terminal's Ctrl-C on
+// `npm run worker` reaches this process and the script runner, which passes it on again.
 // First, before the other modules load: V8 flags that keep a long import's heap near its live size.
 import '@offload/imports/set-worker-v8-flags';
 import { ConfigError, loadConfig } from '@offload/config';
@@ -14,6 +16,8 @@ import { startWorkerProcess } from './worker-process.ts';
 
 // Past the drain timeout, closing connections and threads should take moments; this bounds it.
 const CLOSE_GRACE_MS = 10_000;
+// A person presses Ctrl-C again after seconds; copies of one press arrive within milliseconds.
+const SAME_REQUEST_MS = 1000;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -23,13 +27,14 @@ async function main(): Promise<void> {
   const collect = loadCollectSettings(process.env);
   const worker = await startWorkerProcess({ config, settings, logger, health, collect });
 
-  let signalled = false;
+  let signalledAt: number | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (signalled) {
+    if (signalledAt !== undefined) {
+      if (Date.now() - signalledAt < SAME_REQUEST_MS) return;
       logger.warn({ signal }, 'second signal: exiting without waiting for running jobs');
       process.exit(1);
     }
-    signalled = true;
+    signalledAt = Date.now();
     logger.info({ signal }, 'signal received');
     setTimeout(() => {
       logger.error('shutdown did not finish in time; exiting');

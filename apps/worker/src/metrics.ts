@@ -3,6 +3,7 @@
 // bounded sets (job kinds from the catalog, a handful of states); never a job id.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { TaskPoolStats } from './pool.ts';
+import type { ReadyJobs } from './ready-jobs.ts';
 
 /** How an attempt ended, from this worker's point of view. */
 export const ATTEMPT_OUTCOMES = [
@@ -44,6 +45,8 @@ export interface WorkerMetricsOptions {
   /** Every kind this worker runs: their series exist (at zero) from the first scrape. */
   kinds: readonly string[];
   poolStats: () => TaskPoolStats;
+  /** The queue's ready and scheduled jobs per kind (ready-jobs.ts), for autoscalers. */
+  readyJobs?: () => Promise<ReadyJobs[]>;
 }
 
 export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetrics {
@@ -109,6 +112,35 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
     help: 'Busy pool threads over capacity, 0 to 1.',
     registers,
   });
+
+  // The autoscaling signal (ops/kubernetes): every worker reports the same shared figures, so
+  // a query takes the max per kind across workers. A failed sample leaves the series empty.
+  const readyJobs = options.readyJobs;
+  if (readyJobs !== undefined) {
+    const sample = () => readyJobs().catch(() => undefined);
+    new Gauge({
+      name: 'offload_queue_ready_jobs',
+      help: 'Jobs that could run now (queued or retrying, runAt passed), by kind; a lower bound past 1000.',
+      labelNames: ['kind'] as const,
+      registers,
+      async collect() {
+        const counts = await sample();
+        this.reset();
+        for (const kind of counts ?? []) this.set({ kind: kind.kind }, kind.ready);
+      },
+    });
+    new Gauge({
+      name: 'offload_queue_scheduled_jobs',
+      help: 'Jobs waiting for a later runAt (backoff, debounce, a future runAt), by kind.',
+      labelNames: ['kind'] as const,
+      registers,
+      async collect() {
+        const counts = await sample();
+        this.reset();
+        for (const kind of counts ?? []) this.set({ kind: kind.kind }, kind.scheduled);
+      },
+    });
+  }
 
   for (const kind of options.kinds) {
     running.set({ kind }, 0);

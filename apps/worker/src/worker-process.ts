@@ -24,6 +24,7 @@ import { startHealthServer } from './health-server.ts';
 import { observeJobs } from './job-observer.ts';
 import { createWorkerMetrics } from './metrics.ts';
 import { createTaskPool } from './pool.ts';
+import { readyJobsSampler } from './ready-jobs.ts';
 import { startWorkerRegistry } from './registry.ts';
 import type { WorkerSettings } from './settings.ts';
 import { removeUploadsOfCancelledImports } from './upload-cleanup.ts';
@@ -93,7 +94,11 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     );
     closers.push({ name: 'thread pool', close: () => pool.close() });
 
-    const metrics = createWorkerMetrics({ kinds, poolStats: () => pool.stats() });
+    const metrics = createWorkerMetrics({
+      kinds,
+      poolStats: () => pool.stats(),
+      readyJobs: readyJobsSampler(new Queue(backend)),
+    });
     const kindConcurrency: Record<string, number> = {};
     for (const kind of kinds) {
       const ceiling = settings.kindConcurrency.get(kind);
@@ -125,6 +130,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       port: config.workerPort,
       stopping: () => stopping,
       metrics,
+      onCheckFailed: (check, error) => logger.warn({ check, err: error }, `readiness check ${check} failed`),
       checks: [
         { name: 'database', run: async () => void (await db.knex.raw('select 1')) },
         { name: 'queue', run: async () => void (await backend.jobGet(PROBE_JOB_ID)) },

@@ -50,9 +50,10 @@ describe('health server', () => {
     databaseUp = false;
     res = await fetch(url('/readyz'));
     expect(res.status).toBe(503);
-    expect(await res.json()).toMatchObject({
+    // The API's readiness body: which check failed, not the driver's message.
+    expect(await res.json()).toEqual({
       status: 'unavailable',
-      checks: { database: { status: 'failing', error: 'connection refused' }, queue: { status: 'ok' } },
+      checks: { database: { status: 'failing' }, queue: { status: 'ok' } },
     });
     databaseUp = true;
 

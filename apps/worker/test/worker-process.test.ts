@@ -153,5 +153,19 @@ for (const kind of testDatabases()) {
       second.child.kill('SIGTERM');
       expect(await second.exited).toBe(0);
     });
+
+    it('takes a SIGINT and the SIGTERM passed on right after it as one request to drain', async () => {
+      const worker = await startWorker();
+      const { job } = await queue.send('system.echo', { sleepMs: 300 });
+      await jobIn(job.id, ['active']);
+      // A terminal's Ctrl-C on `npm run worker`: the worker's own SIGINT, then the runner's copy.
+      worker.child.kill('SIGINT');
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+      expect((await queue.get(job.id))?.state).not.toBe('active');
+      expect(
+        worker.logs.some((l) => l.msg === 'second signal: exiting without waiting for running jobs'),
+      ).toBe(false);
+    });
   });
 }

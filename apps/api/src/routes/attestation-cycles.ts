@@ -3,6 +3,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { type GuardDeps, requireScope } from '../auth.ts';
+import { sendCached } from '../http-cache.ts';
 import type { ApiReadCache } from '../read-cache.ts';
 import { defineRoute } from '../routing.ts';
 import { pageQuery } from '../schemas.ts';
@@ -42,7 +43,7 @@ export function attestationCyclesRouter(deps: AttestationCyclesRouterDeps): Rout
           cursor: query.cursor === undefined || query.cursor === '' ? null : query.cursor,
           limit: query.limit ?? 50,
         });
-        res.type('json').send(read.body);
+        sendCached(req, res, read, deps.reads.maxAgeSeconds('attestations'));
       },
     ],
   });

@@ -37,6 +37,7 @@ export const cacheStatsView = z.object({
       version: z.int(),
       hits: z.int(),
       misses: z.int(),
+      stale: z.int().describe('Of the misses, those of a key whose entry a version change dropped.'),
       hitRate: z.number().nullable(),
       keys: z.int(),
       loads: z.int(),

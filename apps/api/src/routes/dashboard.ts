@@ -4,6 +4,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { type GuardDeps, requireScope } from '../auth.ts';
+import { sendCached } from '../http-cache.ts';
 import type { ApiReadCache } from '../read-cache.ts';
 import { defineRoute } from '../routing.ts';
 import { parseQuery } from '../validation.ts';
@@ -38,7 +39,7 @@ export function dashboardRouter(deps: DashboardRouterDeps): Router {
       requireScope(deps, 'read'),
       async (req, res) => {
         parseQuery(NO_PARAMETERS, req);
-        res.type('json').send((await deps.reads.dashboard()).body);
+        sendCached(req, res, await deps.reads.dashboard(), deps.reads.maxAgeSeconds('dashboard'));
       },
     ],
   });

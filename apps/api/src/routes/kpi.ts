@@ -6,6 +6,7 @@ import { COMPLIANCE_BUCKETS, REVALIDATION_STATUSES } from '@offload/domain';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type GuardDeps, requireScope } from '../auth.ts';
+import { sendCached } from '../http-cache.ts';
 import { HttpProblem } from '../problem.ts';
 import { type ApiReadCache, snapshotPending } from '../read-cache.ts';
 import { defineRoute } from '../routing.ts';
@@ -52,7 +53,7 @@ export function kpiRouter(deps: KpiRouterDeps): Router {
         const read = await deps.reads.kpi({ region: region ?? null, team: team ?? null });
         switch (read.state) {
           case 'found':
-            res.type('json').send(read.body);
+            sendCached(req, res, read, deps.reads.maxAgeSeconds('kpi'));
             return;
           case 'pending':
             throw snapshotPending('KPI snapshot', 'rebuild.kpi');

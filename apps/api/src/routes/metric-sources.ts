@@ -247,7 +247,10 @@ export function metricSourcePaths({
   ref,
   problem,
   json,
+  jsonBody,
   errors,
+  bodyErrors,
+  headers,
   queryParameters,
 }: OpenApiHelpers & { queryParameters(schema: z.ZodObject): JsonSchema[] }): Record<string, JsonSchema> {
   const id = {
@@ -257,13 +260,15 @@ export function metricSourcePaths({
     schema: { type: 'integer', minimum: 1, maximum: MAX_ROW_ID },
   };
   const badId = problem(`The id is not an integer from 1 to ${MAX_ROW_ID}.`);
-  const body = (name: string) => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
   const invalid = problem('Invalid fields, each named in `errors`.');
   const missing = problem('No such metric source.');
+  const tags = ['operations'];
   const taken = problem('Another source has this name.');
   return {
     '/v1/metric-sources': {
       get: {
+        operationId: 'listMetricSources',
+        tags,
         summary: 'List metric sources (admin)',
         parameters: queryParameters(listMetricSourcesQuery),
         responses: {
@@ -273,14 +278,24 @@ export function metricSourcePaths({
         },
       },
       post: {
+        operationId: 'createMetricSource',
+        tags,
         summary: 'Create a metric source (admin)',
         description: 'An enabled source with a cron gets its own schedule, collect.metrics.source-<id>.',
-        requestBody: body('CreateMetricSource'),
-        responses: { '201': json('Created.', ref('MetricSource')), '409': taken, '422': invalid, ...errors },
+        requestBody: jsonBody('CreateMetricSource'),
+        responses: {
+          '201': json('Created.', ref('MetricSource'), headers.location),
+          ...bodyErrors,
+          '409': taken,
+          '422': invalid,
+          ...errors,
+        },
       },
     },
     '/v1/metric-sources/{id}': {
       get: {
+        operationId: 'getMetricSource',
+        tags,
         summary: 'Get a metric source (admin)',
         parameters: [id],
         responses: {
@@ -291,13 +306,16 @@ export function metricSourcePaths({
         },
       },
       patch: {
+        operationId: 'updateMetricSource',
+        tags,
         summary: 'Change a metric source (admin)',
         description: 'Its schedule follows: created, replaced or removed as enabled and cron now say.',
         parameters: [id],
-        requestBody: body('PatchMetricSource'),
+        requestBody: jsonBody('PatchMetricSource'),
         responses: {
           '200': json('The source as it now is.', ref('MetricSource')),
-          '400': badId,
+          ...bodyErrors,
+          '400': problem(`Malformed JSON, or the id is not an integer from 1 to ${MAX_ROW_ID}.`),
           '404': missing,
           '409': taken,
           '422': invalid,
@@ -305,6 +323,8 @@ export function metricSourcePaths({
         },
       },
       delete: {
+        operationId: 'deleteMetricSource',
+        tags,
         summary: 'Delete a metric source and its schedule (admin)',
         parameters: [id],
         responses: { '204': { description: 'Deleted.' }, '400': badId, '404': missing, ...errors },
@@ -312,13 +332,12 @@ export function metricSourcePaths({
     },
     '/v1/metric-sources/{id}/collect': {
       post: {
+        operationId: 'collectMetricSource',
+        tags,
         summary: 'Collect a metric source now (admin)',
         parameters: [id],
         responses: {
-          '202': {
-            ...json('The collect.metrics job, enqueued.', ref('Job')),
-            headers: { Location: { schema: { type: 'string' } } },
-          },
+          '202': json('The collect.metrics job, enqueued.', ref('Job'), headers.location),
           '400': badId,
           '404': missing,
           ...errors,

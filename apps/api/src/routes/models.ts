@@ -6,6 +6,7 @@ import { inventory } from '@offload/db';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type GuardDeps, requireScope } from '../auth.ts';
+import { sendCached } from '../http-cache.ts';
 import { HttpProblem, validationProblem } from '../problem.ts';
 import type { ApiReadCache } from '../read-cache.ts';
 import { defineRoute } from '../routing.ts';
@@ -82,7 +83,7 @@ export function modelsRouter(deps: ModelsRouterDeps): Router {
             cursor: query.cursor === undefined || query.cursor === '' ? null : query.cursor,
             limit: query.limit ?? 50,
           });
-          res.type('json').send(page.body);
+          sendCached(req, res, page, deps.reads.maxAgeSeconds('models'));
         } catch (error) {
           if (error instanceof inventory.UnknownCodeError) {
             throw validationProblem(400, [{ parameter: error.field, detail: error.message }]);
@@ -100,7 +101,7 @@ export function modelsRouter(deps: ModelsRouterDeps): Router {
         const id = parseIdParam(req);
         const model = await deps.reads.model(id);
         if (model === null) throw new HttpProblem(404, `No model has the id ${id}.`);
-        res.type('json').send(model.body);
+        sendCached(req, res, model, deps.reads.maxAgeSeconds('models'));
       },
     ],
   });

@@ -194,6 +194,7 @@ export function queueStreamPaths(helpers: {
     '/v1/queues/stream': {
       get: {
         operationId: 'streamQueueStats',
+        tags: ['operations'],
         summary: 'Queue statistics as server-sent events (one stream per console tab)',
         description:
           'First `event: session` ({owner, scopes}) naming what the key may do, then `event: stats` every ' +

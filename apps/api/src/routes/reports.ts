@@ -3,6 +3,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { type GuardDeps, requireScope } from '../auth.ts';
+import { sendCached } from '../http-cache.ts';
 import { type ApiReadCache, snapshotPending } from '../read-cache.ts';
 import { defineRoute } from '../routing.ts';
 import { parseQuery } from '../validation.ts';
@@ -41,7 +42,7 @@ export function reportsRouter(deps: ReportsRouterDeps): Router {
         const read = await deps.reads.compliance();
         if (read.state === 'pending')
           throw snapshotPending('regional compliance report', 'rebuild.compliance');
-        res.type('json').send(read.body);
+        sendCached(req, res, read, deps.reads.maxAgeSeconds('compliance'));
       },
     ],
   });

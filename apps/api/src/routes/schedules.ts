@@ -1,17 +1,20 @@
-// /v1/schedules — cron schedules that send a job of a kind on each tick. Reading needs `read`;
+// /v1/schedules — cron schedules that send a job of a kind on each tick, listed by name in pages. Reading needs `read`;
 // creating, replacing and deleting one needs `admin`, as schedules belong to no owner. A
 // schedule's payload is validated against its kind's schema when it is written, so a bad one is
 // refused here rather than failing at every tick.
 import type { Json, Queue, Schedule } from '@offload/queue';
 import { type Request, Router } from 'express';
 import { type GuardDeps, requireScope } from '../auth.ts';
+import type { CursorSeal } from '../cursor-seal.ts';
+import { pageInMemory } from '../list-page.ts';
 import { HttpProblem, validationProblem } from '../problem.ts';
 import { defineRoute } from '../routing.ts';
-import { putScheduleBody, SCHEDULE_NAME } from '../schemas.ts';
-import { parseBody, parsePayload } from '../validation.ts';
+import { pageOnlyQuery, putScheduleBody, SCHEDULE_NAME } from '../schemas.ts';
+import { parseBody, parsePayload, parseQuery } from '../validation.ts';
 
 export interface SchedulesRouterDeps extends GuardDeps {
   queue: Queue;
+  cursorSeal: CursorSeal;
 }
 
 export function schedulesRouter(deps: SchedulesRouterDeps): Router {
@@ -23,10 +26,13 @@ export function schedulesRouter(deps: SchedulesRouterDeps): Router {
   defineRoute(router, '/v1/schedules', {
     get: [
       read,
-      async (_req, res) => {
-        const schedules = await queue.scheduleList();
-        schedules.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-        res.json({ items: schedules.map(toScheduleView) });
+      async (req, res) => {
+        const query = parseQuery(pageOnlyQuery, req);
+        const page = pageInMemory(await queue.scheduleList(), (schedule) => schedule.name, query, {
+          cursorSeal: deps.cursorSeal,
+          scope: 'schedules',
+        });
+        res.json({ items: page.items.map(toScheduleView), nextCursor: page.nextCursor });
       },
     ],
   });

@@ -1,11 +1,16 @@
-// GET /v1/workers — the live worker processes (admin: hosts and pids are operators' business).
+// GET /v1/workers?cursor&limit — the live worker processes, by id in pages (admin: hosts and pids are operators' business).
 import { type Db, listLiveWorkers } from '@offload/db';
 import { Router } from 'express';
 import { type GuardDeps, requireScope } from '../auth.ts';
+import type { CursorSeal } from '../cursor-seal.ts';
+import { pageInMemory } from '../list-page.ts';
 import { defineRoute } from '../routing.ts';
+import { pageOnlyQuery } from '../schemas.ts';
+import { parseQuery } from '../validation.ts';
 
 export interface WorkersRouterDeps extends GuardDeps {
   db: Db;
+  cursorSeal: CursorSeal;
 }
 
 export function workersRouter(deps: WorkersRouterDeps): Router {
@@ -13,8 +18,15 @@ export function workersRouter(deps: WorkersRouterDeps): Router {
   defineRoute(router, '/v1/workers', {
     get: [
       requireScope(deps, 'admin'),
-      async (_req, res) => {
-        res.json({ items: await listLiveWorkers(deps.db) });
+      async (req, res) => {
+        const query = parseQuery(pageOnlyQuery, req);
+        // The live workers are a few rows of the registry: read whole, cut here.
+        res.json(
+          pageInMemory(await listLiveWorkers(deps.db), (worker) => worker.id, query, {
+            cursorSeal: deps.cursorSeal,
+            scope: 'workers',
+          }),
+        );
       },
     ],
   });

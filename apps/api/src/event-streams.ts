@@ -1,0 +1,107 @@
+// The open event streams of this process, counted so a key cannot hold them all: at most
+// `perKey` per API key and `perProcess` in all (each holds a socket and a share of the job
+// event logs); past either the stream is refused with 429 and Retry-After. While streams are
+// open, their keys are checked every `keyCheckMs` in one statement, and the streams of a key
+// revoked meanwhile are ended: a stream outlives its key by seconds, not by hours.
+import type { Db } from '@offload/db';
+import type { Logger } from '@offload/observability';
+import { activeApiKeyIds } from './api-keys.ts';
+import { HttpProblem, PROBLEM_TYPES } from './problem.ts';
+
+export interface EventStreamLimits {
+  /** API_SSE_MAX_STREAMS_PER_KEY. */
+  perKey: number;
+  /** API_SSE_MAX_STREAMS: per API process. */
+  perProcess: number;
+  /** API_SSE_KEY_CHECK_MS: how often open streams' keys are checked for revocation. */
+  keyCheckMs: number;
+}
+
+export const DEFAULT_EVENT_STREAM_LIMITS: EventStreamLimits = {
+  perKey: 20,
+  perProcess: 2000,
+  keyCheckMs: 2000,
+};
+
+/** Seconds a refused stream is told to wait: streams end as jobs do, so capacity frees often. */
+const RETRY_AFTER_SECONDS = 5;
+
+export class EventStreams {
+  readonly #db: Db;
+  readonly #limits: EventStreamLimits;
+  readonly #logger: Logger;
+  readonly #byKey = new Map<number, Set<() => void>>();
+  #count = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #checking = false;
+
+  constructor(db: Db, limits: EventStreamLimits, logger: Logger) {
+    this.#db = db;
+    this.#limits = limits;
+    this.#logger = logger;
+  }
+
+  get open(): number {
+    return this.#count;
+  }
+
+  /** Admits a stream of `keyId` that `end` closes, or throws a 429; returns its release. */
+  admit(keyId: number, end: () => void): () => void {
+    const ofKey = this.#byKey.get(keyId) ?? new Set();
+    if (ofKey.size >= this.#limits.perKey) {
+      throw refused(`This API key has ${ofKey.size} event streams open, its limit.`);
+    }
+    if (this.#count >= this.#limits.perProcess) {
+      throw refused('This API process serves as many event streams as it may; try again shortly.');
+    }
+    ofKey.add(end);
+    this.#byKey.set(keyId, ofKey);
+    this.#count += 1;
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => void this.#checkKeys(), this.#limits.keyCheckMs);
+      this.#timer.unref();
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      ofKey.delete(end);
+      if (ofKey.size === 0) this.#byKey.delete(keyId);
+      this.#count -= 1;
+      if (this.#count === 0) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+      }
+    };
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #checkKeys(): Promise<void> {
+    if (this.#checking || this.#byKey.size === 0) return;
+    this.#checking = true;
+    try {
+      const keyIds = [...this.#byKey.keys()];
+      const active = await activeApiKeyIds(this.#db, keyIds);
+      for (const keyId of keyIds) {
+        if (active.has(keyId)) continue;
+        for (const end of [...(this.#byKey.get(keyId) ?? [])]) end();
+      }
+    } catch (error) {
+      // The database blinked: the next check decides.
+      this.#logger.warn({ err: error }, 'event streams: checking their keys failed');
+    } finally {
+      this.#checking = false;
+    }
+  }
+}
+
+function refused(detail: string): HttpProblem {
+  return new HttpProblem(429, detail, {
+    type: PROBLEM_TYPES.rateLimited,
+    headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+  });
+}

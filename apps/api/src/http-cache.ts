@@ -1,0 +1,38 @@
+// HTTP caching of the precomputed reads (read-cache.ts): each body carries an ETag naming the
+// cache family's version and a digest of the bytes (taken once, when the body is loaded into the
+// cache), and `Cache-Control: private, max-age=N` with N the family's cache TTL, so a client
+// never keeps a body longer than a server process would. A request whose If-None-Match holds
+// the current ETag gets 304 without a body. Every other answer is `no-store` (app.ts): jobs,
+// queues and errors change under the caller's feet.
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+
+export const NO_STORE = 'no-store';
+
+/** A strong validator for `body`, loaded while `family` was at `version`. */
+export function entityTag(version: number, body: Buffer): string {
+  return `"${version}-${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
+}
+
+/** Sends a precomputed JSON body with its validators, or 304 when the caller holds it already. */
+export function sendCached(
+  req: Request,
+  res: Response,
+  read: { body: Buffer; etag: string },
+  maxAgeSeconds: number,
+): void {
+  res.setHeader('ETag', read.etag);
+  res.setHeader('Cache-Control', `private, max-age=${maxAgeSeconds}`);
+  if (matches(req.get('if-none-match'), read.etag)) {
+    res.status(304).end();
+    return;
+  }
+  res.type('json').send(read.body);
+}
+
+/** RFC 9110 §13.1.2: `*`, or a list of tags compared weakly (a W/ prefix is ignored). */
+function matches(header: string | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);
+}
