@@ -256,6 +256,9 @@ export function buildOpenApiDocument(version: string): JsonSchema {
             },
             '200': json('Replayed: the job this Idempotency-Key already created.', ref('Job')),
             '400': problem('Malformed JSON or a bad header.'),
+            '409': problem(
+              'The job this Idempotency-Key created is no longer retained; it is not run again.',
+            ),
             '413': problem('The body is larger than 1 MB.'),
             '422': problem(
               'Invalid fields (listed in `errors`) or an Idempotency-Key reused with another body.',
