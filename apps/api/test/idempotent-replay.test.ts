@@ -99,6 +99,31 @@ for (const kind of testDatabases()) {
       expect(alices.body.id).toBe(first.body.id);
     });
 
+    it('replays an import whose job was recorded while the replay was checking the upload', async () => {
+      const payload = await aliceUpload();
+      const headers = { 'idempotency-key': 'import-race' };
+      const first = await submit(alice, { kind: IMPORT, payload }, headers);
+      expect(first.status).toBe(202);
+      await complete(IMPORT, first.body.id);
+      await api.services.uploads.delete(payload.uploadId);
+      // The replay's first look finds the claim as it was before the first request recorded its
+      // job; the upload is gone by its check, and the second look finds the job.
+      const keys = api.services.idempotencyKeys;
+      const find = keys.find;
+      keys.find = async (...args) => {
+        keys.find = find;
+        const claim = await find.apply(keys, args);
+        return claim === null ? null : { ...claim, jobId: null };
+      };
+      try {
+        const again = await submit(alice, { kind: IMPORT, payload }, headers);
+        expect(again.status).toBe(200);
+        expect(again.body.id).toBe(first.body.id);
+      } finally {
+        keys.find = find;
+      }
+    });
+
     it('does not spend a key on a request refused for its upload', async () => {
       const headers = { 'idempotency-key': 'import-retry' };
       const missing = await submit(
