@@ -509,6 +509,9 @@ export function buildOpenApiDocument(version: string): JsonSchema {
             }),
             ...BODY_ERRORS,
             '400': problem('Malformed JSON or a bad Idempotency-Key header.'),
+            '409': problem(
+              'The job this Idempotency-Key created is no longer retained; it is not run again.',
+            ),
             '422': problem(
               'Invalid fields (listed in `errors`: a `runAt` more than JOB_RUN_AT_HORIZON_DAYS ahead or before ' +
                 '1970 among them) or an Idempotency-Key reused with another body.',

@@ -35,6 +35,7 @@ export const PROBLEM_TYPES = {
   validation: 'urn:offload:problem:validation',
   malformedJson: 'urn:offload:problem:malformed-json',
   idempotencyMismatch: 'urn:offload:problem:idempotency-key-reused',
+  idempotentJobGone: 'urn:offload:problem:idempotent-job-gone',
   rateLimited: 'urn:offload:problem:rate-limited',
   databaseUnavailable: 'urn:offload:problem:database-unavailable',
   invalidState: 'urn:offload:problem:invalid-state',

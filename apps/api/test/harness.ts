@@ -149,6 +149,23 @@ export async function claimJob(backend: QueueBackend, kind: string, id: string):
   }
 }
 
+/**
+ * Uploads a models CSV holding only its header for `key`'s owner (POST /v1/imports, which also
+ * sends its own import.csv): the upload's import payload and that job's id.
+ */
+export async function uploadHeaderOnlyCsv(
+  api: TestApi,
+  key: string,
+): Promise<{ payload: { uploadId: string; entity: string }; jobId: string }> {
+  const res = await api.request('POST', '/v1/imports?entity=models', {
+    key,
+    raw: 'external_id,name,region,team,risk_tier,owner_email,status\n',
+    headers: { 'content-type': 'text/csv' },
+  });
+  if (res.status !== 202) throw new Error(`upload answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return { payload: res.body.payload, jobId: res.body.id };
+}
+
 /** Polls until `probe` returns something other than undefined/false, or fails at the deadline. */
 export async function eventually<T>(
   what: string,

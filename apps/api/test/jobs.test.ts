@@ -2,7 +2,7 @@
 // idempotency, owners' isolation, cancel and retry.
 import { testDatabases } from '@offload/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimJob, startTestApi, type TestApi } from './harness.ts';
+import { claimJob, startTestApi, type TestApi, uploadHeaderOnlyCsv } from './harness.ts';
 
 const ECHO = 'system.echo';
 
@@ -26,17 +26,7 @@ for (const kind of testDatabases()) {
     const submit = (key: string, body: unknown, headers: Record<string, string> = {}) =>
       api.request('POST', '/v1/jobs', { key, body, headers });
     /** An import.csv payload naming an upload of alice's. */
-    const aliceUpload = async () => {
-      const res = await api.request('POST', '/v1/imports?entity=models', {
-        key: alice,
-        raw: 'external_id,name,region,team,risk_tier,owner_email,status\n',
-        headers: { 'content-type': 'text/csv' },
-      });
-      return {
-        payload: res.body.payload as { uploadId: string; entity: string },
-        jobId: res.body.id as string,
-      };
-    };
+    const aliceUpload = () => uploadHeaderOnlyCsv(api, alice);
 
     it('submits a job (202, Location, the job) and gets it back', async () => {
       const res = await submit(alice, { kind: ECHO, payload: { sleepMs: 5 }, priority: 3 });

@@ -2,12 +2,17 @@
 // unless it is an admin; another owner's job answers 404, exactly as a job that does not
 // exist, so ids cannot be probed.
 //
-// Idempotency: with an `Idempotency-Key` header the request first claims the key for its owner
-// with a fingerprint of its body (IdempotencyKeys); a key already claimed with another
-// fingerprint — another payload or another kind — is refused with 422. The job is then sent with
-// a key scoped to the owner, so the queue returns the job already sent with it instead of a new
-// one. The fingerprint also travels in the job's meta, which keeps refusing a different body
-// after the claim itself has expired while the job is still retained.
+// Idempotency: with an `Idempotency-Key` header the request claims the key for its owner with a
+// fingerprint of its body (IdempotencyKeys); a key already claimed with another fingerprint —
+// another payload or another kind — is refused with 422. A claim whose job was sent answers a
+// replay with that job (200) before any check against the present state: an import.csv's upload
+// is consumed once imported, so checking it again would refuse the very replay (such a kind looks
+// the claim up before its check, and claims only after passing it, so a refused request does
+// not spend the key). A claimed job since pruned is answered 409, never run a second time.
+// Otherwise the job is sent with a key scoped to the owner, so the queue returns the job already
+// sent with it instead of a new one, and its id is recorded in the claim. The fingerprint also
+// travels in the job's meta, which keeps refusing a different body after the claim itself has
+// expired while the job is still retained.
 import { createHash } from 'node:crypto';
 import { NotFoundError } from '@offload/db';
 import type { UploadStore } from '@offload/imports';
@@ -16,7 +21,7 @@ import type { Job, Json, JsonObject, Queue } from '@offload/queue';
 import { type Request, type Response, Router } from 'express';
 import { assertMayStart, type GuardDeps, type Principal, requireScope } from '../auth.ts';
 import type { CursorSeal } from '../cursor-seal.ts';
-import type { IdempotencyKeys } from '../idempotency.ts';
+import type { IdempotencyClaim, IdempotencyKeys } from '../idempotency.ts';
 import { HttpProblem, PROBLEM_TYPES, validationProblem } from '../problem.ts';
 import { currentRequestContext } from '../request-context.ts';
 import { defineRoute } from '../routing.ts';
@@ -102,8 +107,6 @@ async function submitJob(deps: JobsRouterDeps, req: Request, res: Response): Pro
   const payload = parsePayload(body.kind, body.payload);
   const kind = findJobKind(body.kind)!;
   assertMayStart(principal, kind);
-  if (kind.name === importCsv.name)
-    await assertOwnUpload(deps.uploads, principal, payload as ImportCsvPayload);
   const idempotencyKey = req.get('idempotency-key');
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw validationProblem(400, [
@@ -125,20 +128,40 @@ async function submitJob(deps: JobsRouterDeps, req: Request, res: Response): Pro
   if (runAt !== undefined && Date.parse(runAt) < 0) {
     throw validationProblem(422, [{ pointer: '#/runAt', detail: 'must not be before 1970-01-01T00:00:00Z' }]);
   }
-  const fingerprint =
+  const idempotency =
     idempotencyKey === undefined
       ? undefined
-      : fingerprintOf({ kind: body.kind, payload, priority: body.priority ?? null, runAt: runAt ?? null });
+      : {
+          key: idempotencyKey,
+          fingerprint: fingerprintOf({
+            kind: body.kind,
+            payload,
+            priority: body.priority ?? null,
+            runAt: runAt ?? null,
+          }),
+        };
 
-  if (idempotencyKey !== undefined && fingerprint !== undefined) {
-    const held = await deps.idempotencyKeys.claim(principal.owner, idempotencyKey, fingerprint);
-    if (held !== fingerprint) throw idempotencyMismatch();
+  // Checks against the present state, which a replay need not pass again.
+  if (kind.name === importCsv.name) {
+    if (idempotency !== undefined && (await replayed(deps, principal, idempotency, res))) return;
+    try {
+      await assertOwnUpload(deps.uploads, principal, payload as ImportCsvPayload);
+    } catch (error) {
+      // The request holding this key may have sent its job (which consumed the upload) since.
+      if (idempotency !== undefined && (await replayed(deps, principal, idempotency, res))) return;
+      throw error;
+    }
+  }
+
+  if (idempotency !== undefined) {
+    const claim = await deps.idempotencyKeys.claim(principal.owner, idempotency.key, idempotency.fingerprint);
+    if (await answerFromClaim(deps, principal, idempotency, claim, res)) return;
   }
 
   const meta: JsonObject = {};
   const requestId = currentRequestContext()?.requestId;
   if (requestId !== undefined) meta.requestId = requestId;
-  if (fingerprint !== undefined) meta.requestFingerprint = fingerprint;
+  if (idempotency !== undefined) meta.requestFingerprint = idempotency.fingerprint;
 
   const { job, created } = await deps.queue.send(body.kind, payload as Json, {
     priority: body.priority ?? kind.defaults.priority,
@@ -148,19 +171,71 @@ async function submitJob(deps: JobsRouterDeps, req: Request, res: Response): Pro
     leaseSeconds: kind.defaults.leaseSeconds,
     owner: principal.owner,
     meta,
-    ...(idempotencyKey === undefined
+    ...(idempotency === undefined
       ? {}
-      : { idempotencyKey: ownerScopedKey(principal.owner, idempotencyKey) }),
+      : { idempotencyKey: ownerScopedKey(principal.owner, idempotency.key) }),
   });
 
-  res.setHeader('Location', `/v1/jobs/${encodeURIComponent(job.id)}`);
+  if (idempotency !== undefined) {
+    // The queue answered with a job sent under an earlier, since expired claim with another body.
+    if (!created && job.meta.requestFingerprint !== idempotency.fingerprint) {
+      res.setHeader('Location', jobLocation(job.id));
+      throw idempotencyMismatch(job.id);
+    }
+    await deps.idempotencyKeys.recordJob(principal.owner, idempotency.key, idempotency.fingerprint, job.id);
+  }
   if (!created) {
-    if (job.meta.requestFingerprint !== fingerprint) throw idempotencyMismatch(job.id);
-    res.setHeader('Idempotent-Replayed', 'true');
-    res.status(200).json(toJobView(job));
+    sendReplay(res, job);
     return;
   }
+  res.setHeader('Location', jobLocation(job.id));
   res.status(202).json(toJobView(job));
+}
+
+interface IdempotencyRequest {
+  key: string;
+  fingerprint: string;
+}
+
+/** Answers a replay from the caller's live claim of the key, if it has one with a job; else false. */
+async function replayed(
+  deps: JobsRouterDeps,
+  principal: Principal,
+  idempotency: IdempotencyRequest,
+  res: Response,
+): Promise<boolean> {
+  const claim = await deps.idempotencyKeys.find(principal.owner, idempotency.key);
+  return claim !== null && answerFromClaim(deps, principal, idempotency, claim, res);
+}
+
+/**
+ * Refuses a claim held with another body, and answers one whose job was sent with that job;
+ * returns false when the request should go on to send its job.
+ */
+async function answerFromClaim(
+  deps: JobsRouterDeps,
+  principal: Principal,
+  idempotency: IdempotencyRequest,
+  claim: IdempotencyClaim,
+  res: Response,
+): Promise<boolean> {
+  if (claim.fingerprint !== idempotency.fingerprint) throw idempotencyMismatch(claim.jobId ?? undefined);
+  if (claim.jobId === null) return false;
+  const job = await deps.queue.get(claim.jobId);
+  // Claims are the owner's own (owner, key); the owner check only keeps that promise local.
+  if (job === null || job.owner !== principal.owner) throw idempotentJobGone(claim.jobId);
+  sendReplay(res, job);
+  return true;
+}
+
+function sendReplay(res: Response, job: Job): void {
+  res.setHeader('Location', jobLocation(job.id));
+  res.setHeader('Idempotent-Replayed', 'true');
+  res.status(200).json(toJobView(job));
+}
+
+function jobLocation(id: string): string {
+  return `/v1/jobs/${encodeURIComponent(id)}`;
 }
 
 async function listJobs(deps: JobsRouterDeps, req: Request, res: Response): Promise<void> {
@@ -254,6 +329,14 @@ function idempotencyMismatch(jobId?: string): HttpProblem {
     422,
     'This Idempotency-Key was already used with a different request body; use a new key for a new job.',
     { type: PROBLEM_TYPES.idempotencyMismatch, ...(jobId === undefined ? {} : { extensions: { jobId } }) },
+  );
+}
+
+function idempotentJobGone(jobId: string): HttpProblem {
+  return new HttpProblem(
+    409,
+    `The job this Idempotency-Key created (${jobId}) is no longer retained, so it is not run again; use a new key to submit it anew.`,
+    { type: PROBLEM_TYPES.idempotentJobGone, extensions: { jobId } },
   );
 }
 

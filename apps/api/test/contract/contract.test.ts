@@ -201,6 +201,17 @@ for (const kind of testDatabases()) {
       await expectCall(404, 'GET', '/v1/jobs/{id}/events', { key, params: nothing });
       const ended = await expectCall(409, 'POST', '/v1/jobs/{id}/cancel', { key, params: done });
       expect(ended.body.state).toBe('completed');
+
+      // A job pruned while its Idempotency-Key is still claimed is not run again: 409.
+      const pruned = { 'idempotency-key': `contract-pruned-${kind}` };
+      const kept = await expectCall(202, 'POST', '/v1/jobs', { key, headers: pruned, body: echo(4) });
+      const held = await claimJob(api.backend, ECHO, kept.body.id);
+      await api.backend.jobComplete({ id: kept.body.id, leaseToken: held.leaseToken, result: null });
+      await api.backend.jobPrune({
+        completedBefore: new Date(Date.now() + 60_000),
+        failedBefore: new Date(0),
+      });
+      await expectCall(409, 'POST', '/v1/jobs', { key, headers: pruned, body: echo(4) });
     });
 
     it('answers imports: a CSV stored and enqueued, then read; bad entity, type and size refused', async () => {
