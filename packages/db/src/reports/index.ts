@@ -3,6 +3,7 @@
 export {
   type AttestationCycleCounts,
   attestationCycleCountsQuery,
+  INSERT_ATTESTATION_CYCLE_COUNTS,
   listAttestationCycleCounts,
 } from './attestations.ts';
 export {

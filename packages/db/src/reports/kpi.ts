@@ -9,7 +9,9 @@
 //   3. the regions and teams, so scopes without active models still get a snapshot;
 // then, in one write transaction: 4. bump the 'kpi' cache version (bumpCacheVersion, which on
 // PostgreSQL also notifies the caches, delivered at commit), 5. delete the previous set,
-// 6. insert the new one from a single JSON array. Six statements on SQLite, eight on
+// 6. insert the new one from a single JSON array, 7.-8. replace the attestation cycle counts
+// (attestations.ts: a delete and one INSERT … SELECT grouping the records in the database),
+// which the API serves under the same version. Eight statements on SQLite, ten on
 // PostgreSQL. JavaScript only shapes the scope rows into payloads; it never sees a model.
 
 import {
@@ -24,6 +26,7 @@ import {
 } from '@offload/domain';
 import { bumpCacheVersion } from '../cache-versions.ts';
 import type { Db } from '../knex.ts';
+import { writeAttestationCycleCounts } from './attestations.ts';
 import { queryDialect } from './dialect-sql.ts';
 import {
   DELETE_KPI_SNAPSHOTS,
@@ -212,8 +215,9 @@ function snapshotScopes(
 /**
  * Recomputes every KPI snapshot as of `asOf` and replaces the stored set in one transaction:
  * the whole inventory, every region, every team, and every (region, team) pair that is a
- * team's home region or holds an active model. The number of statements is the same whatever
- * the size of the inventory.
+ * team's home region or holds an active model; the attestation cycle counts are replaced in
+ * the same transaction. The number of statements is the same whatever the size of the
+ * inventory.
  */
 export async function rebuildKpiSnapshots(
   db: Db,
@@ -254,6 +258,7 @@ export async function rebuildKpiSnapshots(
     const next = await bumpCacheVersion(trx, db.dialect, KPI_CACHE_FAMILY, computedAt);
     await queryDialect(trx, db, DELETE_KPI_SNAPSHOTS, []);
     await queryDialect(trx, db, INSERT_KPI_SNAPSHOTS, [computedAt, next, JSON.stringify(snapshots)]);
+    await writeAttestationCycleCounts(trx, db, computedAt, next);
     return next;
   });
   return {
