@@ -3,7 +3,7 @@
 export {
   type AttestationCycleCounts,
   attestationCycleCountsQuery,
-  INSERT_ATTESTATION_CYCLE_COUNTS,
+  COUNT_ATTESTATION_CYCLES,
   listAttestationCycleCounts,
 } from './attestations.ts';
 export {
