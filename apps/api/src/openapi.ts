@@ -132,6 +132,7 @@ const READ_PATHS = {
   '/v1/attestation-cycles': {
     get: {
       summary: 'Attestation cycles with their counts, newest first',
+      description: 'Counts as of the last KPI rebuild, which computes them; no cycle before the first.',
       parameters: queryParameters(attestationCyclesQuery),
       responses: {
         '200': json('A page of cycles.', ref('AttestationCyclePage')),
@@ -144,7 +145,7 @@ const READ_PATHS = {
     get: {
       summary: 'Home page numbers in one call',
       description:
-        'Global KPI headline, compliance totals, latest attestation cycle and health counts, from cache.',
+        'Global KPI headline, compliance totals, latest attestation cycle and health counts, from cache. The health counts are those of the global KPI snapshot (all 0 before the first KPI rebuild).',
       responses: {
         '200': json('The numbers; a part is null until its first rebuild.', ref('Dashboard')),
         ...ERRORS,
