@@ -3,8 +3,8 @@
 // since the API started, the warm-up included, which is the mix at the same proportions. With
 // several API processes the scrape reaches one of them, which served its share of the same mix.
 // DESIGN.md §6 asks at least 0.8 per family. A family read fewer than MIN_LOOKUPS times is listed,
-// not judged: `health` is read only inside a dashboard miss (a handful of times a run), where a
-// ratio says nothing (the Prometheus alert has the same floor, as a rate).
+// not judged, since a ratio over a handful of lookups says nothing (the Prometheus alert has the
+// same floor, as a rate): `health` is not read at all, it only drops the model details it shows.
 
 export const MIN_HIT_RATIO = 0.8;
 export const MIN_LOOKUPS = 50;

@@ -232,6 +232,7 @@ const READ_PATHS = {
       operationId: 'listAttestationCycles',
       tags: ['reports'],
       summary: 'Attestation cycles with their counts, newest first',
+      description: 'Counts as of the last KPI rebuild, which computes them; no cycle before the first.',
       parameters: [...queryParameters(attestationCyclesQuery), ifNoneMatch],
       responses: {
         ...cachedRead('A page of cycles.', ref('AttestationCyclePage')),
@@ -246,7 +247,8 @@ const READ_PATHS = {
       tags: ['reports'],
       summary: 'Home page numbers in one call',
       description:
-        'Global KPI headline, compliance totals, latest attestation cycle and health counts, from cache.',
+        'Global KPI headline, compliance totals, latest attestation cycle and health counts, from cache. ' +
+        'The health counts are those of the global KPI snapshot (all 0 before the first KPI rebuild).',
       parameters: [ifNoneMatch],
       responses: {
         ...cachedRead('The numbers; a part is null until its first rebuild.', ref('Dashboard')),

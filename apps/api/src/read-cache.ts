@@ -4,8 +4,8 @@
 //   family        holds                                    moved by
 //   kpi           KPI snapshots by scope                   rebuild.kpi (worker), POST /v1/cache/invalidate
 //   compliance    the regional compliance report           rebuild.compliance
-//   health        health counts of the active models       analyze.health
-//   attestations  attestation cycle pages (live GROUP BY)  its TTL, POST /v1/cache/invalidate
+//   health        model health (in model details)          analyze.health
+//   attestations  attestation cycle pages (precomputed)    dropped with kpi, whose rebuild writes them
 //   models        model list pages and model details       its TTL; dropped with kpi and health
 //   dashboard     the composed home numbers                dropped with any family it shows
 //
@@ -54,8 +54,9 @@ export const DEFAULT_READ_CACHE_SETTINGS: ReadCacheSettings = {
 };
 
 const DEPENDS_ON: Partial<Record<ReadFamily, readonly ReadFamily[]>> = {
+  attestations: ['kpi'],
   models: ['kpi', 'health'],
-  dashboard: ['kpi', 'compliance', 'health', 'attestations'],
+  dashboard: ['kpi', 'compliance', 'attestations'],
 };
 
 /**
@@ -77,21 +78,6 @@ export type KpiRead =
   | { state: 'no-scope' };
 
 export type ComplianceRead = (Found & { report: ComplianceReport }) | { state: 'pending' };
-
-export interface HealthCounts {
-  ok: number;
-  warn: number;
-  alert: number;
-  unknown: number;
-}
-
-// health_counts: the active models by health status, 'unknown' for those not yet analysed.
-// One statement over models_status_id_idx and model_health's primary key. No parameters.
-const HEALTH_COUNTS = `SELECT COALESCE(h.status, 'unknown') AS status, count(*) AS n
-  FROM models m
-  LEFT JOIN model_health h ON h.model_id = m.id
- WHERE m.status = 'active'
- GROUP BY COALESCE(h.status, 'unknown')`;
 
 // kpi_scope_codes: whether a region code and a team code exist, and whether any snapshot does.
 const KPI_SCOPE_CODES = `SELECT (SELECT count(*) FROM regions WHERE code = ?) AS region,
@@ -213,24 +199,16 @@ export class ApiReadCache {
     });
   }
 
-  healthCounts(): Promise<HealthCounts> {
-    return this.cache.get('health', 'counts', async () => {
-      const counts: HealthCounts = { ok: 0, warn: 0, alert: 0, unknown: 0 };
-      for (const row of await this.#rows(HEALTH_COUNTS, [])) {
-        counts[row.status as keyof HealthCounts] = Number(row.n);
-      }
-      return counts;
-    });
-  }
-
-  /** The home page's numbers in one body: KPI headline, compliance totals, latest cycle, health. */
+  /**
+   * The home page's numbers in one body: KPI headline, compliance totals, latest cycle, and the
+   * health counts of the global KPI snapshot (all 0 before the first KPI rebuild).
+   */
   dashboard(): Promise<Found> {
     return this.cache.get('dashboard', 'home', async () => {
-      const [kpi, compliance, cycles, health] = await Promise.all([
+      const [kpi, compliance, cycles] = await Promise.all([
         this.kpi({}),
         this.compliance(),
         this.attestationCycles({ cursor: null, limit: 1 }),
-        this.healthCounts(),
       ]);
       const snapshot = kpi.state === 'found' ? kpi.snapshot : null;
       const body = {
@@ -249,7 +227,7 @@ export class ApiReadCache {
             ? { computedAt: compliance.report.computedAt, totals: compliance.report.totals }
             : null,
         latestAttestationCycle: cycles.page.items[0] ?? null,
-        health,
+        health: snapshot?.health ?? { ok: 0, warn: 0, alert: 0, unknown: 0 },
       };
       return this.#found('dashboard', json(body));
     });

@@ -167,6 +167,7 @@ for (const [from, to] of directions) {
       expect(byName.get('model_metrics')?.targetRows).toBeGreaterThan(0);
       expect(byName.get('api_keys')?.targetRows).toBe(1);
       expect(byName.get('kpi_snapshots')?.targetRows).toBeGreaterThan(0);
+      expect(byName.get('attestation_cycle_counts')?.targetRows).toBeGreaterThan(0);
       expect(byName.get('queue jobs')?.targetRows).toBe(5);
       expect(byName.get('queue schedules')?.targetRows).toBe(1);
       expect(report.notes).toEqual([

@@ -98,7 +98,8 @@ for (const kind of testDatabases()) {
       [`/v1/kpi?region=${s.region}&team=${s.team}`, 1],
       ['/v1/reports/regional-compliance', 1],
       ['/v1/attestation-cycles?limit=100', 1],
-      ['/v1/dashboard', 4],
+      // KPI snapshot, compliance report, first page of the precomputed attestation cycle counts.
+      ['/v1/dashboard', 3],
       ['/v1/models?limit=100', 1],
       [`/v1/models?region=${s.region}&team=${s.team}&status=active&limit=100`, 2],
       [`/v1/models?team=${s.team}&limit=100`, 2],

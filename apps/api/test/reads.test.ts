@@ -1,6 +1,7 @@
 // The precomputed read endpoints through HTTP on both databases, against a seeded inventory:
 // before and after the first rebuilds, scopes by code, pagination, the dashboard's parts, the
-// models list and a model's detail compared with the database, and the problems they answer.
+// attestation counts and the dashboard following a KPI rebuild (and not a record written since),
+// the models list and a model's detail compared with the database, and the problems they answer.
 
 import { bumpCacheVersion, type Db, queryRows } from '@offload/db';
 import {
@@ -52,9 +53,11 @@ for (const kind of testDatabases()) {
       expect(dashboard.status).toBe(200);
       expect(dashboard.body.kpi).toBeNull();
       expect(dashboard.body.compliance).toBeNull();
-      const [active] = await rows(db, `SELECT count(*) AS n FROM models WHERE status = 'active'`);
-      // No health analysis yet: every active model is unknown.
-      expect(dashboard.body.health).toEqual({ ok: 0, warn: 0, alert: 0, unknown: Number(active!.n) });
+      expect(dashboard.body.latestAttestationCycle).toBeNull();
+      // The health counts come with the KPI snapshot: none yet.
+      expect(dashboard.body.health).toEqual({ ok: 0, warn: 0, alert: 0, unknown: 0 });
+      // The attestation counts too are written by the KPI rebuild.
+      expect((await get('/v1/attestation-cycles')).body).toEqual({ items: [], nextCursor: null });
     });
 
     it('serves the KPI snapshots once rebuilt, for every scope by code', async () => {
@@ -151,8 +154,39 @@ for (const kind of testDatabases()) {
       });
       expect(res.body.compliance).toEqual({ computedAt: compliance.computedAt, totals: compliance.totals });
       expect(res.body.latestAttestationCycle).toEqual(cycles.items[0]);
-      const health = res.body.health;
-      expect(health.ok + health.warn + health.alert + health.unknown).toBe(kpi.activeModels);
+      expect(res.body.health).toEqual(kpi.health);
+      const [active] = await rows(db, `SELECT count(*) AS n FROM models WHERE status = 'active'`);
+      // No health analysis yet: every active model is unknown.
+      expect(res.body.health).toEqual({ ok: 0, warn: 0, alert: 0, unknown: Number(active!.n) });
+    });
+
+    it('shows attestation counts as of the last KPI rebuild, in the list and on the dashboard', async () => {
+      const before = (await get('/v1/attestation-cycles?limit=1')).body.items[0];
+      const [model] = await rows(
+        db,
+        `SELECT id FROM models WHERE id NOT IN (SELECT model_id FROM attestation_records WHERE cycle_id = ?)
+          ORDER BY id LIMIT 1`,
+        [before.id],
+      );
+      await db
+        .knex('attestation_records')
+        .insert({ cycle_id: before.id, model_id: model!.id, status: 'attested' });
+      // Served from the counts the rebuild stored, so the new record is not counted yet…
+      expect((await get('/v1/attestation-cycles?limit=1')).body.items[0]).toEqual(before);
+      expect((await get('/v1/dashboard')).body.latestAttestationCycle).toEqual(before);
+      // …until the next rebuild, whose version bump drops the cached pages and the dashboard.
+      await rebuildKpiSnapshots(db, { asOf: '2026-01-01' });
+      const after = await eventually('the rebuilt attestation counts', async () => {
+        const r = await get('/v1/attestation-cycles?limit=1');
+        return r.body.items[0].total === before.total + 1 ? r.body.items[0] : undefined;
+      });
+      expect(after).toMatchObject({ id: before.id, attested: before.attested + 1 });
+      const dashboard = await eventually('the dashboard with the rebuilt counts', async () => {
+        const r = await get('/v1/dashboard');
+        return r.body.latestAttestationCycle.total === after.total ? r : undefined;
+      });
+      expect(dashboard.body.latestAttestationCycle).toEqual(after);
+      expect(dashboard.body.kpi.computedAt).toBe((await get('/v1/kpi')).body.computedAt);
     });
 
     it('lists models by region, team and status in id order, across pages', async () => {
@@ -285,11 +319,15 @@ for (const kind of testDatabases()) {
         computedAt: '2026-01-02T00:00:00.000Z',
         payload: { psi: 0.2 },
       });
+      // The dashboard counts health from the KPI snapshot: the next rebuild (which the analyzer
+      // requests) brings the new status.
+      expect((await get('/v1/dashboard')).body.health.warn).toBe(0);
+      await rebuildKpiSnapshots(db, { asOf: '2026-01-01' });
       const dashboard = await eventually('the dashboard health', async () => {
         const r = await get('/v1/dashboard');
         return r.body.health.warn === 1 ? r : undefined;
       });
-      expect(dashboard.body.health.warn).toBe(1);
+      expect(dashboard.body.health).toEqual((await get('/v1/kpi')).body.health);
 
       expect((await get('/v1/models/999999999')).status).toBe(404);
       const bad = await get('/v1/models/abc');

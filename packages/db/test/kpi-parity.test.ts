@@ -598,7 +598,7 @@ for (const kind of testDatabases()) {
       await insertModels(t.db.knex, generateModels(SEED + 1, 11, 1_990));
       const large = await withQueryStats(rebuild);
       expect(large.result.activeModels).toBeGreaterThan(10 * small.result.activeModels);
-      expect(small.stats.count).toBe(kind === 'postgres' ? 8 : 6);
+      expect(small.stats.count).toBe(kind === 'postgres' ? 11 : 9);
       expect(large.stats.count).toBe(small.stats.count);
     });
   });

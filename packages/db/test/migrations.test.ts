@@ -36,6 +36,7 @@ const TABLES = [
   'idempotency_keys',
   'schedule_defaults',
   'secrets',
+  'attestation_cycle_counts',
 ];
 
 // name → [table, columns, unique]
@@ -73,6 +74,7 @@ const INDEXES: Record<string, [string, string[], boolean]> = {
   api_keys_key_hash_unique: ['api_keys', ['key_hash'], true],
   worker_registry_last_heartbeat_at_index: ['worker_registry', ['last_heartbeat_at'], false],
   idempotency_keys_created_at_idx: ['idempotency_keys', ['created_at'], false],
+  attestation_cycle_counts_opens_on_cycle_idx: ['attestation_cycle_counts', ['opens_on', 'cycle_id'], false],
 };
 
 const PRIMARY_KEYS: Record<string, string[]> = {
@@ -86,6 +88,7 @@ const PRIMARY_KEYS: Record<string, string[]> = {
   worker_registry: ['id'],
   idempotency_keys: ['owner', 'key'],
   schedule_defaults: ['name'],
+  attestation_cycle_counts: ['cycle_id'],
 };
 
 interface IndexInfo {

@@ -1,10 +1,15 @@
-// Attestation cycle counts on both databases: every cycle's counts equal a recount of its
-// records, pages walk newest first (opens_on, then id, descending) without gaps or repeats, a
-// page is one query whatever the number of records, and bad page parameters throw the typed
-// errors of pagination.ts.
+// Attestation cycle counts on both databases: after a KPI rebuild every cycle's counts equal a
+// recount of its records, pages walk newest first (opens_on, then id, descending) without gaps
+// or repeats, a page is one query whatever the number of records and never reads a record
+// (a record added after the rebuild shows from the next one), and bad page parameters throw
+// the typed errors of pagination.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidCursorError, InvalidPageError, withQueryStats } from '../src/index.ts';
-import { type AttestationCycleCounts, listAttestationCycleCounts } from '../src/reports/index.ts';
+import { InvalidCursorError, InvalidPageError, onQuery, withQueryStats } from '../src/index.ts';
+import {
+  type AttestationCycleCounts,
+  listAttestationCycleCounts,
+  rebuildKpiSnapshots,
+} from '../src/reports/index.ts';
 import { seedDatabase } from '../src/seed/index.ts';
 import { createTestDb, type TestDb, testDatabases } from '../src/testing.ts';
 
@@ -72,6 +77,7 @@ async function addCycles(t: TestDb): Promise<void> {
 for (const kind of testDatabases()) {
   describe(`${kind}: attestation cycle counts`, () => {
     let t: TestDb;
+    const rebuild = () => rebuildKpiSnapshots(t.db, { asOf: '2026-01-01' });
     beforeAll(async () => {
       t = await createTestDb(kind);
       await seedDatabase(t.db, { models: 60, quiet: true });
@@ -79,7 +85,12 @@ for (const kind of testDatabases()) {
     });
     afterAll(() => t?.destroy());
 
+    it('lists no cycle before the first rebuild', async () => {
+      expect(await listAttestationCycleCounts(t.db, {})).toEqual({ items: [], nextCursor: null });
+    });
+
     it('equals a recount of the records, newest cycle first, across pages of 2', async () => {
+      await rebuild();
       const expected = await recount(t);
       expect(expected.length).toBe(7);
       expect(expected.filter((c) => c.total === 0).map((c) => c.name)).toEqual(['Empty 2024', 'Old 2020']);
@@ -110,11 +121,48 @@ for (const kind of testDatabases()) {
       expect(second.stats.count).toBe(1);
 
       await seedDatabase(t.db, { models: 2_000, quiet: true, reset: true });
+      await rebuild();
       const large = await withQueryStats(() => listAttestationCycleCounts(t.db, { limit: 3 }));
       expect(large.stats.count).toBe(1);
       const seeded = large.result.items.reduce((sum, c) => sum + c.total, 0);
       expect(seeded).toBeGreaterThan(10 * small.result.items.reduce((sum, c) => sum + c.total, 0));
       expect(large.result.items).toEqual((await recount(t)).slice(0, 3));
+    });
+
+    it('reads the counts of the last rebuild, never the records', async () => {
+      await rebuild();
+      const [cycle] = (await listAttestationCycleCounts(t.db, { limit: 1 })).items;
+      const sql: string[] = [];
+      const stop = onQuery((_ms, text) => sql.push(text));
+      try {
+        const { knex } = t.db;
+        const [extra] = await knex('models')
+          .whereNotIn('id', knex('attestation_records').where({ cycle_id: cycle!.id }).select('model_id'))
+          .orderBy('id')
+          .limit(1)
+          .select('id');
+        await knex('attestation_records').insert({
+          cycle_id: cycle!.id,
+          model_id: extra.id,
+          status: 'attested',
+        });
+        sql.length = 0;
+        // The record is not seen until the next rebuild counts it…
+        expect((await listAttestationCycleCounts(t.db, { limit: 1 })).items[0]).toEqual(cycle);
+        expect(sql).toHaveLength(1);
+        expect(sql[0]).toContain('attestation_cycle_counts');
+        expect(sql[0]).not.toContain('attestation_records');
+        // …which does.
+        await rebuild();
+        expect((await listAttestationCycleCounts(t.db, { limit: 1 })).items[0]).toMatchObject({
+          id: cycle!.id,
+          total: cycle!.total + 1,
+          attested: cycle!.attested + 1,
+        });
+        expect((await listAttestationCycleCounts(t.db, { limit: 100 })).items).toEqual(await recount(t));
+      } finally {
+        stop();
+      }
     });
 
     it('refuses a limit above 100 and a cursor it did not issue', async () => {

@@ -1,7 +1,7 @@
 // The report rebuilds' cost does not grow with the inventory, on both databases: the KPI and the
 // compliance rebuilds issue the same number of statements for 10 and for 10,000 seeded models,
-// and the plans of the compliance report's approvals read and of the attestation cycle counts
-// use their indexes (SQLite: EXPLAIN QUERY PLAN names the index; PostgreSQL: EXPLAIN (FORMAT
+// and the plans of the compliance report's approvals read, of the rebuild's attestation cycle
+// counts and of their pages use their indexes (SQLite: EXPLAIN QUERY PLAN names the index; PostgreSQL: EXPLAIN (FORMAT
 // JSON) with sequential scans disabled, which proves the index can serve the query).
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { type Db, withQueryStats } from '../src/index.ts';
 import {
   attestationCycleCountsQuery,
   COMPLIANCE_BY_REGION,
+  COUNT_ATTESTATION_CYCLES,
   rebuildComplianceReport,
   rebuildKpiSnapshots,
 } from '../src/reports/index.ts';
@@ -17,6 +18,7 @@ import { createTestDb, type TestDb, testDatabases } from '../src/testing.ts';
 
 const APPROVALS_INDEX = 'approvals_validation_region_type_unique';
 const ATTESTATION_INDEX = 'attestation_records_cycle_status_idx';
+const CYCLE_COUNTS_INDEX = 'attestation_cycle_counts_opens_on_cycle_idx';
 
 /** The statement counts of one KPI and one compliance rebuild. */
 async function rebuildCounts(db: Db): Promise<{ kpi: number; compliance: number; activeModels: number }> {
@@ -66,8 +68,9 @@ for (const kind of testDatabases()) {
       await seedDatabase(t.db, { models: 10_000, quiet: true, reset: true });
       const large = await rebuildCounts(t.db);
       expect(large.activeModels).toBeGreaterThan(500 * small.activeModels);
-      // KPI: cycle, counts, scopes, bump, delete, insert (+ SET LOCAL and pg_notify on PostgreSQL).
-      expect(small.kpi).toBe(kind === 'postgres' ? 8 : 6);
+      // KPI: cycle, counts, scopes, cycle counts, bump, delete, insert, and the cycle counts'
+      // delete and insert (+ SET LOCAL and pg_notify on PostgreSQL).
+      expect(small.kpi).toBe(kind === 'postgres' ? 11 : 9);
       // Compliance: report rows, bump, upsert (+ pg_notify on PostgreSQL).
       expect(small.compliance).toBe(kind === 'postgres' ? 4 : 3);
       expect(large.kpi).toBe(small.kpi);
@@ -80,15 +83,21 @@ for (const kind of testDatabases()) {
     });
 
     it(`counts attestation records per cycle through ${ATTESTATION_INDEX}`, async () => {
+      const plan = await planIndexes(t.db, COUNT_ATTESTATION_CYCLES[t.db.dialect]);
+      expect(plan).toContain(ATTESTATION_INDEX);
+    });
+
+    it(`pages the stored counts through ${CYCLE_COUNTS_INDEX}`, async () => {
       const page = attestationCycleCountsQuery(t.db.knex)
+        .where('c.opens_on', '<', '2026-01-01')
         .orderBy([
           { column: 'c.opens_on', order: 'desc' },
-          { column: 'c.id', order: 'desc' },
+          { column: 'c.cycle_id', order: 'desc' },
         ])
         .limit(51)
         .toSQL();
       const plan = await planIndexes(t.db, page.sql, page.bindings);
-      expect(plan).toContain(ATTESTATION_INDEX);
+      expect(plan).toContain(CYCLE_COUNTS_INDEX);
     });
   });
 }

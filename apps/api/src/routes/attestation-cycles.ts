@@ -1,5 +1,5 @@
 // GET /v1/attestation-cycles?cursor&limit — attestation cycles with their record counts, newest
-// first (aggregated in the database, keyset-paginated), through the read cache.
+// first (as the last KPI rebuild counted them, keyset-paginated), through the read cache.
 import { Router } from 'express';
 import { z } from 'zod';
 import { type GuardDeps, requireScope } from '../auth.ts';

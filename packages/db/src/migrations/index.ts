@@ -12,6 +12,7 @@ import * as reportIndexes from './0011_report_indexes.ts';
 import * as readIndexes from './0012_read_indexes.ts';
 import * as uploadOwner from './0013_upload_owner.ts';
 import * as secrets from './0014_secrets.ts';
+import * as attestationCycleCounts from './0017_attestation_cycle_counts.ts';
 import * as idempotencyJob from './0018_idempotency_job.ts';
 
 // Listed statically: knex's directory loader require()s files by extension, which does not
@@ -31,6 +32,7 @@ const MIGRATIONS: ReadonlyMap<string, Knex.Migration> = new Map([
   ['0012_read_indexes', readIndexes],
   ['0013_upload_owner', uploadOwner],
   ['0014_secrets', secrets],
+  ['0017_attestation_cycle_counts', attestationCycleCounts],
   ['0018_idempotency_job', idempotencyJob],
 ]);
 

@@ -3,6 +3,7 @@
 export {
   type AttestationCycleCounts,
   attestationCycleCountsQuery,
+  COUNT_ATTESTATION_CYCLES,
   listAttestationCycleCounts,
 } from './attestations.ts';
 export {

@@ -7,10 +7,13 @@
 //   2. every scope's counters (kpi-sql.ts: the §2.1 rule for all active models, counted per
 //      (region, team) and summed up to regions, teams and the whole inventory);
 //   3. the regions and teams, so scopes without active models still get a snapshot;
-// then, in one write transaction: 4. bump the 'kpi' cache version (bumpCacheVersion, which on
-// PostgreSQL also notifies the caches, delivered at commit), 5. delete the previous set,
-// 6. insert the new one from a single JSON array. Six statements on SQLite, eight on
-// PostgreSQL. JavaScript only shapes the scope rows into payloads; it never sees a model.
+//   4. every attestation cycle's record counts, grouped in the database (attestations.ts);
+// then, in one write transaction: 5. bump the 'kpi' cache version (bumpCacheVersion, which on
+// PostgreSQL also notifies the caches, delivered at commit), 6. delete the previous set,
+// 7. insert the new one from a single JSON array, 8.-9. replace the attestation cycle counts
+// the same way, which the API serves under the same version. Nine statements on SQLite,
+// eleven on PostgreSQL. JavaScript only shapes the scope rows into payloads and passes the
+// per-cycle rows through; it never sees a model or a record.
 
 import {
   bucketOf,
@@ -24,6 +27,7 @@ import {
 } from '@offload/domain';
 import { bumpCacheVersion } from '../cache-versions.ts';
 import type { Db } from '../knex.ts';
+import { countAttestationCycles, writeAttestationCycleCounts } from './attestations.ts';
 import { queryDialect } from './dialect-sql.ts';
 import {
   DELETE_KPI_SNAPSHOTS,
@@ -212,8 +216,9 @@ function snapshotScopes(
 /**
  * Recomputes every KPI snapshot as of `asOf` and replaces the stored set in one transaction:
  * the whole inventory, every region, every team, and every (region, team) pair that is a
- * team's home region or holds an active model. The number of statements is the same whatever
- * the size of the inventory.
+ * team's home region or holds an active model; the attestation cycle counts are replaced in
+ * the same transaction. The number of statements is the same whatever the size of the
+ * inventory.
  */
 export async function rebuildKpiSnapshots(
   db: Db,
@@ -225,13 +230,14 @@ export async function rebuildKpiSnapshots(
   options.signal?.throwIfAborted();
 
   // The reads share one snapshot, so the cycle, the counts and the scopes agree.
-  const { cycleRow, counts, scopes } = await db.knex.transaction(
+  const { cycleRow, counts, scopes, cycleCounts } = await db.knex.transaction(
     async (trx) => {
       if (db.dialect === 'postgres') await trx.raw(SERIAL_PLAN_POSTGRES);
       const [cycleRow] = await queryDialect(trx, db, LATEST_ATTESTATION_CYCLE, [asOf]);
       const counts = await queryDialect(trx, db, KPI_SCOPE_COUNTS, [asOf, cycleRow?.id ?? null]);
       const scopes = await queryDialect(trx, db, KPI_SCOPES, []);
-      return { cycleRow, counts, scopes };
+      const cycleCounts = await countAttestationCycles(trx, db);
+      return { cycleRow, counts, scopes, cycleCounts };
     },
     db.dialect === 'postgres' ? { isolationLevel: 'repeatable read', readOnly: true } : undefined,
   );
@@ -254,6 +260,7 @@ export async function rebuildKpiSnapshots(
     const next = await bumpCacheVersion(trx, db.dialect, KPI_CACHE_FAMILY, computedAt);
     await queryDialect(trx, db, DELETE_KPI_SNAPSHOTS, []);
     await queryDialect(trx, db, INSERT_KPI_SNAPSHOTS, [computedAt, next, JSON.stringify(snapshots)]);
+    await writeAttestationCycleCounts(trx, db, cycleCounts, computedAt, next);
     return next;
   });
   return {

@@ -235,5 +235,6 @@ export const RESET_TABLES: readonly string[] = [
   'model_health',
   'kpi_snapshots',
   'report_snapshots',
+  'attestation_cycle_counts',
   ...SEED_TABLES.map((t) => t.name).reverse(),
 ];
