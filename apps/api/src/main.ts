@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { type Config, ConfigError, loadConfig, redactUrl } from '@offload/config';
 import { createDb, type Db, migrateLatest, setDefaultCursorSecret } from '@offload/db';
+import { jobDefaultsOf } from '@offload/jobs';
 import { createLogger, type Logger } from '@offload/observability';
 import { createQueueBackend, Queue } from '@offload/queue';
 import { ensureBootstrapKey } from './api-keys.ts';
@@ -87,6 +88,7 @@ async function serve(config: Config, settings: ApiSettings, logger: Logger, prep
   const db = createDb({ databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax });
   if (prepare) await prepareDatabase(config, db, logger);
   const backend = await createQueueBackend(config.databaseUrl, {
+    defaults: jobDefaultsOf,
     pgboss: {
       // A request should not wait out the default minute of reconnecting: answer 503 sooner.
       reconnectTimeoutMs: QUEUE_RECONNECT_TIMEOUT_MS,

@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import type { Config } from '@offload/config';
 import { createDb } from '@offload/db';
 import { startUploadPurge } from '@offload/imports';
-import { JOB_KINDS, type JobKindName } from '@offload/jobs';
+import { JOB_KINDS, type JobKindName, jobDefaultsOf } from '@offload/jobs';
 import type { Logger } from '@offload/observability';
 import { createQueueBackend, Queue, Worker } from '@offload/queue';
 import type { CollectSettings } from './collect/settings.ts';
@@ -77,7 +77,8 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     const db = createDb({ databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax });
     closers.push({ name: 'database', close: () => db.destroy() });
 
-    const backend = await createQueueBackend(config.databaseUrl);
+    // The catalog's per-kind options for every send this process makes: cron ticks, triggers.
+    const backend = await createQueueBackend(config.databaseUrl, { defaults: jobDefaultsOf });
     await backend.start({ maintenance: true });
     closers.push({ name: 'queue backend', close: () => backend.stop() });
     const defaults = await applyDefaultSchedules({ db, queue: backend });

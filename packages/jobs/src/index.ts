@@ -5,6 +5,7 @@ export {
   isJobKindName,
   JOB_KINDS,
   type JobKindName,
+  jobDefaultsOf,
   jobKindNames,
   type PayloadIssue,
   type PayloadOf,

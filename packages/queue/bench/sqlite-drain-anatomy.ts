@@ -18,8 +18,8 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { createQueueBackend, Queue } from '../src/index.ts';
+import { DEFAULT_LEASE_SECONDS } from '../src/runtime/insert.ts';
 import { openDatabase } from '../src/sqlite/connection.ts';
-import { DEFAULT_LEASE_SECONDS } from '../src/sqlite/rows.ts';
 import { prepareStatements } from '../src/sqlite/transactions.ts';
 import { ourDrainRate } from './queue-bench.ts';
 

@@ -2,6 +2,14 @@
 // and the runtime on top of either. See docs/queue.md.
 export { backoffCeilingMs, backoffDelayMs, DEFAULT_BACKOFF, nextRunAt } from './runtime/backoff.ts';
 export { createQueueBackend, type QueueBackendOptions } from './runtime/factory.ts';
+export {
+  DEFAULT_LEASE_SECONDS,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_PRIORITY,
+  isKindName,
+  type KindDefaults,
+  type KindDefaultsResolver,
+} from './runtime/insert.ts';
 export { type JobEventFilter, Queue, type SendOptions } from './runtime/queue.ts';
 export {
   type AbortReason,

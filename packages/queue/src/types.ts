@@ -58,6 +58,10 @@ export interface Job<P = Json, R = Json> {
   runAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** How long a claim holds the job without a heartbeat (whole seconds). */
+  leaseSeconds: number;
+  /** The retry delays of its failed attempts (runtime/backoff.ts). */
+  backoff: BackoffOptions;
 }
 
 export interface BackoffOptions {

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { PgBoss } from 'pg-boss';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coalescer.ts';
+import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../runtime/insert.ts';
 import { pageLimit } from '../runtime/paging.ts';
 import type { PeriodicTask } from '../runtime/periodic-task.ts';
 import type {
@@ -45,9 +46,9 @@ import { cronTicker, pruner, rescuer } from './maintenance.ts';
 import {
   BOSS_STATES,
   type ClaimRow,
-  DEFAULT_LEASE_SECONDS,
   type InsertRow,
   insertedJob,
+  insertRowsJson,
   type JobRow,
   toInsertRow,
   toJob,
@@ -87,6 +88,8 @@ export interface PgBossBackendOptions {
   reconnectTimeoutMs?: number;
   /** Background and connection errors that are handled (retried, reconnected) but worth a log line. */
   onError?: ErrorReporter;
+  /** Per-kind send options (the job catalog's), for what a send leaves out (runtime/insert.ts). */
+  defaults?: KindDefaultsResolver;
 }
 
 /** Options every queue is created with (pg-boss's units: seconds). */
@@ -332,8 +335,8 @@ class PgBossBackend implements QueueBackend {
       throw new Error('the pg-boss backend is not started or stopping');
     // Bad options, or a payload or meta JSON cannot hold, fail this call alone; the JSON's length
     // weighs the job in its batch.
-    const json = JSON.stringify(toInsertRow(params as JobInsertParams<unknown>, VALIDATION_ID).data);
-    const settled = await this.#inserter.push(params as JobInsertParams<unknown>, json.length);
+    const row = toInsertRow(params as JobInsertParams<unknown>, VALIDATION_ID, this.#options.defaults);
+    const settled = await this.#inserter.push(params as JobInsertParams<unknown>, row.dataJson.length);
     return unwrap(settled) as JobInsertResult<P>;
   }
 
@@ -352,7 +355,9 @@ class PgBossBackend implements QueueBackend {
       throw new TypeError(`the pg-boss backend needs a postgres executor (got ${executor.dialect})`);
     }
     const now = Date.now();
-    const rows = list.map((params) => toInsertRow(params as JobInsertParams<unknown>, uuidv7(now)));
+    const rows = list.map((params) =>
+      toInsertRow(params as JobInsertParams<unknown>, uuidv7(now), this.#options.defaults),
+    );
     // The batch's creation instant is its first id's millisecond (later ones share it, or exceed it
     // by a millisecond past 2048 ids), so ordering by id is ordering by creation.
     const createdAt = new Date(idTime(rows[0]!.id)).toISOString();
@@ -375,7 +380,7 @@ class PgBossBackend implements QueueBackend {
     let pending = rows.filter((row) => !repeats.has(row));
     for (let attempt = 0; pending.length > 0; attempt += 1) {
       if (attempt === 3) throw new Error('jobInsert: could not insert or find a job after 3 attempts');
-      const inserted = await run(this.#sql.insertJobs, [JSON.stringify(pending), createdAt]);
+      const inserted = await run(this.#sql.insertJobs, [insertRowsJson(pending), createdAt]);
       const startAfter = new Map(
         inserted.rows.map((row) => [row['id'] as string, row['start_after'] as Date]),
       );

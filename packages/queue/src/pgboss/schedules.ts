@@ -7,8 +7,8 @@
 // (pg-boss's timekeeper forwards occurrences through its own send, which carries no per-tick key
 // and bypasses our envelope; do not run it against this schema.)
 import { CronExpressionParser } from 'cron-parser';
+import { isKindName } from '../runtime/insert.ts';
 import type { JobInsertParams, Json, Schedule } from '../types.ts';
-import { isKind } from './rows.ts';
 
 /** The subset of pg-boss's schedule row we read. */
 export interface BossScheduleRow {
@@ -45,7 +45,7 @@ export function scheduleName(key: string): string {
 export function toBossSchedule(schedule: Schedule): BossSchedule {
   if (typeof schedule.name !== 'string' || schedule.name.length === 0)
     throw new TypeError('schedule name is required');
-  if (!isKind(schedule.kind)) throw new TypeError(`invalid kind ${JSON.stringify(schedule.kind)}`);
+  if (!isKindName(schedule.kind)) throw new TypeError(`invalid kind ${JSON.stringify(schedule.kind)}`);
   if (typeof schedule.cron !== 'string' || schedule.cron.trim().split(/\s+/).length !== 5) {
     throw new TypeError(`cron must be a five-field expression (got ${JSON.stringify(schedule.cron)})`);
   }

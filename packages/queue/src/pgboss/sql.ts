@@ -72,12 +72,13 @@ const JOB_COLUMN_NAMES = [
   'output',
   'singleton_key',
   'singleton_slot',
+  'heartbeat_seconds',
 ] as const;
 
 /** Those columns read from the job table (alias `j`); `singleton_slot` names a pg-boss throttle slot. */
 const jobColumns = `j.id, j.name, j.data, j.priority, j.state::text AS state, j.retry_count, j.retry_limit,
   j.start_after, j.created_on, j.started_on, j.completed_on, j.output, j.singleton_key,
-  to_char(j.singleton_on, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS singleton_slot`;
+  to_char(j.singleton_on, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS singleton_slot, j.heartbeat_seconds`;
 
 /** Those columns read back from a CTE that returned `jobColumns`. */
 const jobColumnsOf = (alias: string) => JOB_COLUMN_NAMES.map((c) => `${alias}.${c}`).join(', ');

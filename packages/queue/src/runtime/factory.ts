@@ -5,8 +5,14 @@ import { parseDatabaseUrl } from '@offload/config';
 import type { PgBossBackendOptions } from '../pgboss/backend.ts';
 import type { SqliteBackendOptions } from '../sqlite/backend.ts';
 import type { QueueBackend } from '../types.ts';
+import type { KindDefaultsResolver } from './insert.ts';
 
 export interface QueueBackendOptions {
+  /**
+   * Per-kind send options (build it from the job catalog): every send that leaves an option out,
+   * from any path (API, triggers, cron ticks, scripts), takes the kind's value before the queue's.
+   */
+  defaults?: KindDefaultsResolver;
   /** Passed to the SQLite backend (busy timeout, watch and maintenance intervals, retention). */
   sqlite?: Omit<SqliteBackendOptions, 'path'>;
   /** Passed to the pg-boss backend (pool size, schema, maintenance intervals). */
@@ -21,8 +27,8 @@ export async function createQueueBackend(
   const target = parseDatabaseUrl(databaseUrl);
   if (target.kind === 'sqlite') {
     const { createSqliteBackend } = await import('../sqlite/backend.ts');
-    return createSqliteBackend({ ...options.sqlite, path: target.path });
+    return createSqliteBackend({ ...options.sqlite, path: target.path, defaults: options.defaults });
   }
   const { createPgBossBackend } = await import('../pgboss/backend.ts');
-  return createPgBossBackend({ ...options.pgboss, connectionString: target.url });
+  return createPgBossBackend({ ...options.pgboss, connectionString: target.url, defaults: options.defaults });
 }

@@ -18,6 +18,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coalescer.ts';
+import type { KindDefaultsResolver } from '../runtime/insert.ts';
 import { pageLimit } from '../runtime/paging.ts';
 import type {
   BackendCapabilities,
@@ -92,6 +93,8 @@ export interface SqliteBackendOptions {
   retention?: { completedMs?: number; failedMs?: number; eventsMs?: number };
   /** Background errors that were handled (a maintenance tick, a listener) but deserve a log line. */
   onError?: ErrorReporter;
+  /** Per-kind send options (the job catalog's), for what a send leaves out (runtime/insert.ts). */
+  defaults?: KindDefaultsResolver;
 }
 
 /** The SQLite backend: QueueBackend plus its maintenance entry points (called by tests with their own `now`). */
@@ -130,6 +133,7 @@ class SqliteBackend implements SqliteQueueBackend {
   readonly #leaderLeaseMs: number;
   readonly #retention: { completedMs: number; failedMs: number; eventsMs: number };
   readonly #onError: ErrorReporter;
+  readonly #defaults: KindDefaultsResolver | undefined;
   #open: Open | null = null;
   #starting: Promise<void> | null = null;
   #maintenance: Maintenance | null = null;
@@ -143,6 +147,7 @@ class SqliteBackend implements SqliteQueueBackend {
     if (typeof options.path !== 'string' || options.path.length === 0)
       throw new TypeError('path is required');
     this.#path = options.path;
+    this.#defaults = options.defaults;
     this.#busyTimeoutMs = positive(options.busyTimeoutMs ?? 10_000, 'busyTimeoutMs');
     this.#watchIntervalMs = positive(options.watchIntervalMs ?? 1, 'watchIntervalMs');
     this.#rescueIntervalMs = positive(options.rescueIntervalMs ?? 2000, 'rescueIntervalMs');
@@ -274,7 +279,7 @@ class SqliteBackend implements SqliteQueueBackend {
     this.#ready();
     // Bad options, or a payload or meta JSON cannot hold, fail this call alone; the payload's
     // length weighs the job in its batch.
-    const { values } = newJob(params, new Date());
+    const { values } = newJob(params, new Date(), this.#defaults);
     const settled = await this.#inserter.push(params as JobInsertParams<unknown>, String(values[2]).length);
     return unwrap(settled) as JobInsertResult<P>;
   }
@@ -292,7 +297,7 @@ class SqliteBackend implements SqliteQueueBackend {
     if (params.length === 0) return [];
     const now = new Date();
     const at = now.toISOString();
-    const jobs = params.map((p) => newJob(p, now));
+    const jobs = params.map((p) => newJob(p, now, this.#defaults));
     const executor = params[0]!.executor;
     if (params.some((p) => p.executor !== executor)) {
       throw new TypeError('jobInsertMany: every job must be sent through the same executor (or none)');
@@ -650,6 +655,7 @@ class SqliteBackend implements SqliteQueueBackend {
           meta: { schedule: schedule.name },
         },
         now,
+        this.#defaults,
       );
       const inserted = await this.#run(({ tx }) => tx.fireTick.immediate(schedule, tick, job, at));
       if (inserted === null) continue;

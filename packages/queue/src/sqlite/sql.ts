@@ -7,7 +7,8 @@
 // so that a guard such as `state = 'active'` can never tempt it into scanning an index instead.
 
 const JOB_COLUMNS = `id, kind, state, payload, priority, progress, attempts, max_attempts, result, error,
-  owner, meta, idempotency_key, created_at, run_at, started_at, finished_at`;
+  owner, meta, idempotency_key, created_at, run_at, started_at, finished_at, lease_seconds,
+  backoff_base_ms, backoff_max_ms`;
 
 /** The lease expiry `lease_seconds` after `now` (an ISO instant), as ISO text with milliseconds. */
 const leaseExpiry = (now: string) =>

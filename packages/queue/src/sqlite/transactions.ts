@@ -4,17 +4,10 @@
 // commits. backend.ts turns the interface's calls into these.
 import type Database from 'better-sqlite3';
 import { nextRunAt } from '../runtime/backoff.ts';
+import { DEFAULT_LEASE_SECONDS } from '../runtime/insert.ts';
 import type { Job, JobFailParams, JobProgressParams, JobState, LeaseParams } from '../types.ts';
 import { Changes } from './changes.ts';
-import {
-  type AttemptRow,
-  type ClaimedRow,
-  DEFAULT_LEASE_SECONDS,
-  errorText,
-  type JobRow,
-  type NewJob,
-  toJob,
-} from './rows.ts';
+import { type AttemptRow, type ClaimedRow, errorText, type JobRow, type NewJob, toJob } from './rows.ts';
 import * as sql from './sql.ts';
 
 export const RESCUE_BATCH = 500;

@@ -1,13 +1,13 @@
 // What the conformance suite needs from a backend under test, and small helpers its cases share.
 import { randomUUID } from 'node:crypto';
-import type { Job, QueueBackend, SqlExecutor } from '../../src/index.ts';
+import type { Job, QueueBackend, QueueBackendOptions, SqlExecutor } from '../../src/index.ts';
 
 /** One database under test: backends on it, and the caller's own connection for transactions. */
 export interface ConformanceContext {
   /** `sqlite:<path>` or `postgres://…`, for worker processes. */
   databaseUrl: string;
   /** A new, unstarted backend on this database, with its own connections (as another process has). */
-  createBackend(): Promise<QueueBackend>;
+  createBackend(options?: Pick<QueueBackendOptions, 'defaults'>): Promise<QueueBackend>;
   /**
    * Runs `fn` inside a transaction on the caller's own connection (the application's knex):
    * commits when it resolves, rolls back when it throws. `exec` runs the caller's own SQL in it.

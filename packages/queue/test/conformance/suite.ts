@@ -4,6 +4,7 @@
 //
 //   runQueueConformance('sqlite', testDatabaseFactory('sqlite'));
 import { describe } from 'vitest';
+import { defaultsCases } from './defaults.ts';
 import { useEnvironment } from './environment.ts';
 import type { ConformanceFactory } from './harness.ts';
 import { jobCases } from './jobs.ts';
@@ -19,6 +20,7 @@ export function runQueueConformance(name: string, factory: ConformanceFactory): 
     describe('in one process', () => {
       const env = useEnvironment(factory);
       jobCases(env);
+      defaultsCases(env);
       readCases(env);
       leaseCases(env);
       workerCases(env);
