@@ -16,6 +16,7 @@ import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coal
 import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../runtime/insert.ts';
 import { pageLimit } from '../runtime/paging.ts';
 import type { PeriodicTask } from '../runtime/periodic-task.ts';
+import { retryAt } from '../runtime/retry.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
@@ -46,6 +47,7 @@ import { cronTicker, pruner, rescuer } from './maintenance.ts';
 import {
   BOSS_STATES,
   type ClaimRow,
+  envelopeBackoff,
   type InsertRow,
   insertedJob,
   insertRowsJson,
@@ -112,6 +114,8 @@ const INTERNAL_QUEUE = /^__pgboss__/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SCHEMA = /^[a-z_][a-z0-9_]{0,40}$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
+/** Expired leases read and rescued per statement. */
+const RESCUE_BATCH = 500;
 
 interface CompleteItem {
   name: string;
@@ -146,7 +150,9 @@ class PgBossBackend implements QueueBackend {
     progress: string;
     complete: string;
     endedWithToken: string;
+    leasedAttempt: string;
     fail: string;
+    expiredLeases: string;
     rescueExpired: string;
     release: string;
     getJob: string;
@@ -202,7 +208,9 @@ class PgBossBackend implements QueueBackend {
       progress: sql.progress(n),
       complete: sql.complete(n),
       endedWithToken: sql.endedWithToken(n),
+      leasedAttempt: sql.leasedAttempt(n),
       fail: sql.fail(n),
+      expiredLeases: sql.expiredLeases(n),
       rescueExpired: sql.rescueExpired(n),
       release: sql.release(n),
       getJob: sql.getJob(n),
@@ -531,13 +539,28 @@ class PgBossBackend implements QueueBackend {
       kind: String(params.error.kind || 'Error'),
       ...(params.error.stack !== undefined ? { stack: String(params.error.stack) } : {}),
     };
+    // The retry policy is the runtime's (runtime/retry.ts): read the attempt under its lease, ask
+    // it, store the answer with a guarded update (a lease lost in between leaves the row alone).
+    const attempt = await this.#prepared(this.#sql.leasedAttempt, [lease.kind, lease.id, lease.micros]);
+    const row = attempt.rows[0];
+    if (row === undefined) return false;
+    const now = params.now ?? new Date();
+    const next = retryAt(
+      {
+        attempts: Number(row['attempts']),
+        maxAttempts: Number(row['max_attempts']),
+        backoff: envelopeBackoff({ backoff: row['backoff'] }),
+        final: params.final === true,
+      },
+      now,
+    );
     const { rows, retried } = await this.#prepared(this.#sql.fail, [
       lease.kind,
       lease.id,
       lease.micros,
       JSON.stringify(error),
-      params.final === true,
-      params.now?.toISOString() ?? null,
+      next,
+      now.toISOString(),
     ]);
     if (rows.length > 0) return true;
     if (!retried) return false;
@@ -660,9 +683,36 @@ class PgBossBackend implements QueueBackend {
 
   // ---- maintenance -----------------------------------------------------------------------------
 
+  /** Expired leases in batches: read them, ask the runtime's retry policy, store its answers (guarded). */
   async jobRescueExpired(now?: Date): Promise<number> {
-    const { rows } = await this.#pool!.query(this.#sql.rescueExpired, [now?.toISOString() ?? null]);
-    return (rows[0]?.['moved'] as number | undefined) ?? 0;
+    const at = now ?? new Date();
+    let moved = 0;
+    for (;;) {
+      const { rows } = await this.#prepared(this.#sql.expiredLeases, [
+        now?.toISOString() ?? null,
+        RESCUE_BATCH,
+      ]);
+      if (rows.length === 0) return moved;
+      const items = rows.map((row) => ({
+        name: row['name'] as string,
+        id: row['id'] as string,
+        token: row['token'] as string,
+        retry_at: retryAt(
+          {
+            attempts: Number(row['attempts']),
+            maxAttempts: Number(row['max_attempts']),
+            backoff: envelopeBackoff({ backoff: row['backoff'] }),
+          },
+          at,
+        ),
+      }));
+      const result = await this.#pool!.query(this.#sql.rescueExpired, [
+        JSON.stringify(items),
+        now?.toISOString() ?? null,
+      ]);
+      moved += (result.rows[0]?.['moved'] as number | undefined) ?? 0;
+      if (rows.length < RESCUE_BATCH) return moved;
+    }
   }
 
   async jobPrune(params: PruneParams): Promise<number> {

@@ -19,7 +19,7 @@
 // has started before is claimed again (so attempts = retry_count + 1 while a job has a start),
 // `completed_on` is set on every terminal state, `output` holds what the attempt left behind (ours
 // is an object: result, error, progress, worker), and a failure with attempts left goes to `retry`
-// with `start_after` pushed out by the backoff.
+// with `start_after` pushed out by the backoff the runtime computed (runtime/retry.ts).
 //
 // Time: every time-dependent statement takes `now` as a parameter and falls back to the database
 // clock (`now()`) when it is null, so tests control time and production agrees with one clock.
@@ -32,6 +32,8 @@
 // commit does not wait for its WAL flush while holding PostgreSQL's NOTIFY commit lock, which
 // serializes every transaction that notifies: with synchronous commits the events of a busy
 // drain cost it about 40 % of its throughput.
+
+import { LEASE_EXPIRED_ERROR } from '../runtime/retry.ts';
 
 /** Schema-qualified names every statement is built from. */
 export interface SqlNames {
@@ -193,15 +195,9 @@ CREATE INDEX IF NOT EXISTS offload_job_active ON ${table(n)} (name, id) WHERE st
 CREATE INDEX IF NOT EXISTS offload_job_owner ON ${table(n)} ((data->>'owner'), id)
   WHERE data->>'owner' IS NOT NULL;
 
--- The backoff before the next attempt once attempt retry_count + 1 failed: full jitter over
--- baseMs * 2^retry_count, capped at maxMs (from the job's envelope; defaults 1 s and 60 s).
-CREATE OR REPLACE FUNCTION ${n.ours}.retry_delay(data jsonb, retry_count int) RETURNS interval
-LANGUAGE sql VOLATILE AS $fn$
-  SELECT random() * LEAST(
-    COALESCE((data->'backoff'->>'maxMs')::float8, 60000),
-    COALESCE((data->'backoff'->>'baseMs')::float8, 1000) * power(2::float8, LEAST(retry_count, 30))
-  ) * interval '1 millisecond'
-$fn$;
+-- Retry delays are computed by the runtime (runtime/retry.ts), once for both drivers; the SQL
+-- function that used to compute them here is gone.
+DROP FUNCTION IF EXISTS ${n.ours}.retry_delay(jsonb, int);
 
 -- When the oldest job of a kind that is ready at 'at' was created, read along pg-boss's fetch
 -- index (name, priority DESC, created_on, start_after): one short probe per distinct priority.
@@ -395,22 +391,34 @@ JOIN ${table(n)} j ON j.name = i.name AND j.id = i.id
 WHERE j.state::text = ANY($2::text[]) AND ${tokenMatches('i.token')}`;
 
 /**
- * A failed attempt's next state: `retry` with its backoff while attempts remain (retry_count is
- * attempts - 1; retry_limit is maxAttempts - 1), else `failed`. `final` skips the remaining ones.
+ * A failed attempt's next state, decided by the runtime (runtime/retry.ts): `retry` from
+ * `retryAt` on when it is not null, else `failed`.
  */
-const failTransition = (n: SqlNames, at: string, final: string, error: string) => `
-    state = CASE WHEN NOT ${final} AND j.retry_count < j.retry_limit THEN 'retry' ELSE 'failed' END::${n.boss}.job_state,
-    start_after = CASE WHEN NOT ${final} AND j.retry_count < j.retry_limit
-      THEN ${at} + ${n.ours}.retry_delay(j.data, j.retry_count) ELSE j.start_after END,
-    completed_on = CASE WHEN NOT ${final} AND j.retry_count < j.retry_limit THEN NULL ELSE ${at} END,
+const failTransition = (n: SqlNames, at: string, retryAt: string, error: string) => `
+    state = CASE WHEN ${retryAt} IS NOT NULL THEN 'retry' ELSE 'failed' END::${n.boss}.job_state,
+    start_after = COALESCE(${retryAt}, j.start_after),
+    completed_on = CASE WHEN ${retryAt} IS NOT NULL THEN NULL ELSE ${at} END,
     output = jsonb_build_object('error', ${error}) || ${keptProgress}`;
 
-/** fail: ends attempt ($1 kind, $2 id, $3 token) with error $4; $5 = final (no retry); $6 = now. */
+/**
+ * leased_attempt: what the retry policy needs of attempt ($1 kind, $2 id, $3 token) while it is
+ * still ours: attempts started (retry_count + 1), maxAttempts (retry_limit + 1), the envelope's
+ * backoff (null for the default). No row: the lease is no longer ours.
+ */
+export const leasedAttempt = (n: SqlNames) => `
+SELECT j.retry_count + 1 AS attempts, j.retry_limit + 1 AS max_attempts, j.data->'backoff' AS backoff
+FROM ${table(n)} j
+WHERE j.name = $1 AND j.id = $2 AND j.state = 'active' AND ${tokenMatches('$3::bigint')}`;
+
+/**
+ * fail: ends attempt ($1 kind, $2 id, $3 token) with error $4; $5 = when it runs again (null: it
+ * fails for good); $6 = now. Returns the row when the lease was still ours, nothing otherwise.
+ */
 export const fail = (n: SqlNames) => `
 WITH ${asyncCommit},
 clock AS (SELECT COALESCE($6::timestamptz, now()) AS at FROM durability),
 failed AS (
-  UPDATE ${table(n)} AS j SET ${failTransition(n, 'clock.at', '$5::boolean', '$4::jsonb')}
+  UPDATE ${table(n)} AS j SET ${failTransition(n, 'clock.at', '$5::timestamptz', '$4::jsonb')}
   FROM clock
   WHERE j.name = $1 AND j.id = $2 AND j.state = 'active' AND ${tokenMatches('$3::bigint')}
   RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.start_after,
@@ -422,29 +430,42 @@ SELECT failed.id, failed.state, ${emitEvents(n, 'failed')} AS events,
 FROM failed`;
 
 /**
- * rescue_expired: active jobs whose lease ran out (heartbeat_on + lease < now, $1 or the clock) end
- * their attempt with a LeaseExpired error: `retry` with backoff, or `failed` on the last attempt.
- * Reads the small running set through offload_job_active; rows another session holds are skipped.
+ * expired_leases: up to $2 active jobs whose lease ran out (heartbeat_on + lease < now, $1 or the
+ * clock), with what the retry policy needs (as leased_attempt) and the attempt's token. Read
+ * through offload_job_active, the small running set; nothing is locked.
+ */
+export const expiredLeases = (n: SqlNames) => `
+SELECT j.name, j.id, ${leaseToken} AS token, j.retry_count + 1 AS attempts,
+  j.retry_limit + 1 AS max_attempts, j.data->'backoff' AS backoff
+FROM ${table(n)} j
+WHERE j.state = 'active'
+  AND COALESCE(j.heartbeat_on, j.started_on) + COALESCE(j.heartbeat_seconds, 30) * interval '1 second'
+    < COALESCE($1::timestamptz, now())
+LIMIT $2`;
+
+/**
+ * rescue_expired: ends the attempts in $1 (JSON array of {name, id, token, retry_at}, from
+ * expired_leases and the runtime's retry policy) with a LeaseExpired error: `retry` at retry_at,
+ * or `failed` when it is null. Guarded: an attempt that heartbeat since it was read (its lease no
+ * longer expired at $2, or the clock), or ended, or was claimed again, is left alone. Returns how
+ * many moved.
  */
 export const rescueExpired = (n: SqlNames) => `
 WITH ${asyncCommit},
-clock AS (SELECT COALESCE($1::timestamptz, now()) AS at FROM durability),
-expired AS (
-  SELECT j.name, j.id
-  FROM ${table(n)} j, clock
-  WHERE j.state = 'active'
-    AND COALESCE(j.heartbeat_on, j.started_on) + COALESCE(j.heartbeat_seconds, 30) * interval '1 second' < clock.at
-  FOR UPDATE OF j SKIP LOCKED
+clock AS (SELECT COALESCE($2::timestamptz, now()) AS at FROM durability),
+input AS (
+  SELECT x.* FROM json_to_recordset($1::json) AS x(name text, id uuid, token bigint, retry_at timestamptz)
 ),
 rescued AS (
   UPDATE ${table(n)} AS j SET ${failTransition(
     n,
     'clock.at',
-    'false',
-    `jsonb_build_object('message', 'lease expired: the worker stopped heartbeating', 'kind', 'LeaseExpired')`,
+    'i.retry_at',
+    `jsonb_build_object('message', ${sqlText(LEASE_EXPIRED_ERROR.message)}, 'kind', ${sqlText(LEASE_EXPIRED_ERROR.kind)})`,
   )}
-  FROM expired e, clock
-  WHERE j.name = e.name AND j.id = e.id AND j.state = 'active'
+  FROM input i, clock
+  WHERE j.name = i.name AND j.id = i.id AND j.state = 'active' AND ${tokenMatches('i.token')}
+    AND COALESCE(j.heartbeat_on, j.started_on) + COALESCE(j.heartbeat_seconds, 30) * interval '1 second' < clock.at
   RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.start_after,
     clock.at AS at, j.output->'progress' AS progress
 ),
@@ -452,6 +473,11 @@ counted AS (${countMoves(n, 'rescued')})
 SELECT count(*)::int AS moved, ${emitEvents(n, 'rescued')} AS events,
   ${wakeKinds(n, "(SELECT * FROM rescued WHERE state = 'retry')")} AS woken
 FROM rescued`;
+
+/** A constant as an SQL string literal. */
+function sqlText(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
 
 /**
  * release: gives attempt ($1, $2, $3) back on graceful stop: `created` again and not counted

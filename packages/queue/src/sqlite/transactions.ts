@@ -3,8 +3,8 @@
 // transaction that moves jobs also writes its counter moves and events (changes.ts) before it
 // commits. backend.ts turns the interface's calls into these.
 import type Database from 'better-sqlite3';
-import { nextRunAt } from '../runtime/backoff.ts';
 import { DEFAULT_LEASE_SECONDS } from '../runtime/insert.ts';
+import { LEASE_EXPIRED_ERROR, retryAt } from '../runtime/retry.ts';
 import type { Job, JobFailParams, JobProgressParams, JobState, LeaseParams } from '../types.ts';
 import { Changes } from './changes.ts';
 import { type AttemptRow, type ClaimedRow, errorText, type JobRow, type NewJob, toJob } from './rows.ts';
@@ -12,10 +12,7 @@ import * as sql from './sql.ts';
 
 export const RESCUE_BATCH = 500;
 export const PRUNE_BATCH = 1000;
-const LEASE_EXPIRED = errorText({
-  kind: 'LeaseExpired',
-  message: 'lease expired: the worker stopped heartbeating',
-});
+const LEASE_EXPIRED = errorText(LEASE_EXPIRED_ERROR);
 
 export interface ScheduleRow {
   name: string;
@@ -265,11 +262,18 @@ function failAttempt(
   changes: Changes,
 ): boolean {
   const at = now.toISOString();
-  const done = final || attempt.attempts >= attempt.max_attempts;
+  const next = retryAt(
+    {
+      attempts: attempt.attempts,
+      maxAttempts: attempt.max_attempts,
+      backoff: { baseMs: attempt.backoff_base_ms, maxMs: attempt.backoff_max_ms },
+      final,
+    },
+    now,
+  );
+  const done = next === null;
   const state = done ? 'failed' : 'retrying';
-  const runAt = done
-    ? attempt.run_at
-    : nextRunAt(attempt.attempts, now, { baseMs: attempt.backoff_base_ms, maxMs: attempt.backoff_max_ms });
+  const runAt = next ?? attempt.run_at;
   const moved = s.failAttempt.run(
     state,
     runAt,
