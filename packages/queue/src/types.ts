@@ -258,6 +258,12 @@ export interface QueueBackend {
   scheduleUpsert(schedule: Schedule): Promise<void>;
   scheduleDelete(name: string): Promise<boolean>;
   scheduleList(): Promise<Schedule[]>;
+  /**
+   * One cron pass at `now` (maintenance runs it; tests call it with the clock they choose): each
+   * schedule's latest tick, if later than the last it fired, is sent once (runtime/cron.ts).
+   * Returns the jobs this call sent.
+   */
+  scheduleFireDue(now?: Date): Promise<Job[]>;
 
   /**
    * Calls `listener` promptly when jobs of these kinds may be ready (new, retried, released), so

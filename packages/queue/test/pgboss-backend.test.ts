@@ -7,7 +7,7 @@ import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgBossBackend } from '../src/pgboss/backend.ts';
 import { idTime, uuidv7 } from '../src/pgboss/ids.ts';
-import { dueTicks, scheduleKey, scheduleName, tickJob } from '../src/pgboss/schedules.ts';
+import { scheduleKey, scheduleName } from '../src/pgboss/schedules.ts';
 import type { JobEvent, JobInsertParams, QueueBackend, Schedule, SqlExecutor } from '../src/types.ts';
 
 let database: EmptyPgDatabase;
@@ -342,33 +342,6 @@ describe('cron', () => {
     options: { priority: 3, maxAttempts: 2 },
   };
 
-  it('evaluates ticks in its time zone, in (after, upTo]', () => {
-    const after = new Date('2026-03-29T00:00:00.000Z');
-    const upTo = new Date('2026-03-29T01:00:00.000Z');
-    expect(dueTicks(schedule, after, upTo).map((t) => t.toISOString())).toEqual([
-      '2026-03-29T00:15:00.000Z',
-      '2026-03-29T00:30:00.000Z',
-      '2026-03-29T00:45:00.000Z',
-      '2026-03-29T01:00:00.000Z',
-    ]);
-    const daily = { ...schedule, cron: '30 2 * * *' };
-    // 02:30 does not exist in Paris on the day clocks go forward.
-    const spring = dueTicks(daily, new Date('2026-03-28T12:00:00Z'), new Date('2026-03-30T12:00:00Z'));
-    expect(spring.length).toBeLessThanOrEqual(2);
-  });
-
-  it('sends each tick with its own idempotency key and the schedule’s options', () => {
-    const tick = new Date('2026-03-29T00:15:00.000Z');
-    expect(tickJob(schedule, tick)).toEqual({
-      kind: 'rebuild.kpi',
-      payload: { scope: 'all' },
-      priority: 3,
-      maxAttempts: 2,
-      idempotencyKey: 'cron:nightly kpi: all:2026-03-29T00:15:00.000Z',
-      meta: { schedule: 'nightly kpi: all', tick: '2026-03-29T00:15:00.000Z' },
-    });
-  });
-
   it('stores any schedule name in pg-boss’s schedule table', async () => {
     expect(scheduleKey('plain-name.v2')).toBe('plain-name.v2');
     expect(scheduleName(scheduleKey(schedule.name))).toBe(schedule.name);
@@ -389,25 +362,4 @@ describe('cron', () => {
     ]);
     expect(await b.scheduleDelete(schedule.name)).toBe(true);
   });
-
-  it('fires a due tick once however many maintenance processes evaluate it', async () => {
-    const kind = uniqueKind('cron');
-    // Every minute: the next tick is at most a minute away, and each pass looks back a minute.
-    await a.scheduleUpsert({ ...schedule, name: kind, kind, cron: '* * * * *', timezone: 'UTC' });
-    const makers = [0, 1, 2].map(() =>
-      createPgBossBackend({ connectionString: database.databaseUrl, poolMax: 2, cronIntervalMs: 200 }),
-    );
-    backends.push(...makers);
-    await Promise.all(makers.map((x) => x.start({ maintenance: true })));
-    await until('a tick', async () => (await a.jobList({ kind })).items.length > 0, 70_000);
-    // Passes keep running in all three for a while: still one job per tick.
-    const deadline = Date.now() + 1500;
-    while (Date.now() < deadline) {
-      const jobs = (await a.jobList({ kind })).items;
-      expect(new Set(jobs.map((job) => job.idempotencyKey)).size).toBe(jobs.length);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    await a.scheduleDelete(kind);
-    await Promise.all(makers.map((x) => x.stop()));
-  }, 90_000);
 });

@@ -148,44 +148,6 @@ describe('lists', () => {
 });
 
 describe('cron', () => {
-  it('fires each tick once, even from two leaders at the same moment', async () => {
-    const name = 'cron.every-minute';
-    await a.scheduleUpsert({
-      name,
-      cron: '* * * * *',
-      timezone: 'UTC',
-      kind: 'cron.kind',
-      payload: { scope: 'all' },
-      options: { priority: 3 },
-    });
-    const minute = Math.floor(Date.now() / 60_000) * 60_000;
-    // Saved during this minute: its first tick is the next one.
-    expect(await a.scheduleFireDue(new Date(minute + 59_000))).toEqual([]);
-    const tick = new Date(minute + 60_000);
-    const fired = (
-      await Promise.all([
-        a.scheduleFireDue(new Date(tick.getTime() + 10)),
-        b.scheduleFireDue(new Date(tick.getTime() + 20)),
-      ])
-    ).flat();
-    expect(fired).toHaveLength(1);
-    expect(fired[0]).toMatchObject({
-      kind: 'cron.kind',
-      payload: { scope: 'all' },
-      priority: 3,
-      runAt: tick.toISOString(),
-      idempotencyKey: `cron:${name}:${tick.toISOString()}`,
-      meta: { schedule: name },
-    });
-    expect(await b.scheduleFireDue(new Date(tick.getTime() + 30_000))).toEqual([]);
-    // Three minutes without a leader: the latest missed tick fires, once.
-    const late = await a.scheduleFireDue(new Date(tick.getTime() + 3 * 60_000 + 5));
-    expect(late.map((job) => job.runAt)).toEqual([new Date(tick.getTime() + 3 * 60_000).toISOString()]);
-    const jobs = (await a.jobList({ kind: 'cron.kind' })).items;
-    expect(jobs).toHaveLength(2);
-    expect(await a.scheduleDelete(name)).toBe(true);
-  });
-
   it('elects one leader at a time, and takes over an expired lease', () => {
     const first = openDatabase(path);
     const second = openDatabase(path);

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { PgBoss } from 'pg-boss';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coalescer.ts';
+import { dueTick, tickInsert } from '../runtime/cron.ts';
 import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../runtime/insert.ts';
 import { pageLimit } from '../runtime/paging.ts';
 import type { PeriodicTask } from '../runtime/periodic-task.ts';
@@ -56,14 +57,7 @@ import {
   toJob,
   toState,
 } from './rows.ts';
-import {
-  type BossScheduleRow,
-  dueTicks,
-  fromBossSchedule,
-  scheduleKey,
-  tickJob,
-  toBossSchedule,
-} from './schedules.ts';
+import { type BossScheduleRow, fromBossSchedule, scheduleKey, toBossSchedule } from './schedules.ts';
 import * as sql from './sql.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { type ErrorReporter, SupervisedPool } from './supervisor.ts';
@@ -278,9 +272,10 @@ class PgBossBackend implements QueueBackend {
           }),
           cronTicker({
             intervalMs: options.cronIntervalMs ?? 2_000,
-            lookbackMs: 60_000,
             claim,
-            fire: (after, upTo) => this.#fireSchedules(after, upTo),
+            fire: async () => {
+              await this.scheduleFireDue();
+            },
             onError: this.#onError,
           }),
           pruner({
@@ -737,17 +732,40 @@ class PgBossBackend implements QueueBackend {
       : { at: row['at'] as Date, priorAt: (row['prior_at'] as Date | null) ?? null };
   }
 
-  /** One cron pass: every schedule's ticks in (after, upTo], each sent once by its idempotency key. */
-  async #fireSchedules(after: Date, upTo: Date): Promise<void> {
-    const jobs: JobInsertParams[] = [];
-    for (const schedule of await this.scheduleList()) {
+  /**
+   * One cron pass at `now` (runtime/cron.ts's policy): each schedule's latest tick, if later than the
+   * last one it fired, is sent (idempotently, by its key) and then recorded as fired; a crash in
+   * between sends it again next pass, which its key turns into the job already sent. A schedule
+   * with no tick recorded (saved through pg-boss's own API) counts from now. Returns the jobs sent.
+   */
+  async scheduleFireDue(now: Date = new Date()): Promise<Job[]> {
+    const pool = this.#requirePool();
+    const schedules = await this.scheduleList();
+    const { rows } = await pool.query(sql.scheduleTicks(this.#names));
+    const lastTicks = new Map(rows.map((row) => [row['name'] as string, row['last_tick_at'] as string]));
+    const fired: Job[] = [];
+    for (const schedule of schedules) {
+      const last = lastTicks.get(schedule.name);
       try {
-        for (const tick of dueTicks(schedule, after, upTo)) jobs.push(tickJob(schedule, tick));
+        if (last === undefined) {
+          await pool.query(sql.scheduleTickSave(this.#names), [
+            schedule.name,
+            schedule.cron,
+            schedule.timezone,
+            now.toISOString(),
+          ]);
+          continue;
+        }
+        const tick = dueTick(schedule, last, now);
+        if (tick === null) continue;
+        const [sent] = await this.jobInsertMany([tickInsert(schedule, tick)]);
+        await pool.query(sql.scheduleTickAdvance(this.#names), [schedule.name, tick, last]);
+        if (sent!.created) fired.push(sent!.job);
       } catch (error) {
-        this.#onError(toError(error), `schedule ${schedule.name} could not be evaluated`);
+        this.#onError(toError(error), `schedule ${schedule.name} could not be fired`);
       }
     }
-    if (jobs.length > 0) await this.jobInsertMany(jobs);
+    return fired;
   }
 
   // ---- schedules -------------------------------------------------------------------------------
@@ -761,6 +779,12 @@ class PgBossBackend implements QueueBackend {
       if (row.key === target.key && row.name !== target.queue) await boss.unschedule(row.name, row.key);
     }
     await boss.schedule(target.queue, target.cron, target.data, target.options);
+    await this.#requirePool().query(sql.scheduleTickSave(this.#names), [
+      schedule.name,
+      schedule.cron,
+      schedule.timezone || 'UTC',
+      new Date().toISOString(),
+    ]);
   }
 
   async scheduleDelete(name: string): Promise<boolean> {
@@ -772,6 +796,7 @@ class PgBossBackend implements QueueBackend {
       await boss.unschedule(row.name, row.key);
       found = true;
     }
+    await this.#requirePool().query(sql.scheduleTickDelete(this.#names), [name]);
     return found;
   }
 
@@ -830,6 +855,11 @@ class PgBossBackend implements QueueBackend {
   /** A hot-path statement: named, so each pooled connection parses and plans it once. */
   #prepared(text: string, values: readonly unknown[] = []) {
     return this.#pool!.query(text, values, { prepare: true });
+  }
+
+  #requirePool(): SupervisedPool {
+    if (this.#pool === null) throw new Error('the pg-boss backend is not started');
+    return this.#pool;
   }
 
   #requireBoss(): PgBoss {

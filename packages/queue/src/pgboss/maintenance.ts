@@ -64,28 +64,21 @@ export function pruner(options: {
 }
 
 /**
- * The cron ticker: each pass fires every schedule's occurrences since the previous pass (by
- * whichever process), at most `lookbackMs` back, so downtime skips ticks rather than replaying
- * them. `fire` inserts with per-tick idempotency keys, so an overlap between passes is harmless.
+ * The cron ticker: each interval, one process runs a cron pass (the backend's scheduleFireDue,
+ * with runtime/cron.ts's missed-tick policy); ticks are recorded per schedule, so a pass after
+ * downtime fires each schedule's latest missed tick once.
  */
 export function cronTicker(options: {
   intervalMs: number;
-  lookbackMs: number;
   claim: ClaimTick;
-  fire: (after: Date, upTo: Date) => Promise<void>;
+  fire: () => Promise<void>;
   onError: ErrorReporter;
 }): PeriodicTask {
   return new PeriodicTask(
     'cron',
     options.intervalMs,
     async () => {
-      const claim = await options.claim('cron', Math.floor(options.intervalMs * 0.9));
-      if (claim === null) return;
-      const earliest = claim.at.getTime() - options.lookbackMs;
-      // A little before the previous pass as well: the idempotency keys absorb the overlap, and a
-      // tick landing between that pass's clock read and its claim is not lost.
-      const after = Math.max(earliest, (claim.priorAt?.getTime() ?? earliest) - 1_000);
-      await options.fire(new Date(after), claim.at);
+      if ((await options.claim('cron', Math.floor(options.intervalMs * 0.9))) !== null) await options.fire();
     },
     reportAsError(options.onError),
   );

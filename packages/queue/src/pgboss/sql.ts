@@ -170,6 +170,14 @@ CREATE TABLE IF NOT EXISTS ${n.ours}.job_count (
   n bigint NOT NULL,
   PRIMARY KEY (kind, state, shard)
 );
+-- The last tick each schedule fired (or, before its first, when it was saved): the cron policy
+-- (runtime/cron.ts) fires a schedule's latest tick once, when it is later than this.
+CREATE TABLE IF NOT EXISTS ${n.ours}.schedule_tick (
+  name text PRIMARY KEY,
+  cron text NOT NULL,
+  timezone text NOT NULL,
+  last_tick_at timestamptz NOT NULL
+);
 CREATE TABLE IF NOT EXISTS ${n.ours}.maintenance (
   task text PRIMARY KEY,
   ran_at timestamptz NOT NULL
@@ -626,6 +634,33 @@ WITH deleted AS (
 ),
 counted AS (${countMoves(n, 'deleted')})
 SELECT count(*)::int AS deleted FROM deleted`;
+
+/**
+ * schedule_tick_save: a schedule was saved ($1 name, $2 cron, $3 timezone, $4 now): a new or
+ * re-timed one counts its ticks from now; an unchanged one keeps its last tick.
+ */
+export const scheduleTickSave = (n: SqlNames) => `
+INSERT INTO ${n.ours}.schedule_tick AS t (name, cron, timezone, last_tick_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (name) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone,
+  last_tick_at = CASE WHEN t.cron = excluded.cron AND t.timezone = excluded.timezone
+                      THEN t.last_tick_at ELSE excluded.last_tick_at END`;
+
+/** schedule_tick_delete: forgets schedule $1's last tick. */
+export const scheduleTickDelete = (n: SqlNames) => `DELETE FROM ${n.ours}.schedule_tick WHERE name = $1`;
+
+/** schedule_ticks: every schedule's last tick, as ISO text. */
+export const scheduleTicks = (n: SqlNames) => `
+SELECT name, to_char(last_tick_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_tick_at
+FROM ${n.ours}.schedule_tick`;
+
+/**
+ * schedule_tick_advance: moves schedule $1's last tick to $2 if it is still $3 (both ISO text).
+ * Returns the row when it moved: a pass that overlapped another finds it moved already.
+ */
+export const scheduleTickAdvance = (n: SqlNames) => `
+UPDATE ${n.ours}.schedule_tick SET last_tick_at = $2::timestamptz
+WHERE name = $1 AND last_tick_at = $3::timestamptz
+RETURNING name`;
 
 /**
  * claim_maintenance: the single-row interval claim that lets exactly one process run a maintenance

@@ -18,6 +18,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coalescer.ts';
+import { dueTick, tickInsert, validateSchedule } from '../runtime/cron.ts';
 import type { KindDefaultsResolver } from '../runtime/insert.ts';
 import { pageLimit } from '../runtime/paging.ts';
 import type {
@@ -45,7 +46,6 @@ import type {
 } from '../types.ts';
 import { Changes } from './changes.ts';
 import { isBusy, openDatabase, retryBusy } from './connection.ts';
-import { latestTick, validateSchedule } from './cron.ts';
 import { CursorCodec, type CursorPosition } from './cursor.ts';
 import { LeaderLease } from './leader.ts';
 import { type ErrorReporter, Maintenance } from './maintenance.ts';
@@ -68,6 +68,7 @@ import {
   prepareStatements,
   prepareTransactions,
   RESCUE_BATCH,
+  type ScheduleRow,
   type Statements,
   type Transactions,
 } from './transactions.ts';
@@ -616,16 +617,7 @@ class SqliteBackend implements SqliteQueueBackend {
   }
 
   scheduleList(): Promise<Schedule[]> {
-    return this.#run(({ statements }) =>
-      statements.scheduleList.all().map((row) => ({
-        name: row.name,
-        cron: row.cron,
-        timezone: row.timezone,
-        kind: row.kind,
-        payload: JSON.parse(row.payload),
-        options: JSON.parse(row.options),
-      })),
-    );
+    return this.#run(({ statements }) => statements.scheduleList.all().map(toSchedule));
   }
 
   async scheduleFireDue(now: Date = new Date()): Promise<Job[]> {
@@ -634,29 +626,17 @@ class SqliteBackend implements SqliteQueueBackend {
     const schedules = await this.#run(({ statements }) => statements.scheduleList.all());
     const fired: Job[] = [];
     for (const schedule of schedules) {
+      const definition = toSchedule(schedule);
       let tick: string | null;
+      let job: NewJob;
       try {
-        tick = latestTick(schedule.cron, schedule.timezone, now);
+        tick = dueTick(definition, schedule.last_tick_at, now);
+        if (tick === null) continue;
+        job = newJob(tickInsert(definition, tick), now, this.#defaults);
       } catch (error) {
-        this.#onError(error, `schedule ${schedule.name} has an unreadable cron expression`);
+        this.#onError(error, `schedule ${schedule.name} could not be evaluated`);
         continue;
       }
-      if (tick === null || (schedule.last_tick_at !== null && tick <= schedule.last_tick_at)) continue;
-      const options = JSON.parse(schedule.options) as Schedule['options'];
-      const job = newJob(
-        {
-          kind: schedule.kind,
-          payload: JSON.parse(schedule.payload),
-          priority: options.priority,
-          maxAttempts: options.maxAttempts,
-          leaseSeconds: options.leaseSeconds,
-          runAt: tick,
-          idempotencyKey: `cron:${schedule.name}:${tick}`,
-          meta: { schedule: schedule.name },
-        },
-        now,
-        this.#defaults,
-      );
       const inserted = await this.#run(({ tx }) => tx.fireTick.immediate(schedule, tick, job, at));
       if (inserted === null) continue;
       fired.push(job.job);
@@ -684,6 +664,17 @@ const STATE_NAMES: Record<JobState, true> = {
   failed: true,
   cancelled: true,
 };
+
+function toSchedule(row: ScheduleRow): Schedule {
+  return {
+    name: row.name,
+    cron: row.cron,
+    timezone: row.timezone,
+    kind: row.kind,
+    payload: JSON.parse(row.payload),
+    options: JSON.parse(row.options),
+  };
+}
 
 /** Newest first: (created_at, id) descending, as list pages are ordered. */
 function compareDesc(a: JobRow, b: JobRow): number {

@@ -4,6 +4,7 @@
 //
 //   runQueueConformance('sqlite', testDatabaseFactory('sqlite'));
 import { describe } from 'vitest';
+import { cronCases } from './cron.ts';
 import { defaultsCases } from './defaults.ts';
 import { useEnvironment } from './environment.ts';
 import type { ConformanceFactory } from './harness.ts';
@@ -21,6 +22,7 @@ export function runQueueConformance(name: string, factory: ConformanceFactory): 
       const env = useEnvironment(factory);
       jobCases(env);
       defaultsCases(env);
+      cronCases(env);
       readCases(env);
       leaseCases(env);
       workerCases(env);
