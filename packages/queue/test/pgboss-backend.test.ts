@@ -5,9 +5,16 @@ import { createEmptyPgDatabase, type EmptyPgDatabase } from '@offload/db/testing
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgBossBackend } from '../src/pgboss/backend.ts';
+import { Worker } from '../src/index.ts';
+import {
+  createPgBossBackend,
+  PGBOSS_PACKAGE_VERSION,
+  PGBOSS_SCHEMA_VERSION,
+  PgBossVersionError,
+} from '../src/pgboss/backend.ts';
 import { idTime, uuidv7 } from '../src/pgboss/ids.ts';
 import { scheduleKey, scheduleName } from '../src/pgboss/schedules.ts';
+import { EXTRAS_VERSION } from '../src/pgboss/sql.ts';
 import type { JobEvent, JobInsertParams, QueueBackend, Schedule, SqlExecutor } from '../src/types.ts';
 
 let database: EmptyPgDatabase;
@@ -56,7 +63,7 @@ afterAll(async () => {
 describe('install', () => {
   it('installs pg-boss and our extras once, whichever process starts first', async () => {
     const { rows } = await admin.query('SELECT version FROM offload_queue.version');
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows).toEqual([{ version: EXTRAS_VERSION }]);
     const boss = await admin.query('SELECT count(*)::int AS n FROM pgboss.version');
     expect(boss.rows[0].n).toBe(1);
     const indexes = await admin.query(
@@ -103,7 +110,138 @@ describe('install', () => {
     expect(await other.jobGet(job.id)).toMatchObject({ id: job.id });
     expect(await a.jobGet(job.id)).toBeNull();
     const { rows } = await admin.query('SELECT version FROM offload_other_offload.version');
-    expect(rows).toEqual([{ version: 1 }]);
+    expect(rows).toEqual([{ version: EXTRAS_VERSION }]);
+  });
+
+  it('refuses to start on a pg-boss schema of another version, saying what to do', async () => {
+    const schema = 'offload_versioned';
+    const first = backend({ schema });
+    await first.start();
+    await first.stop();
+    await admin.query(`UPDATE ${schema}.version SET version = $1`, [PGBOSS_SCHEMA_VERSION + 1]);
+    const refused = backend({ schema }).start();
+    await expect(refused).rejects.toBeInstanceOf(PgBossVersionError);
+    await expect(refused).rejects.toThrow(
+      new RegExp(
+        `version ${PGBOSS_SCHEMA_VERSION + 1}.*written against version ${PGBOSS_SCHEMA_VERSION} \\(pg-boss ${PGBOSS_PACKAGE_VERSION.replaceAll('.', '\\.')}\\).*Run the Offload release`,
+      ),
+    );
+    // pg-boss did not touch it: still the version it was found at.
+    expect((await admin.query(`SELECT version FROM ${schema}.version`)).rows).toEqual([
+      { version: PGBOSS_SCHEMA_VERSION + 1 },
+    ]);
+    await admin.query(`UPDATE ${schema}.version SET version = $1`, [PGBOSS_SCHEMA_VERSION]);
+    const again = backend({ schema });
+    await again.start();
+    await again.stop();
+  });
+
+  it('upgrades an installation at an earlier step of our schema to the latest, once', async () => {
+    const schema = 'offload_stepped';
+    const first = backend({ schema });
+    await first.start();
+    await first.stop();
+    // As a release before step 2 left it.
+    await admin.query(`DROP TABLE ${schema}_offload.schedule_tick`);
+    await admin.query(`DROP TRIGGER offload_count_inserts ON ${schema}.job_common`);
+    await admin.query(`DROP TRIGGER offload_count_deletes ON ${schema}.job_common`);
+    await admin.query(`DROP FUNCTION ${schema}_offload.count_foreign_writes()`);
+    await admin.query(`UPDATE ${schema}_offload.version SET version = 1`);
+    await Promise.all([backend({ schema }).start(), backend({ schema }).start()]);
+    expect((await admin.query(`SELECT version FROM ${schema}_offload.version`)).rows).toEqual([
+      { version: EXTRAS_VERSION },
+    ]);
+    const triggers = await admin.query(
+      `SELECT tgname FROM pg_trigger WHERE tgrelid = '${schema}.job_common'::regclass AND tgname LIKE 'offload_%' ORDER BY 1`,
+    );
+    expect(triggers.rows.map((r) => r.tgname)).toEqual(['offload_count_deletes', 'offload_count_inserts']);
+  });
+});
+
+describe('pg-boss’s own API on our jobs', () => {
+  let boss: PgBoss;
+  beforeAll(async () => {
+    boss = new PgBoss({ connectionString: database.databaseUrl, supervise: false, schedule: false, max: 2 });
+    boss.on('error', () => {});
+    await boss.start();
+  });
+  afterAll(async () => {
+    await boss?.stop({ graceful: false });
+  });
+
+  it('runs a job sent with pg-boss’s send() on an Offload worker, and counts it', async () => {
+    const kind = uniqueKind('boss-send');
+    await boss.createQueue(kind);
+    const id = await boss.send(kind, { from: 'pg-boss' });
+    expect(id).toEqual(expect.any(String));
+    expect((await a.jobCounts()).find((c) => c.kind === kind)).toMatchObject({ queued: 1 });
+    const worker = new Worker(b, { concurrency: 2, pollIntervalMs: 50 });
+    const seen: unknown[] = [];
+    worker.register(kind, async ({ job }) => {
+      seen.push(job.payload);
+      return { ran: true };
+    });
+    await worker.start();
+    try {
+      await until(
+        'the pg-boss job completed',
+        async () => (await a.jobGet(id!))?.state === 'completed',
+        20_000,
+      );
+    } finally {
+      await worker.stop();
+    }
+    expect(seen).toEqual([{ from: 'pg-boss' }]);
+    expect(await a.jobGet(id!)).toMatchObject({
+      kind,
+      state: 'completed',
+      payload: { from: 'pg-boss' },
+      result: { ran: true },
+    });
+    expect((await a.jobCounts()).find((c) => c.kind === kind)).toMatchObject({
+      queued: 0,
+      active: 0,
+      completed: 1,
+    });
+    expect(await boss.getJobById(kind, id!)).toMatchObject({ id, state: 'completed' });
+  });
+
+  it('shows an Offload job through pg-boss’s getJobById() in the right state at each step', async () => {
+    const kind = uniqueKind('boss-read');
+    const { job } = await a.jobInsert({ kind, payload: { n: 1 }, maxAttempts: 2 });
+    expect(await boss.getJobById(kind, job.id)).toMatchObject({
+      id: job.id,
+      name: kind,
+      state: 'created',
+      data: { payload: { n: 1 } },
+      retryLimit: 1,
+    });
+    const [claimed] = await b.jobClaim({ kinds: [kind], limit: 1, workerId: 'w' });
+    expect(await boss.getJobById(kind, job.id)).toMatchObject({ state: 'active' });
+    await b.jobFail({
+      id: job.id,
+      leaseToken: claimed!.leaseToken,
+      error: { kind: 'Error', message: 'boom' },
+    });
+    expect(await boss.getJobById(kind, job.id)).toMatchObject({
+      state: 'retry',
+      output: { error: { message: 'boom' } },
+    });
+    const [again] = await b.jobClaim({
+      kinds: [kind],
+      limit: 1,
+      workerId: 'w',
+      now: new Date(Date.now() + 3_600_000),
+    });
+    expect(await boss.getJobById(kind, job.id)).toMatchObject({ state: 'active', retryCount: 1 });
+    expect(await b.jobComplete({ id: job.id, leaseToken: again!.leaseToken, result: { ok: 1 } })).toBe(true);
+    expect(await boss.getJobById(kind, job.id)).toMatchObject({
+      state: 'completed',
+      output: { result: { ok: 1 } },
+    });
+    const { job: other } = await a.jobInsert({ kind, payload: null });
+    await a.jobCancel(other.id);
+    expect(await boss.getJobById(kind, other.id)).toMatchObject({ state: 'cancelled' });
   });
 });
 

@@ -247,7 +247,11 @@ class PgBossBackend implements QueueBackend {
       });
       boss.on('error', (error) => this.#onError(toError(error), 'pg-boss'));
       boss.on('warning', (warning) => this.#onError(new Error(warning.message), 'pg-boss warning'));
+      // Our SQL reads and writes pg-boss's tables: refuse a schema another pg-boss version wrote
+      // (before pg-boss could touch it), and one our pinned pg-boss did not leave at its version.
+      assertBossVersion(await this.#bossVersion(), this.#names.boss, 'found');
       await boss.start();
+      assertBossVersion(await this.#bossVersion(), this.#names.boss, 'installed');
       this.#boss = boss;
       await pool.query(sql.install(this.#names));
       const { rows } = await pool.query(sql.queueNames(this.#names));
@@ -857,6 +861,15 @@ class PgBossBackend implements QueueBackend {
     return this.#pool!.query(text, values, { prepare: true });
   }
 
+  /** pg-boss's schema version in the database, or null before pg-boss installed it. */
+  async #bossVersion(): Promise<number | null> {
+    const pool = this.#requirePool();
+    const { rows } = await pool.query(sql.bossVersionTable, [this.#names.boss]);
+    if (rows[0]?.['present'] !== true) return null;
+    const version = await pool.query(sql.bossVersion(this.#names));
+    return version.rows.length === 0 ? null : Number(version.rows[0]!['version']);
+  }
+
   #requirePool(): SupervisedPool {
     if (this.#pool === null) throw new Error('the pg-boss backend is not started');
     return this.#pool;
@@ -870,6 +883,46 @@ class PgBossBackend implements QueueBackend {
   #requireSubscriptions(): Subscriptions {
     if (this.#subscriptions === null) throw new Error('the pg-boss backend is not started');
     return this.#subscriptions;
+  }
+}
+
+/**
+ * The pg-boss schema version this adapter's SQL was written and tested against: pg-boss 12.35.0's
+ * (its package.json `pgboss.schema`). docs/queue.md lists every pg-boss table and column we use.
+ */
+export const PGBOSS_SCHEMA_VERSION = 43;
+export const PGBOSS_PACKAGE_VERSION = '12.35.0';
+
+/** Start-up refused: the database's pg-boss schema is not the version our SQL was written against. */
+export class PgBossVersionError extends Error {
+  readonly found: number;
+
+  constructor(schema: string, found: number, when: 'found' | 'installed') {
+    super(
+      `the pg-boss schema "${schema}" is at version ${found}${when === 'installed' ? ' after pg-boss started' : ''}, ` +
+        `but Offload's PostgreSQL queue was written against version ${PGBOSS_SCHEMA_VERSION} ` +
+        `(pg-boss ${PGBOSS_PACKAGE_VERSION}) and reads and writes pg-boss's tables directly. ` +
+        (found > PGBOSS_SCHEMA_VERSION || when === 'installed'
+          ? `Run the Offload release whose pinned pg-boss matches this database (or restore it from a backup taken ` +
+            `before the newer pg-boss migrated it); to move Offload to a newer pg-boss, update pg-boss in ` +
+            `packages/queue, check the tables and columns docs/queue.md lists, run the queue's conformance ` +
+            `suite, then change PGBOSS_SCHEMA_VERSION.`
+          : `Start Offload once against this database with migrations allowed (pg-boss upgrades its own schema), ` +
+            `or check that the schema is pg-boss's.`),
+    );
+    this.name = 'PgBossVersionError';
+    this.found = found;
+  }
+}
+
+function assertBossVersion(found: number | null, schema: string, when: 'found' | 'installed'): void {
+  if (found === null) {
+    if (when === 'found') return; // a new database: pg-boss installs its schema at its own version
+    throw new PgBossVersionError(schema, 0, when);
+  }
+  // An older schema is upgraded by pg-boss's own migrations at start; the check after start holds it.
+  if (when === 'found' ? found > PGBOSS_SCHEMA_VERSION : found !== PGBOSS_SCHEMA_VERSION) {
+    throw new PgBossVersionError(schema, found, when);
   }
 }
 

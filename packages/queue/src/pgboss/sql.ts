@@ -47,9 +47,6 @@ export interface SqlNames {
   eventsChannel: string;
 }
 
-/** Recorded in `<ours>.version` by `install`. */
-export const EXTRAS_VERSION = 1;
-
 /** Counter rows per (kind, state): writers pick one by backend pid, readers sum them. */
 const COUNT_SHARDS = 64;
 
@@ -100,6 +97,14 @@ const keptProgress = `CASE WHEN j.output ? 'progress' THEN jsonb_build_object('p
  * Volatile, so the CTE is materialized, and every statement using it reads it.
  */
 const asyncCommit = `durability AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)`;
+
+/**
+ * Marks the statement's inserts and deletes as counted by the statement itself, for the
+ * `offload_count_*` triggers (install): they count the inserts and deletes made through pg-boss's
+ * own API (its `send()`, its queue deletion), skip ours and clear the mark. A CTE; the statement
+ * must read it (`CROSS JOIN counted_here`) so that it runs whenever a row is written.
+ */
+const countedHere = `counted_here AS (SELECT set_config('offload_queue.counted', 'on', true) AS mark)`;
 
 /**
  * The counter moves of the rows in `source` (columns `name`, `state`: the state now or null when
@@ -154,43 +159,32 @@ const wakeKinds = (n: SqlNames, source: string) => `(
   FROM (SELECT s.name, min(s.start_after) AS at FROM ${source} s GROUP BY s.name) w)`;
 
 /**
- * install: our schema and tables, helper functions, and the indexes we add to pg-boss's job table.
- * Idempotent and serialized by an advisory lock, so every process runs it at start-up. On the first
- * install the counters are seeded from the table, under a lock that keeps writers out meanwhile.
+ * Our schema's numbered steps, in order. Step i runs once, in the install transaction of the first
+ * process that finds `<ours>.version` below i; a released step is never edited, a change is a new
+ * step. (Step 1 once also created a `retry_delay()` function; step 2 drops it where it exists.)
  */
-export const install = (n: SqlNames) => `
-BEGIN;
-SELECT pg_advisory_xact_lock(hashtext('offload-queue-install:' || '${n.ours}'));
-CREATE SCHEMA IF NOT EXISTS ${n.ours};
-CREATE TABLE IF NOT EXISTS ${n.ours}.version (version int NOT NULL);
-CREATE TABLE IF NOT EXISTS ${n.ours}.job_count (
+const extrasSteps = (n: SqlNames): string[] => [
+  // 1: counters, maintenance claims, the cursor secret, our indexes on pg-boss's job table, the
+  //    oldest-ready probe; the counters seeded from the table, with writers kept out meanwhile.
+  `
+CREATE TABLE ${n.ours}.job_count (
   kind text NOT NULL,
   state text NOT NULL,
   shard int NOT NULL,
   n bigint NOT NULL,
   PRIMARY KEY (kind, state, shard)
 );
--- The last tick each schedule fired (or, before its first, when it was saved): the cron policy
--- (runtime/cron.ts) fires a schedule's latest tick once, when it is later than this.
-CREATE TABLE IF NOT EXISTS ${n.ours}.schedule_tick (
-  name text PRIMARY KEY,
-  cron text NOT NULL,
-  timezone text NOT NULL,
-  last_tick_at timestamptz NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ${n.ours}.maintenance (
+CREATE TABLE ${n.ours}.maintenance (
   task text PRIMARY KEY,
   ran_at timestamptz NOT NULL
 );
 -- The key list cursors are signed with, shared by every process on this database.
-CREATE TABLE IF NOT EXISTS ${n.ours}.secret (
+CREATE TABLE ${n.ours}.secret (
   name text PRIMARY KEY,
   value text NOT NULL
 );
 INSERT INTO ${n.ours}.secret (name, value)
-  VALUES ('cursor', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
-  ON CONFLICT (name) DO NOTHING;
-
+  VALUES ('cursor', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''));
 -- Idempotency: one retained job per (kind, key). (Rows pg-boss throttles, with a slot in
 -- singleton_on, are deduplicated by its own job_i4 instead.)
 CREATE UNIQUE INDEX IF NOT EXISTS offload_job_idempotency ON ${table(n)} (name, singleton_key)
@@ -202,14 +196,9 @@ CREATE INDEX IF NOT EXISTS offload_job_active ON ${table(n)} (name, id) WHERE st
 -- here would cost every claim and completion an extra entry (state changes are never HOT updates).
 CREATE INDEX IF NOT EXISTS offload_job_owner ON ${table(n)} ((data->>'owner'), id)
   WHERE data->>'owner' IS NOT NULL;
-
--- Retry delays are computed by the runtime (runtime/retry.ts), once for both drivers; the SQL
--- function that used to compute them here is gone.
-DROP FUNCTION IF EXISTS ${n.ours}.retry_delay(jsonb, int);
-
 -- When the oldest job of a kind that is ready at 'at' was created, read along pg-boss's fetch
 -- index (name, priority DESC, created_on, start_after): one short probe per distinct priority.
-CREATE OR REPLACE FUNCTION ${n.ours}.oldest_ready(kind text, at timestamptz) RETURNS timestamptz
+CREATE FUNCTION ${n.ours}.oldest_ready(kind text, at timestamptz) RETURNS timestamptz
 LANGUAGE sql STABLE AS $fn$
   WITH RECURSIVE priorities AS (
     (SELECT j.priority FROM ${table(n)} j
@@ -227,20 +216,91 @@ LANGUAGE sql STABLE AS $fn$
       ORDER BY j.created_on LIMIT 1))
   FROM priorities p WHERE p.priority IS NOT NULL
 $fn$;
+LOCK TABLE ${table(n)} IN SHARE ROW EXCLUSIVE MODE;
+INSERT INTO ${n.ours}.job_count (kind, state, shard, n)
+  SELECT name, state::text, 0, count(*) FROM ${table(n)} GROUP BY 1, 2;`,
 
-DO $do$
+  // 2: retry delays move to the runtime (runtime/retry.ts); per-schedule last ticks for the one
+  //    cron policy (runtime/cron.ts); counters for jobs written through pg-boss's own API.
+  `
+DROP FUNCTION IF EXISTS ${n.ours}.retry_delay(jsonb, int);
+-- The last tick each schedule fired (or, before its first, when it was saved).
+CREATE TABLE ${n.ours}.schedule_tick (
+  name text PRIMARY KEY,
+  cron text NOT NULL,
+  timezone text NOT NULL,
+  last_tick_at timestamptz NOT NULL
+);
+-- Jobs written through pg-boss's own API (a send(), a queue deleted) are counted here, so our
+-- counters stay right when pg-boss's tooling shares the table; our own statements count their
+-- moves themselves and mark it (countedHere), which these skip and clear. Statement-level: one
+-- upsert per statement. pg-boss's own fetch/complete/fail (its work()) are not counted: Offload's
+-- workers run the jobs, whoever sent them (docs/queue.md).
+CREATE FUNCTION ${n.ours}.count_foreign_writes() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM ${n.ours}.version) THEN
-    LOCK TABLE ${table(n)} IN SHARE ROW EXCLUSIVE MODE;
-    INSERT INTO ${n.ours}.job_count (kind, state, shard, n)
-      SELECT name, state::text, 0, count(*) FROM ${table(n)} GROUP BY 1, 2;
+  IF current_setting('offload_queue.counted', true) = 'on' THEN
+    PERFORM set_config('offload_queue.counted', '', true);
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO ${n.ours}.job_count AS c (kind, state, shard, n)
+      SELECT r.name, r.state::text, pg_backend_pid() % ${COUNT_SHARDS}, count(*) FROM new_rows r
+      GROUP BY 1, 2 ORDER BY 1, 2
+      ON CONFLICT (kind, state, shard) DO UPDATE SET n = c.n + excluded.n;
+  ELSE
+    INSERT INTO ${n.ours}.job_count AS c (kind, state, shard, n)
+      SELECT r.name, r.state::text, pg_backend_pid() % ${COUNT_SHARDS}, -count(*) FROM old_rows r
+      GROUP BY 1, 2 ORDER BY 1, 2
+      ON CONFLICT (kind, state, shard) DO UPDATE SET n = c.n + excluded.n;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER offload_count_inserts AFTER INSERT ON ${table(n)}
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${n.ours}.count_foreign_writes();
+CREATE TRIGGER offload_count_deletes AFTER DELETE ON ${table(n)}
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${n.ours}.count_foreign_writes();`,
+];
+
+/** The step our schema is at once `install` ran. */
+export const EXTRAS_VERSION = 2;
+
+/**
+ * install: runs the steps of our schema the database has not had yet (extrasSteps), in one
+ * transaction serialized by an advisory lock, so every process runs it at start-up and the first
+ * one does the work. Each step is run by a DO block that checks the recorded version first.
+ */
+export const install = (n: SqlNames) => {
+  const steps = extrasSteps(n);
+  if (steps.length !== EXTRAS_VERSION) throw new Error('EXTRAS_VERSION must be the number of extrasSteps');
+  return `
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtext('offload-queue-install:' || '${n.ours}'));
+CREATE SCHEMA IF NOT EXISTS ${n.ours};
+CREATE TABLE IF NOT EXISTS ${n.ours}.version (version int NOT NULL);
+${steps
+  .map(
+    (step, i) => `DO $step$
+BEGIN
+  IF COALESCE((SELECT max(version) FROM ${n.ours}.version), 0) < ${i + 1} THEN
+${step}
+    DELETE FROM ${n.ours}.version;
+    INSERT INTO ${n.ours}.version (version) VALUES (${i + 1});
   END IF;
 END
-$do$;
-DELETE FROM ${n.ours}.version;
-INSERT INTO ${n.ours}.version (version) VALUES (${EXTRAS_VERSION});
+$step$;`,
+  )
+  .join('\n')}
 COMMIT;
 `;
+};
+
+/** boss_version_table: whether pg-boss's version table exists in schema $1 (`present`). */
+export const bossVersionTable = `SELECT to_regclass(quote_ident($1::text) || '.version') IS NOT NULL AS present`;
+
+/** boss_version: pg-boss's schema version (its `version` table's one row). */
+export const bossVersion = (n: SqlNames) => `SELECT version FROM ${n.boss}.version`;
 
 /** The key list cursors are signed with. */
 export const cursorSecret = (n: SqlNames) => `SELECT value FROM ${n.ours}.secret WHERE name = 'cursor'`;
@@ -258,7 +318,8 @@ export const queueNames = (n: SqlNames) => `SELECT name FROM ${n.boss}.queue`;
  * through a caller's transaction, the wake-up is delivered at its commit.
  */
 export const insertJobs = (n: SqlNames) => `
-WITH input AS (
+WITH ${countedHere},
+input AS (
   SELECT * FROM json_to_recordset($1::json) AS x(
     id uuid, name text, data jsonb, priority int, start_after timestamptz, retry_limit int,
     retry_delay int, retry_delay_max int, heartbeat_seconds int, singleton_key text)
@@ -277,6 +338,7 @@ inserted AS (
   JOIN ${n.boss}.queue q ON q.name = i.name
   -- Milliseconds, as the interface shows them: a caller's clock read just after sees the job ready.
   CROSS JOIN (SELECT date_trunc('milliseconds', now()) AS at) now_ms
+  CROSS JOIN counted_here
   ON CONFLICT DO NOTHING
   RETURNING j.id, j.name, j.start_after, 'created'::text AS state, NULL::text AS old_state
 ),
@@ -625,8 +687,9 @@ SELECT w.kind, NULL, NULL, ${n.ours}.oldest_ready(w.kind, COALESCE($1::timestamp
  * $2, for kind $3 (one statement per kind keeps each transaction bounded).
  */
 export const prune = (n: SqlNames) => `
-WITH deleted AS (
-  DELETE FROM ${table(n)} j
+WITH ${countedHere},
+deleted AS (
+  DELETE FROM ${table(n)} j USING counted_here
   WHERE j.name = $3
     AND ((j.state = 'completed' AND j.completed_on < $1::timestamptz)
       OR (j.state IN ('failed', 'cancelled') AND j.completed_on < $2::timestamptz))
