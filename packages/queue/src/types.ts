@@ -266,6 +266,14 @@ export interface QueueBackend {
   scheduleFireDue(now?: Date): Promise<Job[]>;
 
   /**
+   * Leader election (runtime/maintenance.ts): takes or renews lease `name` for `holder` until
+   * `expiresAt` if it is free, expired at `now`, or already `holder`'s; true while it holds it.
+   */
+  leaderAcquire(params: { name: string; holder: string; expiresAt: Date; now: Date }): Promise<boolean>;
+  /** Gives lease `name` up if `holder` holds it. */
+  leaderResign(params: { name: string; holder: string }): Promise<void>;
+
+  /**
    * Calls `listener` promptly when jobs of these kinds may be ready (new, retried, released), so
    * idle workers claim without waiting for a poll. Best effort: workers also poll slowly.
    */

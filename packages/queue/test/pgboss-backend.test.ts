@@ -146,6 +146,10 @@ describe('install', () => {
     await admin.query(`DROP TRIGGER offload_count_inserts ON ${schema}.job_common`);
     await admin.query(`DROP TRIGGER offload_count_deletes ON ${schema}.job_common`);
     await admin.query(`DROP FUNCTION ${schema}_offload.count_foreign_writes()`);
+    await admin.query(`DROP TABLE ${schema}_offload.leader`);
+    await admin.query(
+      `CREATE TABLE ${schema}_offload.maintenance (task text PRIMARY KEY, ran_at timestamptz NOT NULL)`,
+    );
     await admin.query(`UPDATE ${schema}_offload.version SET version = 1`);
     await Promise.all([backend({ schema }).start(), backend({ schema }).start()]);
     expect((await admin.query(`SELECT version FROM ${schema}_offload.version`)).rows).toEqual([

@@ -8,8 +8,6 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Job } from '../src/index.ts';
 import { createSqliteBackend, type SqliteQueueBackend } from '../src/sqlite/backend.ts';
-import { openDatabase } from '../src/sqlite/connection.ts';
-import { LeaderLease } from '../src/sqlite/leader.ts';
 
 let dir: string;
 let path: string;
@@ -143,29 +141,6 @@ describe('lists', () => {
       });
     } finally {
       await elsewhere.stop();
-    }
-  });
-});
-
-describe('cron', () => {
-  it('elects one leader at a time, and takes over an expired lease', () => {
-    const first = openDatabase(path);
-    const second = openDatabase(path);
-    try {
-      const x = new LeaderLease(first, { name: 'test-lease', holder: 'x', leaseMs: 10_000 });
-      const y = new LeaderLease(second, { name: 'test-lease', holder: 'y', leaseMs: 10_000 });
-      const t0 = Date.now();
-      expect(x.acquire(new Date(t0))).toBe(true);
-      expect(y.acquire(new Date(t0 + 1))).toBe(false);
-      expect(x.acquire(new Date(t0 + 5000))).toBe(true); // renewed until t0 + 15 s
-      expect(y.acquire(new Date(t0 + 12_000))).toBe(false);
-      expect(y.acquire(new Date(t0 + 15_001))).toBe(true); // x stalled past its lease
-      expect(x.acquire(new Date(t0 + 15_002))).toBe(false);
-      y.resign();
-      expect(x.acquire(new Date(t0 + 15_003))).toBe(true); // no wait after a resignation
-    } finally {
-      first.close();
-      second.close();
     }
   });
 });

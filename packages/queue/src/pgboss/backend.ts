@@ -15,8 +15,8 @@ import { PgBoss } from 'pg-boss';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coalescer.ts';
 import { dueTick, tickInsert } from '../runtime/cron.ts';
 import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../runtime/insert.ts';
+import { Maintenance, type MaintenanceSettings } from '../runtime/maintenance.ts';
 import { pageLimit } from '../runtime/paging.ts';
-import type { PeriodicTask } from '../runtime/periodic-task.ts';
 import { retryAt } from '../runtime/retry.ts';
 import type {
   BackendCapabilities,
@@ -44,7 +44,6 @@ import type {
 import { JOB_STATES } from '../types.ts';
 import { CursorCodec } from './cursor.ts';
 import { idTime, uuidv7 } from './ids.ts';
-import { cronTicker, pruner, rescuer } from './maintenance.ts';
 import {
   BOSS_STATES,
   type ClaimRow,
@@ -64,7 +63,7 @@ import { type ErrorReporter, SupervisedPool } from './supervisor.ts';
 
 export { InvalidCursorError, InvalidPageError } from '../runtime/paging.ts';
 
-export interface PgBossBackendOptions {
+export interface PgBossBackendOptions extends MaintenanceSettings {
   connectionString: string;
   /** pg-boss's schema. Default `pgboss`. */
   schema?: string;
@@ -72,14 +71,6 @@ export interface PgBossBackendOptions {
   extrasSchema?: string;
   /** Connections in the pool shared by our statements and pg-boss's. Default 10. */
   poolMax?: number;
-  /** How often maintenance rescues expired leases (ms). Default 2000. */
-  rescueIntervalMs?: number;
-  /** How often maintenance prunes retained jobs (ms). Default 5 minutes. */
-  pruneIntervalMs?: number;
-  /** How long finished jobs are kept. Default completed 7 days, failed and cancelled 30 days. */
-  retention?: { completedMs?: number; failedMs?: number };
-  /** How often maintenance evaluates cron schedules (ms, claimed once across processes). Default 2000. */
-  cronIntervalMs?: number;
   /** How long a statement keeps retrying a lost connection before failing (ms). Default 60 s. */
   reconnectTimeoutMs?: number;
   /** Background and connection errors that are handled (retried, reconnected) but worth a log line. */
@@ -107,7 +98,6 @@ const QUEUE_DEFAULTS = {
 const INTERNAL_QUEUE = /^__pgboss__/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SCHEMA = /^[a-z_][a-z0-9_]{0,40}$/;
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Expired leases read and rescued per statement. */
 const RESCUE_BATCH = 500;
 
@@ -154,14 +144,13 @@ class PgBossBackend implements QueueBackend {
     retry: string;
     countJobs: string;
     prune: string;
-    claimMaintenance: string;
   };
   readonly #onError: ErrorReporter;
   #pool: SupervisedPool | null = null;
   #boss: PgBoss | null = null;
   #subscriptions: Subscriptions | null = null;
   #cursors: CursorCodec | null = null;
-  #tasks: PeriodicTask[] = [];
+  #maintenance: Maintenance | null = null;
   #starting: Promise<void> | null = null;
   readonly #queues = new Set<string>();
   readonly #queuesCreating = new Map<string, Promise<void>>();
@@ -212,7 +201,6 @@ class PgBossBackend implements QueueBackend {
       retry: sql.retry(n),
       countJobs: sql.countJobs(n),
       prune: sql.prune(n),
-      claimMaintenance: sql.claimMaintenance(n),
     };
     this.#completer = new Coalescer((items) => this.#completeBatch(items), { maxBatch: 500, maxInFlight: 2 });
     this.#inserter = new Coalescer((list) => this.#insertTogether(list), {
@@ -266,32 +254,18 @@ class PgBossBackend implements QueueBackend {
         onError: this.#onError,
       });
       if (maintenance) {
-        const claim = (task: string, intervalMs: number) => this.#claimTick(task, intervalMs);
-        this.#tasks = [
-          rescuer({
-            intervalMs: options.rescueIntervalMs ?? 2_000,
-            claim,
-            rescue: () => this.jobRescueExpired(),
-            onError: this.#onError,
-          }),
-          cronTicker({
-            intervalMs: options.cronIntervalMs ?? 2_000,
-            claim,
-            fire: async () => {
-              await this.scheduleFireDue();
-            },
-            onError: this.#onError,
-          }),
-          pruner({
-            intervalMs: options.pruneIntervalMs ?? 5 * 60_000,
-            completedRetentionMs: options.retention?.completedMs ?? 7 * DAY_MS,
-            failedRetentionMs: options.retention?.failedMs ?? 30 * DAY_MS,
-            claim,
-            prune: (params) => this.jobPrune(params),
-            onError: this.#onError,
-          }),
-        ];
-        for (const task of this.#tasks) task.start();
+        this.#maintenance = new Maintenance(
+          {
+            leaderAcquire: (params) => this.leaderAcquire(params),
+            leaderResign: (params) => this.leaderResign(params),
+            jobRescueExpired: (now) => this.jobRescueExpired(now),
+            scheduleFireDue: (now) => this.scheduleFireDue(now),
+            jobPrune: (params) => this.jobPrune(params),
+          },
+          options,
+          (error, context) => this.#onError(toError(error), context),
+        );
+        this.#maintenance.start();
       }
     })();
     try {
@@ -308,8 +282,8 @@ class PgBossBackend implements QueueBackend {
     const pool = this.#pool;
     if (pool === null) return;
     this.#stopping = true;
-    await Promise.all(this.#tasks.map((task) => task.stop()));
-    this.#tasks = [];
+    await this.#maintenance?.stop();
+    this.#maintenance = null;
     await Promise.all([this.#completer.drained(), this.#inserter.drained()]);
     await this.#subscriptions?.close();
     this.#subscriptions = null;
@@ -728,12 +702,25 @@ class PgBossBackend implements QueueBackend {
     return deleted;
   }
 
-  async #claimTick(task: string, intervalMs: number): Promise<{ at: Date; priorAt: Date | null } | null> {
-    const { rows } = await this.#pool!.query(this.#sql.claimMaintenance, [task, intervalMs]);
-    const row = rows[0];
-    return row === undefined
-      ? null
-      : { at: row['at'] as Date, priorAt: (row['prior_at'] as Date | null) ?? null };
+  // ---- leader election (runtime/maintenance.ts) --------------------------------------------------
+
+  async leaderAcquire(params: {
+    name: string;
+    holder: string;
+    expiresAt: Date;
+    now: Date;
+  }): Promise<boolean> {
+    const { rows } = await this.#requirePool().query(sql.leaderAcquire(this.#names), [
+      params.name,
+      params.holder,
+      params.expiresAt.toISOString(),
+      params.now.toISOString(),
+    ]);
+    return rows.length > 0;
+  }
+
+  async leaderResign(params: { name: string; holder: string }): Promise<void> {
+    await this.#requirePool().query(sql.leaderResign(this.#names), [params.name, params.holder]);
   }
 
   /**

@@ -261,10 +261,20 @@ CREATE TRIGGER offload_count_inserts AFTER INSERT ON ${table(n)}
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${n.ours}.count_foreign_writes();
 CREATE TRIGGER offload_count_deletes AFTER DELETE ON ${table(n)}
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${n.ours}.count_foreign_writes();`,
+
+  // 3: one leader election for cron and pruning (runtime/maintenance.ts), as on SQLite; the
+  //    per-task interval claims of step 1 are no longer used.
+  `
+CREATE TABLE ${n.ours}.leader (
+  name text PRIMARY KEY,
+  holder text NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+DROP TABLE ${n.ours}.maintenance;`,
 ];
 
 /** The step our schema is at once `install` ran. */
-export const EXTRAS_VERSION = 2;
+export const EXTRAS_VERSION = 3;
 
 /**
  * install: runs the steps of our schema the database has not had yet (extrasSteps), in one
@@ -726,13 +736,14 @@ WHERE name = $1 AND last_tick_at = $3::timestamptz
 RETURNING name`;
 
 /**
- * claim_maintenance: the single-row interval claim that lets exactly one process run a maintenance
- * task ($1) per interval ($2 milliseconds): whoever moves ran_at owns the tick. Returns the claim's
- * instant and the previous one (null on the first run), the window cron evaluates.
+ * leader_acquire: takes or renews lease $1 for holder $2 until $3, if it is free, expired at $4, or
+ * already $2's. Returns a row while $2 holds it.
  */
-export const claimMaintenance = (n: SqlNames) => `
-WITH prior AS (SELECT ran_at FROM ${n.ours}.maintenance WHERE task = $1)
-INSERT INTO ${n.ours}.maintenance AS m (task, ran_at) VALUES ($1, now())
-ON CONFLICT (task) DO UPDATE SET ran_at = now()
-WHERE m.ran_at <= now() - $2::int * interval '1 millisecond'
-RETURNING m.ran_at AS at, (SELECT ran_at FROM prior) AS prior_at`;
+export const leaderAcquire = (n: SqlNames) => `
+INSERT INTO ${n.ours}.leader AS l (name, holder, expires_at) VALUES ($1, $2, $3::timestamptz)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+WHERE l.holder = excluded.holder OR l.expires_at < $4::timestamptz
+RETURNING l.name`;
+
+/** leader_resign: gives lease $1 up if holder $2 holds it, so another process leads at once. */
+export const leaderResign = (n: SqlNames) => `DELETE FROM ${n.ours}.leader WHERE name = $1 AND holder = $2`;

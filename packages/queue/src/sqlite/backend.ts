@@ -11,15 +11,23 @@
 // - The per-(kind, state) counters and the event log are written in the transaction of each
 //   change, once per batch (changes.ts), never by a scan.
 // - Wake-ups and events cross processes through the event log and PRAGMA data_version
-//   (notifier.ts); maintenance (rescue, cron, prune) is in maintenance.ts, leader.ts, cron.ts.
+//   (notifier.ts); maintenance (rescue, cron, prune, leader election) is the runtime's
+//   (runtime/maintenance.ts, runtime/cron.ts) on this driver's primitives.
 //
 // better-sqlite3 is synchronous: each method does its database work at once and returns a settled
 // promise, except while the file is busy, when connection.ts's retry waits off the event loop.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coalescer.ts';
 import { dueTick, tickInsert, validateSchedule } from '../runtime/cron.ts';
 import type { KindDefaultsResolver } from '../runtime/insert.ts';
+import {
+  type ErrorReporter,
+  Maintenance,
+  type MaintenanceSettings,
+  maintenanceSettings,
+  positive,
+} from '../runtime/maintenance.ts';
 import { pageLimit } from '../runtime/paging.ts';
 import type {
   BackendCapabilities,
@@ -47,8 +55,6 @@ import type {
 import { Changes } from './changes.ts';
 import { isBusy, openDatabase, retryBusy } from './connection.ts';
 import { CursorCodec, type CursorPosition } from './cursor.ts';
-import { LeaderLease } from './leader.ts';
-import { type ErrorReporter, Maintenance } from './maintenance.ts';
 import { Notifier } from './notifier.ts';
 import {
   type JobRow,
@@ -75,22 +81,14 @@ import {
 
 export { InvalidCursorError, InvalidPageError } from '../runtime/paging.ts';
 
-export interface SqliteBackendOptions {
+export interface SqliteBackendOptions extends MaintenanceSettings {
   /** The SQLite file (the application's own database). */
   path: string;
   /** How long an operation keeps retrying while another connection holds the write lock (ms). Default 10 s. */
   busyTimeoutMs?: number;
   /** How often a listening backend checks for commits by others (ms). Default 1. */
   watchIntervalMs?: number;
-  /** How often maintenance rescues expired leases (ms). Default 2000. */
-  rescueIntervalMs?: number;
-  /** How often the maintenance leader looks for due cron ticks (ms). Default 1000. */
-  cronIntervalMs?: number;
-  /** How often the maintenance leader prunes (ms). Default 5 minutes. */
-  pruneIntervalMs?: number;
-  /** The leader lease's length (ms); renewed on every cron look. Default 15 s. */
-  leaderLeaseMs?: number;
-  /** How long finished jobs and events are kept. Default: completed 7 days, failed and cancelled 30 days, events 1 hour. */
+  /** How long finished jobs and events are kept (runtime/maintenance.ts); events default 1 hour. */
   retention?: { completedMs?: number; failedMs?: number; eventsMs?: number };
   /** Background errors that were handled (a maintenance tick, a listener) but deserve a log line. */
   onError?: ErrorReporter;
@@ -107,7 +105,6 @@ export interface SqliteQueueBackend extends QueueBackend {
   eventPrune(before: Date): Promise<number>;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Payload JSON per grouped send transaction at most: a heavier send goes alone. */
 const MAX_SEND_BATCH_BYTES = 8 * 1024 * 1024;
 const CLAIM_MAX = 1000;
@@ -117,7 +114,6 @@ interface Open {
   statements: Statements;
   notifier: Notifier;
   cursors: CursorCodec;
-  leader: LeaderLease;
   lists: Map<string, Database.Statement<unknown[], JobRow>>;
   tx: Transactions;
 }
@@ -128,11 +124,8 @@ class SqliteBackend implements SqliteQueueBackend {
   readonly #path: string;
   readonly #busyTimeoutMs: number;
   readonly #watchIntervalMs: number;
-  readonly #rescueIntervalMs: number;
-  readonly #cronIntervalMs: number;
-  readonly #pruneIntervalMs: number;
-  readonly #leaderLeaseMs: number;
-  readonly #retention: { completedMs: number; failedMs: number; eventsMs: number };
+  readonly #maintenanceSettings: MaintenanceSettings;
+  readonly #eventsRetentionMs: number;
   readonly #onError: ErrorReporter;
   readonly #defaults: KindDefaultsResolver | undefined;
   #open: Open | null = null;
@@ -151,15 +144,8 @@ class SqliteBackend implements SqliteQueueBackend {
     this.#defaults = options.defaults;
     this.#busyTimeoutMs = positive(options.busyTimeoutMs ?? 10_000, 'busyTimeoutMs');
     this.#watchIntervalMs = positive(options.watchIntervalMs ?? 1, 'watchIntervalMs');
-    this.#rescueIntervalMs = positive(options.rescueIntervalMs ?? 2000, 'rescueIntervalMs');
-    this.#cronIntervalMs = positive(options.cronIntervalMs ?? 1000, 'cronIntervalMs');
-    this.#pruneIntervalMs = positive(options.pruneIntervalMs ?? 5 * 60_000, 'pruneIntervalMs');
-    this.#leaderLeaseMs = positive(options.leaderLeaseMs ?? 15_000, 'leaderLeaseMs');
-    this.#retention = {
-      completedMs: positive(options.retention?.completedMs ?? 7 * DAY_MS, 'retention.completedMs'),
-      failedMs: positive(options.retention?.failedMs ?? 30 * DAY_MS, 'retention.failedMs'),
-      eventsMs: positive(options.retention?.eventsMs ?? 60 * 60_000, 'retention.eventsMs'),
-    };
+    this.#maintenanceSettings = maintenanceSettings(options);
+    this.#eventsRetentionMs = positive(options.retention?.eventsMs ?? 60 * 60_000, 'retention.eventsMs');
     this.#onError =
       options.onError ??
       ((error, context) => {
@@ -175,26 +161,20 @@ class SqliteBackend implements SqliteQueueBackend {
     this.#starting ??= this.#connect();
     await this.#starting;
     if (options.maintenance === true && this.#maintenance === null) {
-      const { leader } = this.#ready();
-      this.#maintenance = new Maintenance({
-        rescueIntervalMs: this.#rescueIntervalMs,
-        cronIntervalMs: this.#cronIntervalMs,
-        pruneIntervalMs: this.#pruneIntervalMs,
-        lead: (now) => retryBusy(() => leader.acquire(now), this.#busyTimeoutMs),
-        resign: () => retryBusy(() => leader.resign(), this.#busyTimeoutMs),
-        rescue: (now) => this.jobRescueExpired(now),
-        fireSchedules: async (now) => {
-          await this.scheduleFireDue(now);
+      this.#maintenance = new Maintenance(
+        {
+          leaderAcquire: (params) => this.leaderAcquire(params),
+          leaderResign: (params) => this.leaderResign(params),
+          jobRescueExpired: (now) => this.jobRescueExpired(now),
+          scheduleFireDue: (now) => this.scheduleFireDue(now),
+          jobPrune: (params) => this.jobPrune(params),
+          pruneExtra: async (now) => {
+            await this.eventPrune(new Date(now.getTime() - this.#eventsRetentionMs));
+          },
         },
-        prune: async (now) => {
-          await this.jobPrune({
-            completedBefore: new Date(now.getTime() - this.#retention.completedMs),
-            failedBefore: new Date(now.getTime() - this.#retention.failedMs),
-          });
-          await this.eventPrune(new Date(now.getTime() - this.#retention.eventsMs));
-        },
-        onError: this.#onError,
-      });
+        this.#maintenanceSettings,
+        this.#onError,
+      );
       this.#maintenance.start();
     }
   }
@@ -223,11 +203,6 @@ class SqliteBackend implements SqliteQueueBackend {
           onError: this.#onError,
         }),
         cursors: new CursorCodec(Buffer.from(secret, 'hex')),
-        leader: new LeaderLease(db, {
-          name: 'maintenance',
-          holder: randomUUID(),
-          leaseMs: this.#leaderLeaseMs,
-        }),
         lists: new Map(),
         tx: prepareTransactions(db, statements),
       };
@@ -593,6 +568,24 @@ class SqliteBackend implements SqliteQueueBackend {
     }
   }
 
+  // ---- leader election (runtime/maintenance.ts) ------------------------------------------------------
+
+  leaderAcquire(params: { name: string; holder: string; expiresAt: Date; now: Date }): Promise<boolean> {
+    return this.#run(
+      ({ statements }) =>
+        statements.leaderAcquire.run(
+          params.name,
+          params.holder,
+          params.expiresAt.toISOString(),
+          params.now.toISOString(),
+        ).changes === 1,
+    );
+  }
+
+  async leaderResign(params: { name: string; holder: string }): Promise<void> {
+    await this.#run(({ statements }) => statements.leaderResign.run(params.name, params.holder));
+  }
+
   // ---- schedules ---------------------------------------------------------------------------------
 
   async scheduleUpsert(schedule: Schedule): Promise<void> {
@@ -685,13 +678,6 @@ function compareDesc(a: JobRow, b: JobRow): number {
 /** A new, unstarted SQLite backend on `options.path`; `start()` creates its tables if needed. */
 export function createSqliteBackend(options: SqliteBackendOptions): SqliteQueueBackend {
   return new SqliteBackend(options);
-}
-
-function positive(value: number, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive number (got ${String(value)})`);
-  }
-  return value;
 }
 
 function isoNow(now: Date | undefined): string {

@@ -72,6 +72,8 @@ export function prepareStatements(db: Database.Database) {
       sql.PRUNE_FAILED,
     ),
     pruneEvents: db.prepare<[string, number]>(sql.PRUNE_EVENTS),
+    leaderAcquire: db.prepare<[string, string, string, string]>(sql.LEADER_ACQUIRE),
+    leaderResign: db.prepare<[string, string]>(sql.LEADER_RESIGN),
     scheduleUpsert: db.prepare<[string, string, string, string, string, string, string, string]>(
       sql.SCHEDULE_UPSERT,
     ),

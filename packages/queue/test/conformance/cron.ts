@@ -1,4 +1,4 @@
-// Cron on both backends, with an injected clock (scheduleFireDue(now)), never a real minute: each
+// Leader election and cron on both backends, with an injected clock (scheduleFireDue(now)), never a real minute: each
 // tick fires once even from two processes at the same moment, a schedule counts from when it was
 // saved, and after downtime only the latest missed tick fires (runtime/cron.ts's one policy).
 import { describe, expect, it } from 'vitest';
@@ -6,6 +6,29 @@ import type { Environment } from './environment.ts';
 import { uniqueKind } from './harness.ts';
 
 export function cronCases(env: Environment): void {
+  describe('leader election', () => {
+    it('elects one leader at a time, takes over an expired lease, and none waits after a resignation', async () => {
+      const name = uniqueKind('lease');
+      const lease = (holder: string, at: number) => ({
+        name,
+        holder,
+        expiresAt: new Date(at + 10_000),
+        now: new Date(at),
+      });
+      const t0 = Date.now();
+      expect(await env.a.leaderAcquire(lease('x', t0))).toBe(true);
+      expect(await env.b.leaderAcquire(lease('y', t0 + 1))).toBe(false);
+      expect(await env.a.leaderAcquire(lease('x', t0 + 5000))).toBe(true); // renewed until t0 + 15 s
+      expect(await env.b.leaderAcquire(lease('y', t0 + 12_000))).toBe(false);
+      expect(await env.b.leaderAcquire(lease('y', t0 + 15_001))).toBe(true); // x stalled past its lease
+      expect(await env.a.leaderAcquire(lease('x', t0 + 15_002))).toBe(false);
+      await env.a.leaderResign({ name, holder: 'x' }); // not x's: nothing happens
+      expect(await env.a.leaderAcquire(lease('x', t0 + 15_003))).toBe(false);
+      await env.b.leaderResign({ name, holder: 'y' });
+      expect(await env.a.leaderAcquire(lease('x', t0 + 15_004))).toBe(true);
+    });
+  });
+
   describe('cron', () => {
     it('fires each tick once, even from two processes at the same moment; after downtime only the latest', async () => {
       const kind = uniqueKind('cron');
