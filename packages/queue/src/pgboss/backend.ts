@@ -254,16 +254,8 @@ class PgBossBackend implements QueueBackend {
         onError: this.#onError,
       });
       if (maintenance) {
-        this.#maintenance = new Maintenance(
-          {
-            leaderAcquire: (params) => this.leaderAcquire(params),
-            leaderResign: (params) => this.leaderResign(params),
-            jobRescueExpired: (now) => this.jobRescueExpired(now),
-            scheduleFireDue: (now) => this.scheduleFireDue(now),
-            jobPrune: (params) => this.jobPrune(params),
-          },
-          options,
-          (error, context) => this.#onError(toError(error), context),
+        this.#maintenance = new Maintenance(this, options, (error, context) =>
+          this.#onError(toError(error), context),
         );
         this.#maintenance.start();
       }

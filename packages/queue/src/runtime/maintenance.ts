@@ -20,6 +20,7 @@
 // Each task is a PeriodicTask (periodic-task.ts). The driver gives the primitives; the intervals,
 // retention and election policy are here.
 import { randomUUID } from 'node:crypto';
+import type { QueueBackend } from '../types.ts';
 import { PeriodicTask, type TaskErrorReporter } from './periodic-task.ts';
 
 export type ErrorReporter = TaskErrorReporter;
@@ -39,17 +40,24 @@ export interface MaintenanceSettings {
   retention?: { completedMs?: number; failedMs?: number };
 }
 
-/** What maintenance needs from a driver. */
-export interface MaintenanceDriver {
-  /** Takes or renews lease `name` for `holder` until `expiresAt`; true while it holds it. */
-  leaderAcquire(params: { name: string; holder: string; expiresAt: Date; now: Date }): Promise<boolean>;
-  /** Gives lease `name` up if `holder` holds it. */
-  leaderResign(params: { name: string; holder: string }): Promise<void>;
-  jobRescueExpired(now: Date): Promise<number>;
-  scheduleFireDue(now: Date): Promise<unknown>;
-  jobPrune(params: { completedBefore: Date; failedBefore: Date }): Promise<number>;
+/** What maintenance needs from a driver: its primitives (a backend is one). */
+export type MaintenanceDriver = Pick<
+  QueueBackend,
+  'leaderAcquire' | 'leaderResign' | 'jobRescueExpired' | 'scheduleFireDue' | 'jobPrune'
+> & {
   /** Whatever else the driver retains and prunes with the jobs (SQLite's event log). */
   pruneExtra?(now: Date): Promise<void>;
+};
+
+/** A backend's maintenance primitives bound to it, to extend with `pruneExtra`. */
+export function bindMaintenance(backend: MaintenanceDriver): MaintenanceDriver {
+  return {
+    leaderAcquire: (params) => backend.leaderAcquire(params),
+    leaderResign: (params) => backend.leaderResign(params),
+    jobRescueExpired: (now) => backend.jobRescueExpired(now),
+    scheduleFireDue: (now) => backend.scheduleFireDue(now),
+    jobPrune: (params) => backend.jobPrune(params),
+  };
 }
 
 export function positive(value: number, name: string): number {

@@ -22,6 +22,7 @@ import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coal
 import { dueTick, tickInsert, validateSchedule } from '../runtime/cron.ts';
 import type { KindDefaultsResolver } from '../runtime/insert.ts';
 import {
+  bindMaintenance,
   type ErrorReporter,
   Maintenance,
   type MaintenanceSettings,
@@ -163,11 +164,7 @@ class SqliteBackend implements SqliteQueueBackend {
     if (options.maintenance === true && this.#maintenance === null) {
       this.#maintenance = new Maintenance(
         {
-          leaderAcquire: (params) => this.leaderAcquire(params),
-          leaderResign: (params) => this.leaderResign(params),
-          jobRescueExpired: (now) => this.jobRescueExpired(now),
-          scheduleFireDue: (now) => this.scheduleFireDue(now),
-          jobPrune: (params) => this.jobPrune(params),
+          ...bindMaintenance(this),
           pruneExtra: async (now) => {
             await this.eventPrune(new Date(now.getTime() - this.#eventsRetentionMs));
           },
