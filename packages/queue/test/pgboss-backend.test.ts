@@ -5,16 +5,16 @@ import { createEmptyPgDatabase, type EmptyPgDatabase } from '@offload/db/testing
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Worker } from '../src/index.ts';
 import {
   createPgBossBackend,
   PGBOSS_PACKAGE_VERSION,
   PGBOSS_SCHEMA_VERSION,
   PgBossVersionError,
-} from '../src/pgboss/backend.ts';
-import { idTime, uuidv7 } from '../src/pgboss/ids.ts';
-import { scheduleKey, scheduleName } from '../src/pgboss/schedules.ts';
-import { EXTRAS_VERSION } from '../src/pgboss/sql.ts';
+} from '../src/drivers/postgres/backend.ts';
+import { idTime, uuidv7 } from '../src/drivers/postgres/ids.ts';
+import { scheduleKey, scheduleName } from '../src/drivers/postgres/schedules.ts';
+import { EXTRAS_VERSION } from '../src/drivers/postgres/sql.ts';
+import { Worker } from '../src/index.ts';
 import type { JobEvent, JobInsertParams, QueueBackend, Schedule, SqlExecutor } from '../src/types.ts';
 
 let database: EmptyPgDatabase;

@@ -7,7 +7,7 @@
 import { createEmptyPgDatabase, type EmptyPgDatabase } from '@offload/db/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgBossBackend } from '../src/pgboss/backend.ts';
+import { createPgBossBackend } from '../src/drivers/postgres/backend.ts';
 import type { QueueBackend } from '../src/types.ts';
 import {
   findPostgresBin,

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqliteBackend, type SqliteQueueBackend } from '../src/drivers/sqlite/backend.ts';
 import type { Job } from '../src/index.ts';
-import { createSqliteBackend, type SqliteQueueBackend } from '../src/sqlite/backend.ts';
 
 let dir: string;
 let path: string;

@@ -5,8 +5,8 @@ import { spawn } from 'node:child_process';
 import { sqlExecutor } from '@offload/db';
 import { createTestDb, type TestDb } from '@offload/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqliteBackend, type SqliteQueueBackend } from '../src/drivers/sqlite/backend.ts';
 import type { Job } from '../src/index.ts';
-import { createSqliteBackend, type SqliteQueueBackend } from '../src/sqlite/backend.ts';
 
 let testDb: TestDb;
 let path: string;
@@ -112,7 +112,7 @@ describe('idempotency under concurrency', () => {
   }, async () => {
     const kind = 'idem.race';
     const keys = 300;
-    const backend = new URL('../src/sqlite/backend.ts', import.meta.url).href;
+    const backend = new URL('../src/drivers/sqlite/backend.ts', import.meta.url).href;
     // Each process inserts every key (in its own order, one at a time and in small batches) and
     // prints what it got back.
     const script = `

@@ -3,8 +3,8 @@
 // our schedule name). They are fired by our cron task (maintenance.ts, backend.ts scheduleFireDue)
 // with the runtime's one policy (runtime/cron.ts), not by pg-boss's timekeeper. (pg-boss's timekeeper forwards occurrences through its own send, which carries no per-tick key
 // and bypasses our envelope; do not run it against this schema.)
-import { validateSchedule } from '../runtime/cron.ts';
-import type { Json, Schedule } from '../types.ts';
+import { validateSchedule } from '../../runtime/cron.ts';
+import type { Json, Schedule } from '../../types.ts';
 
 /** The subset of pg-boss's schedule row we read. */
 export interface BossScheduleRow {

@@ -8,7 +8,7 @@
 //
 // Events (our channel): JSON arrays of `[id, kind, pg-boss state, epoch ms, progress, truncated]`;
 // a progress too large for a notification is read back before its event is handed on.
-import type { JobEvent, JsonObject, Unsubscribe } from '../types.ts';
+import type { JobEvent, JsonObject, Unsubscribe } from '../../types.ts';
 import { NotificationListener } from './listener.ts';
 import { toState } from './rows.ts';
 import type { ErrorReporter } from './supervisor.ts';

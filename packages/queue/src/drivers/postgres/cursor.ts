@@ -3,7 +3,7 @@
 // database, so any process of the deployment accepts what another issued and nothing else: a cursor
 // altered in any character is refused, as @offload/db's cursors are.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { InvalidCursorError } from '../runtime/paging.ts';
+import { InvalidCursorError } from '../../runtime/paging.ts';
 
 const ID_BYTES = 16;
 const TAG_BYTES = 12;

@@ -12,12 +12,12 @@
 // through its own send, without the per-tick idempotency key our contract fires them with.
 import { createHash } from 'node:crypto';
 import { PgBoss } from 'pg-boss';
-import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coalescer.ts';
-import { dueTick, tickInsert } from '../runtime/cron.ts';
-import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../runtime/insert.ts';
-import { Maintenance, type MaintenanceSettings } from '../runtime/maintenance.ts';
-import { pageLimit } from '../runtime/paging.ts';
-import { retryAt } from '../runtime/retry.ts';
+import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
+import { dueTick, tickInsert } from '../../runtime/cron.ts';
+import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../../runtime/insert.ts';
+import { Maintenance, type MaintenanceSettings } from '../../runtime/maintenance.ts';
+import { pageLimit } from '../../runtime/paging.ts';
+import { retryAt } from '../../runtime/retry.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
@@ -40,8 +40,8 @@ import type {
   Schedule,
   SqlExecutor,
   Unsubscribe,
-} from '../types.ts';
-import { JOB_STATES } from '../types.ts';
+} from '../../types.ts';
+import { JOB_STATES } from '../../types.ts';
 import { CursorCodec } from './cursor.ts';
 import { idTime, uuidv7 } from './ids.ts';
 import {
@@ -61,7 +61,7 @@ import * as sql from './sql.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { type ErrorReporter, SupervisedPool } from './supervisor.ts';
 
-export { InvalidCursorError, InvalidPageError } from '../runtime/paging.ts';
+export { InvalidCursorError, InvalidPageError } from '../../runtime/paging.ts';
 
 export interface PgBossBackendOptions extends MaintenanceSettings {
   connectionString: string;

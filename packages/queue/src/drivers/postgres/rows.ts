@@ -3,14 +3,22 @@
 // A job's `data` is our envelope `{ payload, owner?, meta?, backoff? }` (owner has an expression
 // index, backoff is read by the retry delay); `output` is `{ result?, error?, progress?, worker? }`.
 // Rows written by pg-boss itself (cron forwards) carry the envelope we stored on the schedule.
-import { DEFAULT_BACKOFF } from '../runtime/backoff.ts';
+import { DEFAULT_BACKOFF } from '../../runtime/backoff.ts';
 import {
   DEFAULT_LEASE_SECONDS,
   DEFAULT_MAX_ATTEMPTS,
   type KindDefaultsResolver,
   normalizeInsert,
-} from '../runtime/insert.ts';
-import type { BackoffOptions, Job, JobError, JobInsertParams, JobState, Json, JsonObject } from '../types.ts';
+} from '../../runtime/insert.ts';
+import type {
+  BackoffOptions,
+  Job,
+  JobError,
+  JobInsertParams,
+  JobState,
+  Json,
+  JsonObject,
+} from '../../types.ts';
 
 /** The columns `jobColumns` in sql.ts selects. */
 export interface JobRow {

@@ -3,9 +3,9 @@
 // transaction that moves jobs also writes its counter moves and events (changes.ts) before it
 // commits. backend.ts turns the interface's calls into these.
 import type Database from 'better-sqlite3';
-import { DEFAULT_LEASE_SECONDS } from '../runtime/insert.ts';
-import { LEASE_EXPIRED_ERROR, retryAt } from '../runtime/retry.ts';
-import type { Job, JobFailParams, JobProgressParams, JobState, LeaseParams } from '../types.ts';
+import { DEFAULT_LEASE_SECONDS } from '../../runtime/insert.ts';
+import { LEASE_EXPIRED_ERROR, retryAt } from '../../runtime/retry.ts';
+import type { Job, JobFailParams, JobProgressParams, JobState, LeaseParams } from '../../types.ts';
 import { Changes } from './changes.ts';
 import { type AttemptRow, type ClaimedRow, errorText, type JobRow, type NewJob, toJob } from './rows.ts';
 import * as sql from './sql.ts';

@@ -33,7 +33,7 @@
 // serializes every transaction that notifies: with synchronous commits the events of a busy
 // drain cost it about 40 % of its throughput.
 
-import { LEASE_EXPIRED_ERROR } from '../runtime/retry.ts';
+import { LEASE_EXPIRED_ERROR } from '../../runtime/retry.ts';
 
 /** Schema-qualified names every statement is built from. */
 export interface SqlNames {

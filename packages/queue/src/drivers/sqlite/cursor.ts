@@ -2,7 +2,7 @@
 // HMAC-SHA256 under a secret kept in queue_meta, so that every process on the file accepts every
 // other's cursors and nothing else: an altered cursor is refused.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { InvalidCursorError } from '../runtime/paging.ts';
+import { InvalidCursorError } from '../../runtime/paging.ts';
 
 const TAG_BYTES = 16;
 

@@ -16,7 +16,7 @@
 // the tailer then skips those events, so a worker is not woken twice. An event row stands for a
 // batch (job_ids); listeners get one JobEvent per job.
 import type Database from 'better-sqlite3';
-import type { JobEvent, JobState, JsonObject, Unsubscribe } from '../types.ts';
+import type { JobEvent, JobState, JsonObject, Unsubscribe } from '../../types.ts';
 import * as sql from './sql.ts';
 
 interface EventRow {

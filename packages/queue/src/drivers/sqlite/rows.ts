@@ -1,8 +1,8 @@
 // Between the interface's values and queue_jobs rows: validated insert parameters, rows read back
 // as Jobs, and the ids. JSON columns are text; instants ISO-8601 UTC text with milliseconds.
 import { randomFillSync } from 'node:crypto';
-import { type KindDefaultsResolver, normalizeInsert } from '../runtime/insert.ts';
-import type { Job, JobError, JobInsertParams, JobState, Json, JsonObject } from '../types.ts';
+import { type KindDefaultsResolver, normalizeInsert } from '../../runtime/insert.ts';
+import type { Job, JobError, JobInsertParams, JobState, Json, JsonObject } from '../../types.ts';
 
 /** A queue_jobs row as the statements in sql.ts return it. */
 export interface JobRow {

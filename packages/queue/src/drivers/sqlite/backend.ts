@@ -18,9 +18,9 @@
 // promise, except while the file is busy, when connection.ts's retry waits off the event loop.
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coalescer.ts';
-import { dueTick, tickInsert, validateSchedule } from '../runtime/cron.ts';
-import type { KindDefaultsResolver } from '../runtime/insert.ts';
+import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
+import { dueTick, tickInsert, validateSchedule } from '../../runtime/cron.ts';
+import type { KindDefaultsResolver } from '../../runtime/insert.ts';
 import {
   bindMaintenance,
   type ErrorReporter,
@@ -28,8 +28,8 @@ import {
   type MaintenanceSettings,
   maintenanceSettings,
   positive,
-} from '../runtime/maintenance.ts';
-import { pageLimit } from '../runtime/paging.ts';
+} from '../../runtime/maintenance.ts';
+import { pageLimit } from '../../runtime/paging.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
@@ -52,7 +52,7 @@ import type {
   Schedule,
   SqlExecutor,
   Unsubscribe,
-} from '../types.ts';
+} from '../../types.ts';
 import { Changes } from './changes.ts';
 import { isBusy, openDatabase, retryBusy } from './connection.ts';
 import { CursorCodec, type CursorPosition } from './cursor.ts';
@@ -80,7 +80,7 @@ import {
   type Transactions,
 } from './transactions.ts';
 
-export { InvalidCursorError, InvalidPageError } from '../runtime/paging.ts';
+export { InvalidCursorError, InvalidPageError } from '../../runtime/paging.ts';
 
 export interface SqliteBackendOptions extends MaintenanceSettings {
   /** The SQLite file (the application's own database). */
