@@ -28,20 +28,7 @@ export function uniqueKind(label: string): string {
   return `conf.${label}.${randomUUID().slice(0, 8)}`;
 }
 
-/** Polls `probe` until it returns something other than undefined/false, or fails at the deadline. */
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs = 10_000, intervalMs = 20 }: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { eventually } from '@offload/db/testing';
 
 export async function getJob(backend: QueueBackend, id: string): Promise<Job> {
   const job = await backend.jobGet(id);

@@ -4,6 +4,7 @@
 //
 //   runQueueConformance('sqlite', testDatabaseFactory('sqlite'));
 import { describe } from 'vitest';
+import { consistencyCases } from './consistency.ts';
 import { cronCases } from './cron.ts';
 import { defaultsCases } from './defaults.ts';
 import { useEnvironment } from './environment.ts';
@@ -23,6 +24,7 @@ export function runQueueConformance(name: string, factory: ConformanceFactory): 
       jobCases(env);
       defaultsCases(env);
       cronCases(env);
+      consistencyCases(env);
       readCases(env);
       leaseCases(env);
       workerCases(env);
