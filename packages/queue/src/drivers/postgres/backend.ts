@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { PgBoss } from 'pg-boss';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
+import { countsOf } from '../../runtime/counts.ts';
 import { dueTick, tickInsert } from '../../runtime/cron.ts';
 import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../../runtime/insert.ts';
 import { Maintenance, type MaintenanceSettings } from '../../runtime/maintenance.ts';
@@ -614,32 +615,16 @@ class PgBossBackend implements QueueBackend {
     const { rows } = await this.#prepared(this.#sql.countJobs, [now?.toISOString() ?? null]);
     const at = (now ?? new Date()).getTime();
     const byKind = new Map<string, KindCounts>();
-    const countsOf = (kind: string) => {
-      let counts = byKind.get(kind);
-      if (counts === undefined) {
-        counts = {
-          kind,
-          queued: 0,
-          retrying: 0,
-          active: 0,
-          completed: 0,
-          failed: 0,
-          cancelled: 0,
-          oldestQueuedAgeSeconds: null,
-        };
-        byKind.set(kind, counts);
-      }
-      return counts;
-    };
     for (const row of rows) {
       const kind = row['kind'] as string;
       if (INTERNAL_QUEUE.test(kind)) continue;
       if (row['state'] !== null) {
-        countsOf(kind)[toState(row['state'] as string)] += Number(row['n']);
+        countsOf(byKind, kind)[toState(row['state'] as string)] += Number(row['n']);
         continue;
       }
       const oldest = row['oldest_ready'] as Date | null;
-      if (oldest !== null) countsOf(kind).oldestQueuedAgeSeconds = Math.max(0, at - oldest.getTime()) / 1000;
+      if (oldest !== null)
+        countsOf(byKind, kind).oldestQueuedAgeSeconds = Math.max(0, at - oldest.getTime()) / 1000;
     }
     return [...byKind.values()]
       .filter((c) => JOB_STATES.some((state) => c[state] > 0))

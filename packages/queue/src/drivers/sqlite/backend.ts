@@ -19,6 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
+import { countsOf } from '../../runtime/counts.ts';
 import { dueTick, tickInsert, validateSchedule } from '../../runtime/cron.ts';
 import type { KindDefaultsResolver } from '../../runtime/insert.ts';
 import {
@@ -502,20 +503,7 @@ class SqliteBackend implements SqliteQueueBackend {
     return this.#run(({ statements }) => {
       const byKind = new Map<string, KindCounts>();
       for (const { kind, state, n } of statements.counts.all()) {
-        let counts = byKind.get(kind);
-        if (counts === undefined) {
-          counts = {
-            kind,
-            queued: 0,
-            retrying: 0,
-            active: 0,
-            completed: 0,
-            failed: 0,
-            cancelled: 0,
-            oldestQueuedAgeSeconds: null,
-          };
-          byKind.set(kind, counts);
-        }
+        const counts = countsOf(byKind, kind);
         if (Object.hasOwn(STATE_NAMES, state)) counts[state] = n;
       }
       for (const counts of byKind.values()) {
