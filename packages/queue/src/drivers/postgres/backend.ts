@@ -19,6 +19,7 @@ import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../../runtime/
 import { Maintenance, type MaintenanceSettings } from '../../runtime/maintenance.ts';
 import { pageLimit } from '../../runtime/paging.ts';
 import { retryAt } from '../../runtime/retry.ts';
+import { isRefusedData } from '../../runtime/transient.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
@@ -316,7 +317,7 @@ class PgBossBackend implements QueueBackend {
 
   /** The inserter's batch; a data or constraint error (SQLSTATE class 22 or 23) is one job's alone. */
   #insertTogether(list: Array<JobInsertParams<unknown>>): Promise<Array<Settled<JobInsertResult<unknown>>>> {
-    return settleTogether(list, (some) => this.jobInsertMany(some), refusedForItsData);
+    return settleTogether(list, (some) => this.jobInsertMany(some), isRefusedData);
   }
 
   async jobInsertMany<P = Json>(list: ReadonlyArray<JobInsertParams<P>>): Promise<Array<JobInsertResult<P>>> {
@@ -894,11 +895,6 @@ function assertBossVersion(found: number | null, schema: string, when: 'found' |
 const VALIDATION_ID = '00000000-0000-7000-8000-000000000000';
 /** Payload and meta JSON per grouped statement at most: a heavier send goes alone. */
 const MAX_SEND_BATCH_BYTES = 8 * 1024 * 1024;
-
-function refusedForItsData(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
-}
 
 /** A lease token is `<claim start in µs>.<kind>`: the kind lets every fenced statement use the key. */
 function parseLease(params: LeaseParams): Lease | null {
