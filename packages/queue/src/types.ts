@@ -114,6 +114,12 @@ export interface JobClaimParams {
   limit: number;
   /** Identifies the claiming worker process (host:pid:uuid); stored on the job. */
   workerId: string;
+  /**
+   * Of `limit`, this many are the ready jobs that have waited longest (due first), whatever their
+   * priority, when there are such; the rest go by priority. The runtime's fairness lane
+   * (runtime/fairness.ts); default 0.
+   */
+  oldest?: number;
   now?: Date;
 }
 
@@ -228,7 +234,10 @@ export interface QueueBackend {
 
   jobInsert<P = Json>(params: JobInsertParams<P>): Promise<JobInsertResult<P>>;
   jobInsertMany<P = Json>(params: ReadonlyArray<JobInsertParams<P>>): Promise<Array<JobInsertResult<P>>>;
-  /** Atomically moves up to `limit` ready jobs to `active`, highest priority then oldest first. */
+  /**
+   * Atomically moves up to `limit` ready jobs to `active`: `oldest` of them longest-waiting first,
+   * the rest highest priority then oldest first.
+   */
   jobClaim(params: JobClaimParams): Promise<ClaimedJob[]>;
   /** Renews the lease; false when the lease is no longer ours (expired and reclaimed, or cancelled). */
   jobHeartbeat(params: LeaseParams): Promise<boolean>;

@@ -43,6 +43,7 @@ import type {
   Unsubscribe,
 } from '../types.ts';
 import { backoffDelayMs } from './backoff.ts';
+import { FairShare } from './fairness.ts';
 
 export interface WorkerOptions {
   /** Stored on claimed jobs; default `host:pid:uuid`. */
@@ -179,6 +180,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   /** Slots promised to claims in flight, all groups together. */
   #reserved = 0;
   readonly #claims = new Set<Promise<void>>();
+  /** One claimed job in ten is the longest-waiting one, whatever its priority (fairness.ts). */
+  readonly #fairShare = new FairShare();
   // A short claim makes its group idle only if no wake-up arrived while it ran.
   #wakeGeneration = 0;
   /** After a failed claim: no claims until the next poll, rather than spinning on a database that is down. */
@@ -354,7 +357,12 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const generation = this.#wakeGeneration;
     let claimed: ClaimedJob[];
     try {
-      claimed = await this.#backend.jobClaim({ kinds: group.kinds, limit, workerId: this.workerId });
+      claimed = await this.#backend.jobClaim({
+        kinds: group.kinds,
+        limit,
+        workerId: this.workerId,
+        oldest: this.#fairShare.oldestFor(limit),
+      });
     } catch (error) {
       this.#reportError(error, 'jobClaim');
       this.#pausedUntil = Date.now() + this.#pollIntervalMs;

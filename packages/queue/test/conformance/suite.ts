@@ -8,6 +8,7 @@ import { consistencyCases } from './consistency.ts';
 import { cronCases } from './cron.ts';
 import { defaultsCases } from './defaults.ts';
 import { useEnvironment } from './environment.ts';
+import { fairnessCases } from './fairness.ts';
 import type { ConformanceFactory } from './harness.ts';
 import { jobCases } from './jobs.ts';
 import { leaseCases } from './leases.ts';
@@ -25,6 +26,7 @@ export function runQueueConformance(name: string, factory: ConformanceFactory): 
       defaultsCases(env);
       cronCases(env);
       consistencyCases(env);
+      fairnessCases(env);
       readCases(env);
       leaseCases(env);
       workerCases(env);

@@ -410,6 +410,7 @@ class PgBossBackend implements QueueBackend {
       params.limit,
       params.now?.toISOString() ?? null,
       params.workerId,
+      Math.max(0, Math.floor(params.oldest ?? 0)),
     ]);
     return (rows as unknown as ClaimRow[])
       .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1))

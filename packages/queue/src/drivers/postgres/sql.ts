@@ -373,13 +373,50 @@ JOIN ${table(n)} j ON j.name = k.name AND j.id = k.id`;
  * (job_i11) and the candidates merged, so the cost does not grow with the backlog. The new
  * `started_on` is the lease token: the claim instant plus random microseconds, and always after
  * the job's previous token, so a stale token can never match a later attempt. $3 is now (or null),
- * $4 the claiming worker's id (kept in output.worker).
+ * $4 the claiming worker's id (kept in output.worker), $5 how many of the $2 go to the fairness lane.
  */
 export const claimAvailable = (n: SqlNames) => `
 WITH ${asyncCommit},
 clock AS (SELECT COALESCE($3::timestamptz, now()) AS at FROM durability),
-picked AS (
-  SELECT c.name, c.id, c.state
+-- The fairness lane ($5 of the $2, runtime/fairness.ts): the ready jobs created first, whatever
+-- their priority. Each kind's ready priorities are found by skipping along job_i11 (one probe per
+-- priority), then each priority's first rows read along it. Skipped when $5 is 0.
+priorities AS (
+  SELECT k.name, p.priority
+  FROM unnest($1::text[]) AS k(name)
+  CROSS JOIN LATERAL (
+    WITH RECURSIVE ps AS (
+      (SELECT j.priority FROM ${table(n)} j
+        WHERE j.name = k.name AND j.state < 'active' AND NOT j.blocked
+        ORDER BY j.priority DESC LIMIT 1)
+      UNION ALL
+      SELECT (SELECT j.priority FROM ${table(n)} j
+        WHERE j.name = k.name AND j.state < 'active' AND NOT j.blocked AND j.priority < ps.priority
+        ORDER BY j.priority DESC LIMIT 1)
+      FROM ps WHERE ps.priority IS NOT NULL
+    )
+    SELECT ps.priority FROM ps WHERE ps.priority IS NOT NULL
+  ) p
+  WHERE $5::int > 0
+),
+oldest AS (
+  SELECT c.name, c.id, c.state, c.priority, c.created_on
+  FROM priorities pr
+  CROSS JOIN clock
+  CROSS JOIN LATERAL (
+    SELECT j.name, j.id, j.state::text AS state, j.priority, j.created_on
+    FROM ${table(n)} j
+    WHERE j.name = pr.name AND j.priority = pr.priority AND j.state < 'active' AND NOT j.blocked
+      AND j.start_after <= clock.at
+    ORDER BY j.created_on
+    LIMIT $5
+    FOR UPDATE SKIP LOCKED
+  ) c
+  ORDER BY c.created_on
+  LIMIT $5
+),
+by_priority AS (
+  SELECT c.name, c.id, c.state, c.priority, c.created_on
   FROM unnest($1::text[]) AS k(name)
   CROSS JOIN clock
   CROSS JOIN LATERAL (
@@ -392,6 +429,16 @@ picked AS (
   ) c
   ORDER BY c.priority DESC, c.created_on
   LIMIT $2
+),
+picked AS (
+  SELECT o.name, o.id, o.state FROM oldest o
+  UNION ALL
+  SELECT b.name, b.id, b.state FROM (
+    SELECT b.* FROM by_priority b
+    WHERE NOT EXISTS (SELECT 1 FROM oldest o WHERE o.name = b.name AND o.id = b.id)
+    ORDER BY b.priority DESC, b.created_on
+    LIMIT $2 - (SELECT count(*) FROM oldest)
+  ) b
 ),
 claimed AS (
   UPDATE ${table(n)} AS j SET

@@ -348,7 +348,7 @@ class SqliteBackend implements SqliteQueueBackend {
     const rows = await this.#run(({ statements, tx }) => {
       // A look without the write lock first: idle workers polling do not queue for the writer.
       if (chooseReady(statements, kinds, 1, now).length === 0) return [];
-      return tx.claim.immediate(kinds, limit, workerId, now);
+      return tx.claim.immediate(kinds, limit, Math.max(0, Math.floor(params.oldest ?? 0)), workerId, now);
     });
     return rows.map((row) => ({
       job: toJob(row),

@@ -72,6 +72,31 @@ ORDER BY priority DESC, run_at, job_no
 LIMIT ?`;
 
 /**
+ * ready_priorities: the distinct priorities of one kind's ready jobs, highest first, read by
+ * skipping along the ready index (one probe per priority). Parameter: kind.
+ */
+export const READY_PRIORITIES = `
+WITH RECURSIVE p(priority) AS (
+  SELECT max(priority) FROM queue_jobs INDEXED BY queue_jobs_ready
+  WHERE state IN ('queued', 'retrying') AND kind = @kind
+  UNION ALL
+  SELECT (SELECT max(priority) FROM queue_jobs INDEXED BY queue_jobs_ready
+          WHERE state IN ('queued', 'retrying') AND kind = @kind AND priority < p.priority)
+  FROM p WHERE p.priority IS NOT NULL
+)
+SELECT priority FROM p WHERE priority IS NOT NULL`;
+
+/**
+ * oldest_candidates: the ready jobs of one kind and priority that fell due first (the fairness
+ * lane, runtime/fairness.ts), off the ready index. Parameters: kind, priority, now, limit.
+ */
+export const OLDEST_CANDIDATES = `
+SELECT job_no, state, priority, run_at FROM queue_jobs INDEXED BY queue_jobs_ready
+WHERE state IN ('queued', 'retrying') AND kind = ? AND priority = ? AND run_at <= ?
+ORDER BY run_at, job_no
+LIMIT ?`;
+
+/**
  * claim_jobs: moves the chosen ready jobs to active, each under a fresh lease token
  * ('<job_no>.<64 random bits>') that expires lease_seconds after now; returns them with it. Runs in
  * the BEGIN IMMEDIATE transaction that chose them. Most jobs have the default lease, whose expiry

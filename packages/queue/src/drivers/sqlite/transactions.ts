@@ -47,6 +47,11 @@ export function prepareStatements(db: Database.Database) {
       [string, string, number],
       { job_no: number; state: JobState; priority: number; run_at: string }
     >(sql.CLAIM_CANDIDATES),
+    readyPriorities: db.prepare<[{ kind: string }], number>(sql.READY_PRIORITIES).pluck(),
+    oldestCandidates: db.prepare<
+      [string, number, string, number],
+      { job_no: number; state: JobState; priority: number; run_at: string }
+    >(sql.OLDEST_CANDIDATES),
     claim: db.prepare<[string, string, number, string, string, string], ClaimedRow>(sql.CLAIM_JOBS),
     heartbeat: db.prepare<[string, number, string, string]>(sql.HEARTBEAT),
     progress: db.prepare<[string, number, string, string], { kind: string; run_at: string }>(
@@ -118,22 +123,25 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
       return { results, dueSeqs: seqs.filter((_, i) => drafts[i]!.runAt <= at) };
     }),
 
-    claim: db.transaction((kinds: readonly string[], limit: number, workerId: string, now: string) => {
-      const chosen = chooseReady(s, kinds, limit, now);
-      if (chosen.length === 0) return [];
-      const from = new Map(chosen.map((c, i) => [c.job_no, { state: c.state, order: i }]));
-      const defaultExpiry = new Date(Date.parse(now) + DEFAULT_LEASE_SECONDS * 1000).toISOString();
-      const jobNos = JSON.stringify(chosen.map((c) => c.job_no));
-      const rows = s.claim.all(now, workerId, DEFAULT_LEASE_SECONDS, defaultExpiry, now, jobNos);
-      const changes = new Changes();
-      for (const row of rows) {
-        changes
-          .move(row.kind, from.get(row.job_no)!.state, 'active')
-          .event(row.kind, 'active', row.id, now, now);
-      }
-      record(s, changes);
-      return rows.sort((a, b) => from.get(a.job_no)!.order - from.get(b.job_no)!.order);
-    }),
+    claim: db.transaction(
+      (kinds: readonly string[], limit: number, oldest: number, workerId: string, now: string) => {
+        const chosen =
+          oldest > 0 ? chooseFair(s, kinds, limit, oldest, now) : chooseReady(s, kinds, limit, now);
+        if (chosen.length === 0) return [];
+        const from = new Map(chosen.map((c, i) => [c.job_no, { state: c.state, order: i }]));
+        const defaultExpiry = new Date(Date.parse(now) + DEFAULT_LEASE_SECONDS * 1000).toISOString();
+        const jobNos = JSON.stringify(chosen.map((c) => c.job_no));
+        const rows = s.claim.all(now, workerId, DEFAULT_LEASE_SECONDS, defaultExpiry, now, jobNos);
+        const changes = new Changes();
+        for (const row of rows) {
+          changes
+            .move(row.kind, from.get(row.job_no)!.state, 'active')
+            .event(row.kind, 'active', row.id, now, now);
+        }
+        record(s, changes);
+        return rows.sort((a, b) => from.get(a.job_no)!.order - from.get(b.job_no)!.order);
+      },
+    ),
 
     /** One boolean per item. Items are matched to rows by job_no, so a job_no seen twice is settled on its own. */
     completeMany: db.transaction((items: readonly CompleteItem[], at: string) => {
@@ -287,6 +295,29 @@ function failAttempt(
   if (moved !== 1) return false;
   changes.move(attempt.kind, 'active', state).event(attempt.kind, state, attempt.id, done ? at : runAt, at);
   return true;
+}
+
+type Candidate = { job_no: number; state: JobState; priority: number; run_at: string };
+
+/** `oldest` of the longest-waiting ready jobs (due first, any priority), then the best by priority. */
+function chooseFair(
+  s: Statements,
+  kinds: readonly string[],
+  limit: number,
+  oldest: number,
+  now: string,
+): Candidate[] {
+  const waiting: Candidate[] = [];
+  for (const kind of kinds) {
+    for (const priority of s.readyPriorities.all({ kind })) {
+      waiting.push(...s.oldestCandidates.all(kind, priority, now, oldest));
+    }
+  }
+  waiting.sort((a, b) => (a.run_at < b.run_at ? -1 : a.run_at > b.run_at ? 1 : a.job_no - b.job_no));
+  const first = waiting.slice(0, Math.min(oldest, limit));
+  const taken = new Set(first.map((c) => c.job_no));
+  const rest = chooseReady(s, kinds, limit, now).filter((c) => !taken.has(c.job_no));
+  return [...first, ...rest].slice(0, limit);
 }
 
 /** Up to `limit` ready jobs of `kinds`, best first (priority, due time, insertion). */
