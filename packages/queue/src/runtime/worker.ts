@@ -154,6 +154,15 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_CLAIMS_IN_FLIGHT = 4;
 /** Below this concurrency one claim takes every free slot. */
 const MIN_CLAIM_BATCH = 100;
+
+/**
+ * Jobs a worker of `concurrency` slots claims per transaction at most: a quarter of its slots per
+ * claim (up to `maxClaimsInFlight` claims at once), at least 100, at most its slots. The SQLite
+ * drain benchmark's reference loop claims as many.
+ */
+export function claimBatchFor(concurrency: number, maxClaimsInFlight = 4): number {
+  return Math.min(concurrency, Math.max(MIN_CLAIM_BATCH, Math.ceil(concurrency / maxClaimsInFlight)));
+}
 const MIN_HEARTBEAT_MS = 50;
 const WRITE_RETRY = { baseMs: 50, maxMs: 2000 };
 const MAX_ERROR_TEXT = 4000;
@@ -213,10 +222,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       options.maxClaimsInFlight ?? DEFAULT_MAX_CLAIMS_IN_FLIGHT,
       'maxClaimsInFlight',
     );
-    this.#claimBatch = Math.min(
-      this.concurrency,
-      Math.max(MIN_CLAIM_BATCH, Math.ceil(this.concurrency / this.#maxClaimsInFlight)),
-    );
+    this.#claimBatch = claimBatchFor(this.concurrency, this.#maxClaimsInFlight);
   }
 
   get state(): WorkerState {
