@@ -5,14 +5,14 @@ import { z } from 'zod';
 import type { JobDefaults, JobKind } from './kind.ts';
 import { analyzeHealth } from './kinds/analyze-health.ts';
 import { collectMetrics } from './kinds/collect-metrics.ts';
-import { importCsv } from './kinds/import-csv.ts';
+import { importCsvKind } from './kinds/import-csv.ts';
 import { rebuildCompliance } from './kinds/rebuild-compliance.ts';
 import { rebuildKpi } from './kinds/rebuild-kpi.ts';
 import { systemEcho } from './kinds/system-echo.ts';
 
 export const JOB_KINDS = [
   systemEcho,
-  importCsv,
+  importCsvKind,
   rebuildKpi,
   rebuildCompliance,
   collectMetrics,

@@ -32,7 +32,7 @@ export {
   IMPORT_ENTITIES,
   type ImportCsvPayload,
   type ImportCsvResult,
-  importCsv,
+  importCsvKind,
 } from './kinds/import-csv.ts';
 export { type RebuildCompliancePayload, rebuildCompliance } from './kinds/rebuild-compliance.ts';
 export { type RebuildKpiPayload, rebuildKpi } from './kinds/rebuild-kpi.ts';
