@@ -160,6 +160,21 @@ export interface JobListParams {
   limit?: number;
 }
 
+/**
+ * Which jobs a bulk operator action takes: every filter given must match. At most `limit` jobs
+ * (1…1000) are moved per call, oldest first; call again while the count equals the limit.
+ */
+export interface JobBulkParams {
+  kind?: string;
+  /** Cancel: `queued` and/or `retrying` (default both). Retry: `failed` and/or `cancelled` (default `failed`). */
+  states?: readonly JobState[];
+  owner?: string;
+  /** ISO instants: created at or after, and before. */
+  createdFrom?: string;
+  createdBefore?: string;
+  limit: number;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -257,6 +272,12 @@ export interface QueueBackend {
   jobCancel(id: string): Promise<Job | null>;
   /** A failed or cancelled job runs again with a fresh attempt budget. */
   jobRetry(id: string): Promise<Job | null>;
+  /**
+   * Set-based operator actions (runtime/bulk.ts validates the params): cancel waiting jobs, or
+   * retry failed ones, matching a filter, at most `limit` per call; returns how many moved.
+   */
+  jobCancelMany(params: JobBulkParams): Promise<number>;
+  jobRetryMany(params: JobBulkParams): Promise<number>;
   jobGet(id: string): Promise<Job | null>;
   jobList(params: JobListParams): Promise<Page<Job>>;
   jobCounts(now?: Date): Promise<KindCounts[]>;

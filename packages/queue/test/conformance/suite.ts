@@ -4,6 +4,7 @@
 //
 //   runQueueConformance('sqlite', testDatabaseFactory('sqlite'));
 import { describe } from 'vitest';
+import { bulkCases } from './bulk.ts';
 import { consistencyCases } from './consistency.ts';
 import { cronCases } from './cron.ts';
 import { defaultsCases } from './defaults.ts';
@@ -27,6 +28,7 @@ export function runQueueConformance(name: string, factory: ConformanceFactory): 
       cronCases(env);
       consistencyCases(env);
       fairnessCases(env);
+      bulkCases(env);
       readCases(env);
       leaseCases(env);
       workerCases(env);

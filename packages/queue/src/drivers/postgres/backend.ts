@@ -12,6 +12,7 @@
 // through its own send, without the per-tick idempotency key our contract fires them with.
 import { createHash } from 'node:crypto';
 import { PgBoss } from 'pg-boss';
+import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
 import { countsOf } from '../../runtime/counts.ts';
 import { dueTick, tickInsert } from '../../runtime/cron.ts';
@@ -25,6 +26,7 @@ import type {
   BackendStartOptions,
   ClaimedJob,
   Job,
+  JobBulkParams,
   JobClaimParams,
   JobCompleteParams,
   JobEvent,
@@ -574,6 +576,27 @@ class PgBossBackend implements QueueBackend {
     if (!UUID.test(id)) return null;
     const { rows } = await this.#pool!.query(this.#sql.retry, [id, null]);
     return rows.length === 0 ? null : toJob(rows[0] as unknown as JobRow);
+  }
+
+  async jobCancelMany(params: JobBulkParams): Promise<number> {
+    return this.#operateMany(sql.cancelMany(this.#names), bulkFilter('cancel', params));
+  }
+
+  async jobRetryMany(params: JobBulkParams): Promise<number> {
+    return this.#operateMany(sql.retryMany(this.#names), bulkFilter('retry', params));
+  }
+
+  async #operateMany(text: string, filter: BulkFilter): Promise<number> {
+    const { rows } = await this.#requirePool().query(text, [
+      filter.states.map((state) => BOSS_STATES[state]),
+      filter.kind,
+      filter.owner,
+      filter.createdFrom,
+      filter.createdBefore,
+      filter.limit,
+      null,
+    ]);
+    return (rows[0]?.['moved'] as number | undefined) ?? 0;
   }
 
   async jobGet(id: string): Promise<Job | null> {

@@ -661,17 +661,23 @@ SELECT ${jobColumns}, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name A
 WHERE NOT EXISTS (SELECT 1 FROM cancelled)`;
 
 /**
+ * A failed or cancelled job made ready again at `at` (a timestamptz parameter, or null for the
+ * clock) with a fresh attempt budget; its previous token is parked in heartbeat_on (see release).
+ */
+const retried = (at: string) => `
+    state = 'created', retry_count = 0, heartbeat_on = COALESCE(j.started_on, j.heartbeat_on),
+    started_on = NULL, completed_on = NULL, output = NULL,
+    start_after = COALESCE(${at}::timestamptz, date_trunc('milliseconds', now())),
+    keep_until = GREATEST(j.keep_until, COALESCE(${at}::timestamptz, now()) + interval '14 days')`;
+
+/**
  * retry: a failed or cancelled job ($1) runs again with a fresh attempt budget, ready at now ($2
  * or the clock). Its previous token is parked in heartbeat_on (see release).
  */
 export const retry = (n: SqlNames) => `
 WITH target AS ${byId(n)},
 retried AS (
-  UPDATE ${table(n)} AS j SET
-    state = 'created', retry_count = 0, heartbeat_on = COALESCE(j.started_on, j.heartbeat_on),
-    started_on = NULL, completed_on = NULL, output = NULL,
-    start_after = COALESCE($2::timestamptz, date_trunc('milliseconds', now())),
-    keep_until = GREATEST(j.keep_until, COALESCE($2::timestamptz, now()) + interval '14 days')
+  UPDATE ${table(n)} AS j SET ${retried('$2')}
   FROM target t
   WHERE j.name = t.name AND j.id = t.id AND j.state IN ('failed', 'cancelled')
   RETURNING ${jobColumns}, t.state AS old_state, j.start_after AS at
@@ -684,6 +690,52 @@ FROM retried
 UNION ALL
 SELECT ${jobColumns}, NULL, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name AND j.id = t.id
 WHERE NOT EXISTS (SELECT 1 FROM retried)`;
+
+/**
+ * The jobs a bulk action takes: states $1 (pg-boss's names), kind $2, owner $3, created from $4
+ * and before $5 (each null for any), at most $6, oldest first, skipping rows others hold.
+ */
+const bulkTarget = (n: SqlNames) => `(
+  SELECT j.name, j.id, j.state::text AS state FROM ${table(n)} j
+  WHERE j.state::text = ANY($1::text[])
+    AND ($2::text IS NULL OR j.name = $2)
+    AND ($3::text IS NULL OR j.data->>'owner' = $3)
+    AND ($4::timestamptz IS NULL OR j.created_on >= $4)
+    AND ($5::timestamptz IS NULL OR j.created_on < $5)
+  -- ids are UUIDv7: id order is creation order, and with a kind it is pg-boss's key (name, id).
+  ORDER BY j.id
+  LIMIT $6
+  FOR UPDATE SKIP LOCKED)`;
+
+/** cancel_many: the waiting jobs bulkTarget picks become `cancelled` at $7 (or the clock); returns how many. */
+export const cancelMany = (n: SqlNames) => `
+WITH target AS ${bulkTarget(n)},
+cancelled AS (
+  UPDATE ${table(n)} AS j SET state = 'cancelled', completed_on = COALESCE($7::timestamptz, now())
+  FROM target t
+  WHERE j.name = t.name AND j.id = t.id AND j.state IN ('created', 'retry')
+  RETURNING j.id, j.name, j.state::text AS state, t.state AS old_state, j.completed_on AS at,
+    j.output->'progress' AS progress
+),
+counted AS (${countMoves(n, 'cancelled')})
+SELECT count(*)::int AS moved, ${emitEvents(n, 'cancelled')} AS events FROM cancelled`;
+
+/**
+ * retry_many: the failed or cancelled jobs bulkTarget picks run again with a fresh attempt budget,
+ * ready at $7 (or the clock), as `retry` does one; returns how many.
+ */
+export const retryMany = (n: SqlNames) => `
+WITH target AS ${bulkTarget(n)},
+retried AS (
+  UPDATE ${table(n)} AS j SET ${retried('$7')}
+  FROM target t
+  WHERE j.name = t.name AND j.id = t.id AND j.state IN ('failed', 'cancelled')
+  RETURNING j.id, j.name, j.state::text AS state, t.state AS old_state, j.start_after AS at,
+    j.start_after, NULL::jsonb AS progress
+),
+counted AS (${countMoves(n, 'retried')})
+SELECT count(*)::int AS moved, ${emitEvents(n, 'retried')} AS events, ${wakeKinds(n, 'retried')} AS woken
+FROM retried`;
 
 export interface ListFilters {
   kind: boolean;

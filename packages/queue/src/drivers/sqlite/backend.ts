@@ -18,6 +18,7 @@
 // promise, except while the file is busy, when connection.ts's retry waits off the event loop.
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
+import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
 import { countsOf } from '../../runtime/counts.ts';
 import { dueTick, tickInsert, validateSchedule } from '../../runtime/cron.ts';
@@ -36,6 +37,7 @@ import type {
   BackendStartOptions,
   ClaimedJob,
   Job,
+  JobBulkParams,
   JobClaimParams,
   JobCompleteParams,
   JobEvent,
@@ -117,6 +119,7 @@ interface Open {
   notifier: Notifier;
   cursors: CursorCodec;
   lists: Map<string, Database.Statement<unknown[], JobRow>>;
+  bulk: Map<string, Database.Statement<unknown[], { job_no: number; state: JobState }>>;
   tx: Transactions;
 }
 
@@ -202,6 +205,7 @@ class SqliteBackend implements SqliteQueueBackend {
         }),
         cursors: new CursorCodec(Buffer.from(secret, 'hex')),
         lists: new Map(),
+        bulk: new Map(),
         tx: prepareTransactions(db, statements),
       };
     } catch (error) {
@@ -440,6 +444,42 @@ class SqliteBackend implements SqliteQueueBackend {
     const { job, seqs } = await this.#run(({ tx }) => tx.operate.immediate(id, to, at));
     if (to === 'queued' && job !== null && seqs.length > 0) open.notifier.announce([job.kind], seqs);
     return job;
+  }
+
+  async jobCancelMany(params: JobBulkParams): Promise<number> {
+    return this.#operateMany(bulkFilter('cancel', params), 'cancelled');
+  }
+
+  async jobRetryMany(params: JobBulkParams): Promise<number> {
+    return this.#operateMany(bulkFilter('retry', params), 'queued');
+  }
+
+  async #operateMany(filter: BulkFilter, to: 'cancelled' | 'queued'): Promise<number> {
+    const open = this.#ready();
+    const shape: sql.BulkShape = {
+      states: filter.states.length,
+      kind: filter.kind !== null,
+      owner: filter.owner !== null,
+      from: filter.createdFrom !== null,
+      before: filter.createdBefore !== null,
+    };
+    const key = `bulk:${JSON.stringify(shape)}`;
+    let select = open.bulk.get(key);
+    if (select === undefined) {
+      select = open.db.prepare<unknown[], { job_no: number; state: JobState }>(sql.bulkCandidates(shape));
+      open.bulk.set(key, select);
+    }
+    const values: unknown[] = [...filter.states];
+    for (const value of [filter.kind, filter.owner, filter.createdFrom, filter.createdBefore]) {
+      if (value !== null) values.push(value);
+    }
+    values.push(filter.limit);
+    const at = new Date().toISOString();
+    const { moved, kinds, seqs } = await this.#run(({ tx }) =>
+      tx.operateMany.immediate(select, values, to, at),
+    );
+    if (to === 'queued' && moved > 0) open.notifier.announce(kinds, seqs);
+    return moved;
   }
 
   jobGet(id: string): Promise<Job | null> {

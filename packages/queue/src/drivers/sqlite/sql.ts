@@ -216,6 +216,28 @@ SET state = 'queued', attempts = 0, run_at = ?, error = NULL, result = NULL, pro
 WHERE job_no = ? AND state = ? AND state IN ('failed', 'cancelled')
 RETURNING ${JOB_COLUMNS}`;
 
+/** Which filters a bulk action's candidate query has (the states: how many placeholders). */
+export interface BulkShape {
+  states: number;
+  kind: boolean;
+  owner: boolean;
+  from: boolean;
+  before: boolean;
+}
+
+/**
+ * bulk_candidates: the jobs a bulk action takes, oldest first. Parameters: the states, then kind,
+ * owner, created from, created before for the filters present, then the limit.
+ */
+export function bulkCandidates(shape: BulkShape): string {
+  const where = [`state IN (${Array.from({ length: shape.states }, () => '?').join(', ')})`];
+  if (shape.kind) where.push('kind = ?');
+  if (shape.owner) where.push('owner = ?');
+  if (shape.from) where.push('created_at >= ?');
+  if (shape.before) where.push('created_at < ?');
+  return `SELECT job_no, state FROM queue_jobs WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`;
+}
+
 // ---- reads --------------------------------------------------------------------------------------
 
 /** counts: jobs per (kind, state) from the maintained counters. No parameters. */

@@ -239,6 +239,31 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
       return { job: toJob(row), seqs: record(s, changes) };
     }),
 
+    /** The jobs `select` finds, moved one guarded update each, in one transaction. */
+    operateMany: db.transaction(
+      (
+        select: Database.Statement<unknown[], { job_no: number; state: JobState }>,
+        values: unknown[],
+        to: 'cancelled' | 'queued',
+        at: string,
+      ) => {
+        const statement = to === 'cancelled' ? s.cancel : s.retry;
+        const changes = new Changes();
+        const kinds = new Set<string>();
+        let moved = 0;
+        for (const candidate of select.all(...values)) {
+          const row = statement.get(at, candidate.job_no, candidate.state);
+          if (row === undefined) continue;
+          changes
+            .move(row.kind, candidate.state, to)
+            .event(row.kind, to, row.id, to === 'queued' ? row.run_at : at, at);
+          kinds.add(row.kind);
+          moved += 1;
+        }
+        return { moved, kinds: [...kinds], seqs: record(s, changes) };
+      },
+    ),
+
     prune: db.transaction((kind: string, which: 'completed' | 'failed', cutoff: string) => {
       const statement = which === 'completed' ? s.pruneCompleted : s.pruneFailed;
       const deleted = statement.all(kind, cutoff, cutoff, PRUNE_BATCH);
