@@ -3,6 +3,7 @@
 // setup checks it) instead of skipping its suites.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { summaryLine } from './test-summary.ts';
 
 const reportFile = '.tmp/vitest-report.json';
 
@@ -23,21 +24,9 @@ const steps: Array<[string, string, string[]]> = [
   ],
 ];
 
-interface VitestReport {
-  numPassedTests: number;
-  numFailedTests: number;
-  numFailedTestSuites: number;
-  numPendingTests: number;
-  numTodoTests: number;
-}
-
 function summary(): string | undefined {
   try {
-    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as VitestReport;
-    const skipped = report.numPendingTests + report.numTodoTests;
-    // A failing beforeAll fails its file while its tests count as skipped: count the file then.
-    const failed = Math.max(report.numFailedTests, report.numFailedTestSuites);
-    return `tests: ${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped`;
+    return summaryLine(JSON.parse(readFileSync(reportFile, 'utf8')));
   } catch {
     return undefined;
   }

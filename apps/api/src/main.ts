@@ -21,6 +21,7 @@ import {
   migrateLatest,
   setDefaultCursorSecret,
 } from '@offload/db';
+import { jobDefaultsOf } from '@offload/jobs';
 import { createLogger, type Logger } from '@offload/observability';
 import { createQueueBackend, Queue } from '@offload/queue';
 import { ensureBootstrapKey } from './api-keys.ts';
@@ -103,6 +104,7 @@ async function serve(config: Config, settings: ApiSettings, logger: Logger, prep
   const cursorSecret = await deploymentCursorSecret(db, config.cursorSecret);
   setDefaultCursorSecret(cursorSecret);
   const backend = await createQueueBackend(config.databaseUrl, {
+    defaults: jobDefaultsOf,
     pgboss: {
       // A request should not wait out the default minute of reconnecting: answer 503 sooner.
       reconnectTimeoutMs: QUEUE_RECONNECT_TIMEOUT_MS,

@@ -32,7 +32,10 @@ export interface JobObserver {
 }
 
 export function observeJobs(worker: Worker, logger: Logger, metrics: WorkerMetrics): JobObserver {
+  // Keyed by job and attempt: a retried job's next attempt may be claimed (a short backoff) before
+  // the previous attempt's outcome event is handled, and must not take over its entry.
   const attempts = new Map<string, Attempt>();
+  const keyOf = (job: Job) => `${job.id}#${job.attempts}`;
 
   function bindLogger(job: Job): Logger {
     const requestId = job.meta?.requestId;
@@ -45,9 +48,9 @@ export function observeJobs(worker: Worker, logger: Logger, metrics: WorkerMetri
   }
 
   function end(job: Job, outcome: AttemptOutcome, fields: Record<string, unknown>, message: string): void {
-    const attempt = attempts.get(job.id);
+    const attempt = attempts.get(keyOf(job));
     if (attempt === undefined) return;
-    attempts.delete(job.id);
+    attempts.delete(keyOf(job));
     const seconds = (performance.now() - attempt.startedAt) / 1000;
     metrics.attemptEnded(attempt.kind, outcome, seconds);
     attempt.logger[QUIET_OUTCOMES.has(outcome) ? 'info' : 'warn'](
@@ -59,7 +62,7 @@ export function observeJobs(worker: Worker, logger: Logger, metrics: WorkerMetri
   const listeners = {
     claimed: ({ job }: { job: Job }) => {
       const attempt: Attempt = { kind: job.kind, startedAt: performance.now(), logger: bindLogger(job) };
-      attempts.set(job.id, attempt);
+      attempts.set(keyOf(job), attempt);
       metrics.attemptStarted(job.kind, queueWaitSeconds(job));
       attempt.logger.debug('job started');
     },
@@ -91,7 +94,7 @@ export function observeJobs(worker: Worker, logger: Logger, metrics: WorkerMetri
   worker.on('error', listeners.error);
 
   return {
-    loggerFor: (job) => attempts.get(job.id)?.logger ?? bindLogger(job),
+    loggerFor: (job) => attempts.get(keyOf(job))?.logger ?? bindLogger(job),
     detach() {
       worker.off('claimed', listeners.claimed);
       worker.off('completed', listeners.completed);

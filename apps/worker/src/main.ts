@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from '@offload/config';
 import { jobKindNames } from '@offload/jobs';
 import { createLogger } from '@offload/observability';
 import { loadCollectSettings } from './collect/settings.ts';
-import { loadHealthSettings } from './health/settings.ts';
+import { loadHealthSettings } from './model-health/settings.ts';
 import { loadWorkerSettings } from './settings.ts';
 import { startWorkerProcess } from './worker-process.ts';
 

@@ -12,17 +12,17 @@ import { hostname } from 'node:os';
 import type { Config } from '@offload/config';
 import { createDb } from '@offload/db';
 import { startUploadPurge } from '@offload/imports';
-import { JOB_KINDS, type JobKindName } from '@offload/jobs';
+import { JOB_KINDS, type JobKindName, jobDefaultsOf } from '@offload/jobs';
 import type { Logger } from '@offload/observability';
 import { createQueueBackend, Queue, Worker } from '@offload/queue';
 import type { CollectSettings } from './collect/settings.ts';
 import { applyDefaultSchedules } from './default-schedules.ts';
 import { readerUploadStore } from './handlers/import-csv.ts';
 import { bindCatalogHandler, createHandlers } from './handlers/index.ts';
-import type { HealthSettings } from './health/settings.ts';
 import { startHealthServer } from './health-server.ts';
 import { observeJobs } from './job-observer.ts';
 import { createWorkerMetrics } from './metrics.ts';
+import type { HealthSettings } from './model-health/settings.ts';
 import { createTaskPool } from './pool.ts';
 import { readyJobsSampler } from './ready-jobs.ts';
 import { startWorkerRegistry } from './registry.ts';
@@ -78,7 +78,8 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     const db = createDb({ databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax });
     closers.push({ name: 'database', close: () => db.destroy() });
 
-    const backend = await createQueueBackend(config.databaseUrl);
+    // The catalog's per-kind options for every send this process makes: cron ticks, triggers.
+    const backend = await createQueueBackend(config.databaseUrl, { defaults: jobDefaultsOf });
     await backend.start({ maintenance: true });
     closers.push({ name: 'queue backend', close: () => backend.stop() });
     const defaults = await applyDefaultSchedules({ db, queue: backend });

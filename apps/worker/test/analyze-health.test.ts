@@ -12,7 +12,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeHealthHandler } from '../src/handlers/analyze-health.ts';
 import { bindHandler } from '../src/handlers/index.ts';
-import { DEFAULT_HEALTH_SETTINGS, type HealthSettings, loadHealthSettings } from '../src/health/settings.ts';
+import {
+  DEFAULT_HEALTH_SETTINGS,
+  type HealthSettings,
+  loadHealthSettings,
+} from '../src/model-health/settings.ts';
 import { createTaskPool, type TaskPool } from '../src/pool.ts';
 import { activeJob } from './fixtures/active-job.ts';
 

@@ -11,7 +11,7 @@ import {
   quantileEdges,
   worstStatus,
   zScore,
-} from '../src/health/math.ts';
+} from '../src/model-health/math.ts';
 import analyzeHealthBatch, { type HealthAnalysisParams } from '../src/tasks/health-math.ts';
 
 const thresholds = { psiWarn: 0.1, psiAlert: 0.25, zWarn: 2, zAlert: 3 };

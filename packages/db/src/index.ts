@@ -26,6 +26,7 @@ export {
 } from './instrumentation.ts';
 export * as inventory from './inventory.ts';
 export { type CreateDbOptions, createDb, type Db, type Dialect } from './knex.ts';
+export { PgListener, type PgListenerOptions } from './listen.ts';
 export {
   createMetricSource,
   deleteMetricSource,

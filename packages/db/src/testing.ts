@@ -17,6 +17,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createDb, type Db } from './knex.ts';
+
+export { eventually, freePort } from './test-helpers.ts';
+
 import {
   databaseUrlFor,
   SQLITE_TEST_DIR,

@@ -2,17 +2,17 @@
 // under kinds/ and one line in JOB_KINDS; the API (validation, OpenAPI) and the worker (which
 // must have a handler for each) follow from this list.
 import { z } from 'zod';
-import type { JobKind } from './kind.ts';
+import type { JobDefaults, JobKind } from './kind.ts';
 import { analyzeHealth } from './kinds/analyze-health.ts';
 import { collectMetrics } from './kinds/collect-metrics.ts';
-import { importCsv } from './kinds/import-csv.ts';
+import { importCsvKind } from './kinds/import-csv.ts';
 import { rebuildCompliance } from './kinds/rebuild-compliance.ts';
 import { rebuildKpi } from './kinds/rebuild-kpi.ts';
 import { systemEcho } from './kinds/system-echo.ts';
 
 export const JOB_KINDS = [
   systemEcho,
-  importCsv,
+  importCsvKind,
   rebuildKpi,
   rebuildCompliance,
   collectMetrics,
@@ -34,6 +34,15 @@ export function jobKindNames(): JobKindName[] {
 
 export function findJobKind(name: string): JobKind | undefined {
   return byName.get(name);
+}
+
+/**
+ * The send options of a catalog kind, or undefined for another kind: the resolver the queue is
+ * built with (`createQueueBackend(url, { defaults: jobDefaultsOf })`), so every path that enqueues
+ * (the API, triggers, schedules, imports, metric sources) sends with the catalog's options.
+ */
+export function jobDefaultsOf(name: string): JobDefaults | undefined {
+  return byName.get(name)?.defaults;
 }
 
 export function isJobKindName(name: string): name is JobKindName {

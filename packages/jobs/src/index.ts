@@ -5,6 +5,7 @@ export {
   isJobKindName,
   JOB_KINDS,
   type JobKindName,
+  jobDefaultsOf,
   jobKindNames,
   type PayloadIssue,
   type PayloadOf,
@@ -34,7 +35,7 @@ export {
   IMPORT_ENTITIES,
   type ImportCsvPayload,
   type ImportCsvResult,
-  importCsv,
+  importCsvKind,
 } from './kinds/import-csv.ts';
 export { type RebuildCompliancePayload, rebuildCompliance } from './kinds/rebuild-compliance.ts';
 export { type RebuildKpiPayload, rebuildKpi } from './kinds/rebuild-kpi.ts';

@@ -17,10 +17,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
+import { openDatabase } from '../src/drivers/sqlite/connection.ts';
+import { prepareStatements } from '../src/drivers/sqlite/transactions.ts';
 import { createQueueBackend, Queue } from '../src/index.ts';
-import { openDatabase } from '../src/sqlite/connection.ts';
-import { DEFAULT_LEASE_SECONDS } from '../src/sqlite/rows.ts';
-import { prepareStatements } from '../src/sqlite/transactions.ts';
+import { DEFAULT_LEASE_SECONDS } from '../src/runtime/insert.ts';
 import { ourDrainRate } from './queue-bench.ts';
 
 const CLAIM_BATCH = 500;

@@ -1,7 +1,15 @@
-// @offload/queue: one Queue interface, two backends (pg-boss on PostgreSQL, our own on SQLite),
-// and the runtime on top of either. See docs/queue.md.
+// @offload/queue: the runtime (runtime/: every queue policy once) over two thin drivers
+// (drivers/sqlite, drivers/postgres on pg-boss's tables) behind one interface. See docs/queue.md.
 export { backoffCeilingMs, backoffDelayMs, DEFAULT_BACKOFF, nextRunAt } from './runtime/backoff.ts';
 export { createQueueBackend, type QueueBackendOptions } from './runtime/factory.ts';
+export {
+  DEFAULT_LEASE_SECONDS,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_PRIORITY,
+  isKindName,
+  type KindDefaults,
+  type KindDefaultsResolver,
+} from './runtime/insert.ts';
 export { type JobEventFilter, Queue, type SendOptions } from './runtime/queue.ts';
 export {
   type AbortReason,

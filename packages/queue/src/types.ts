@@ -58,6 +58,10 @@ export interface Job<P = Json, R = Json> {
   runAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /** How long a claim holds the job without a heartbeat (whole seconds). */
+  leaseSeconds: number;
+  /** The retry delays of its failed attempts (runtime/backoff.ts). */
+  backoff: BackoffOptions;
 }
 
 export interface BackoffOptions {
@@ -110,6 +114,12 @@ export interface JobClaimParams {
   limit: number;
   /** Identifies the claiming worker process (host:pid:uuid); stored on the job. */
   workerId: string;
+  /**
+   * Of `limit`, this many are the ready jobs that have waited longest (due first), whatever their
+   * priority, when there are such; the rest go by priority. The runtime's fairness lane
+   * (runtime/fairness.ts); default 0.
+   */
+  oldest?: number;
   now?: Date;
 }
 
@@ -148,6 +158,21 @@ export interface JobListParams {
   cursor?: string | null;
   /** 1…100; default 50. */
   limit?: number;
+}
+
+/**
+ * Which jobs a bulk operator action takes: every filter given must match. At most `limit` jobs
+ * (1…1000) are moved per call, oldest first; call again while the count equals the limit.
+ */
+export interface JobBulkParams {
+  kind?: string;
+  /** Cancel: `queued` and/or `retrying` (default both). Retry: `failed` and/or `cancelled` (default `failed`). */
+  states?: readonly JobState[];
+  owner?: string;
+  /** ISO instants: created at or after, and before. */
+  createdFrom?: string;
+  createdBefore?: string;
+  limit: number;
 }
 
 export interface Page<T> {
@@ -224,7 +249,10 @@ export interface QueueBackend {
 
   jobInsert<P = Json>(params: JobInsertParams<P>): Promise<JobInsertResult<P>>;
   jobInsertMany<P = Json>(params: ReadonlyArray<JobInsertParams<P>>): Promise<Array<JobInsertResult<P>>>;
-  /** Atomically moves up to `limit` ready jobs to `active`, highest priority then oldest first. */
+  /**
+   * Atomically moves up to `limit` ready jobs to `active`: `oldest` of them longest-waiting first,
+   * the rest highest priority then oldest first.
+   */
   jobClaim(params: JobClaimParams): Promise<ClaimedJob[]>;
   /** Renews the lease; false when the lease is no longer ours (expired and reclaimed, or cancelled). */
   jobHeartbeat(params: LeaseParams): Promise<boolean>;
@@ -244,6 +272,12 @@ export interface QueueBackend {
   jobCancel(id: string): Promise<Job | null>;
   /** A failed or cancelled job runs again with a fresh attempt budget. */
   jobRetry(id: string): Promise<Job | null>;
+  /**
+   * Set-based operator actions (runtime/bulk.ts validates the params): cancel waiting jobs, or
+   * retry failed ones, matching a filter, at most `limit` per call; returns how many moved.
+   */
+  jobCancelMany(params: JobBulkParams): Promise<number>;
+  jobRetryMany(params: JobBulkParams): Promise<number>;
   jobGet(id: string): Promise<Job | null>;
   jobList(params: JobListParams): Promise<Page<Job>>;
   jobCounts(now?: Date): Promise<KindCounts[]>;
@@ -254,6 +288,20 @@ export interface QueueBackend {
   scheduleUpsert(schedule: Schedule): Promise<void>;
   scheduleDelete(name: string): Promise<boolean>;
   scheduleList(): Promise<Schedule[]>;
+  /**
+   * One cron pass at `now` (maintenance runs it; tests call it with the clock they choose): each
+   * schedule's latest tick, if later than the last it fired, is sent once (runtime/cron.ts).
+   * Returns the jobs this call sent.
+   */
+  scheduleFireDue(now?: Date): Promise<Job[]>;
+
+  /**
+   * Leader election (runtime/maintenance.ts): takes or renews lease `name` for `holder` until
+   * `expiresAt` if it is free, expired at `now`, or already `holder`'s; true while it holds it.
+   */
+  leaderAcquire(params: { name: string; holder: string; expiresAt: Date; now: Date }): Promise<boolean>;
+  /** Gives lease `name` up if `holder` holds it. */
+  leaderResign(params: { name: string; holder: string }): Promise<void>;
 
   /**
    * Calls `listener` promptly when jobs of these kinds may be ready (new, retried, released), so

@@ -4,10 +4,10 @@
 //   (a) the server terminates every connection (pg_terminate_backend) while jobs run;
 //   (b) a real restart of a PostgreSQL cluster of the test's own (initdb on a free port; the shared
 //       server is never restarted).
-import { createEmptyPgDatabase, type EmptyPgDatabase } from '@offload/db/testing';
+import { createEmptyPgDatabase, type EmptyPgDatabase, eventually } from '@offload/db/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgBossBackend } from '../src/pgboss/backend.ts';
+import { createPgBossBackend } from '../src/drivers/postgres/backend.ts';
 import type { QueueBackend } from '../src/types.ts';
 import {
   findPostgresBin,
@@ -85,14 +85,6 @@ class BusyWorker {
   }
 }
 
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** What the backends reported handling (lost connections, reconnects): proof the case bit. */
 const handled: string[] = [];
 
@@ -135,18 +127,18 @@ describe('pg-boss backend: connections terminated by the server', () => {
       Array.from({ length: 300 }, () => ({ kind, payload: null, leaseSeconds: 2 })),
     );
     for (const after of [50, 150]) {
-      await until(`${after} completions`, () => busy.completed.size >= after, 60_000);
+      await eventually(`${after} completions`, () => busy.completed.size >= after, 60_000);
       const { rows } = await admin.query(
         `SELECT count(pg_terminate_backend(pid))::int AS killed FROM pg_stat_activity
          WHERE datname = current_database() AND pid <> pg_backend_pid()`,
       );
       expect(rows[0].killed).toBeGreaterThan(0);
     }
-    await until('every job completed', () => busy.completed.size === sent.length, 60_000);
+    await eventually('every job completed', () => busy.completed.size === sent.length, 60_000);
 
     // The LISTEN connection was killed too: it is back, and wakes this worker again.
     const wakesBefore = busy.wakes;
-    await until(
+    await eventually(
       'a wake-up on the restored LISTEN connection',
       async () => {
         await producer.jobInsert({ kind, payload: null });
@@ -155,7 +147,7 @@ describe('pg-boss backend: connections terminated by the server', () => {
       },
       30_000,
     );
-    await until('the last job', () => busy.completed.size >= sent.length + 1, 30_000);
+    await eventually('the last job', () => busy.completed.size >= sent.length + 1, 30_000);
     await busy.stop();
     expect(handled).toContain('LISTEN connection lost; reconnecting');
 
@@ -201,13 +193,13 @@ describe.skipIf(bin === null)('pg-boss backend: a real restart of PostgreSQL', (
     await producer!.jobInsertMany(
       Array.from({ length: 200 }, () => ({ kind, payload: null, leaseSeconds: 2 })),
     );
-    await until('some completions', () => busy.completed.size >= 30, 60_000);
+    await eventually('some completions', () => busy.completed.size >= 30, 60_000);
     await server!.restart();
     // Sent once the server is back, through the producer's reconnected pool.
     await producer!.jobInsertMany(
       Array.from({ length: 100 }, () => ({ kind, payload: null, leaseSeconds: 2 })),
     );
-    await until('every job completed', () => busy.completed.size === 300, 90_000);
+    await eventually('every job completed', () => busy.completed.size === 300, 90_000);
     await busy.stop();
     expect(handled).toContain('LISTEN connection lost; reconnecting');
     expect(

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqliteBackend, type SqliteQueueBackend } from '../src/sqlite/backend.ts';
+import { createSqliteBackend, type SqliteQueueBackend } from '../src/drivers/sqlite/backend.ts';
 
 let dir: string;
 let a: SqliteQueueBackend;
@@ -124,13 +124,13 @@ describe('fencing', () => {
     const k = kind('lease-length');
     await a.jobInsertMany([
       { kind: k, payload: 1 },
-      { kind: k, payload: 2, leaseSeconds: 2.5 },
+      { kind: k, payload: 2, leaseSeconds: 3 },
     ]);
     const now = new Date(Date.now() + 1000);
     const claimed = await a.jobClaim({ kinds: [k], limit: 2, workerId: 'w', now });
     const expiry = (payload: number) => claimed.find((c) => c.job.payload === payload)?.leaseExpiresAt;
     expect(expiry(1)).toBe(new Date(now.getTime() + 30_000).toISOString());
-    expect(expiry(2)).toBe(new Date(now.getTime() + 2_500).toISOString());
+    expect(expiry(2)).toBe(new Date(now.getTime() + 3_000).toISOString());
     const settled = await a.jobCompleteMany(claimed.map((c) => ({ id: c.job.id, leaseToken: c.leaseToken })));
     expect(settled).toEqual([true, true]);
   });

@@ -6,10 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqliteBackend, type SqliteQueueBackend } from '../src/drivers/sqlite/backend.ts';
 import type { Job } from '../src/index.ts';
-import { createSqliteBackend, type SqliteQueueBackend } from '../src/sqlite/backend.ts';
-import { openDatabase } from '../src/sqlite/connection.ts';
-import { LeaderLease } from '../src/sqlite/leader.ts';
 
 let dir: string;
 let path: string;
@@ -143,67 +141,6 @@ describe('lists', () => {
       });
     } finally {
       await elsewhere.stop();
-    }
-  });
-});
-
-describe('cron', () => {
-  it('fires each tick once, even from two leaders at the same moment', async () => {
-    const name = 'cron.every-minute';
-    await a.scheduleUpsert({
-      name,
-      cron: '* * * * *',
-      timezone: 'UTC',
-      kind: 'cron.kind',
-      payload: { scope: 'all' },
-      options: { priority: 3 },
-    });
-    const minute = Math.floor(Date.now() / 60_000) * 60_000;
-    // Saved during this minute: its first tick is the next one.
-    expect(await a.scheduleFireDue(new Date(minute + 59_000))).toEqual([]);
-    const tick = new Date(minute + 60_000);
-    const fired = (
-      await Promise.all([
-        a.scheduleFireDue(new Date(tick.getTime() + 10)),
-        b.scheduleFireDue(new Date(tick.getTime() + 20)),
-      ])
-    ).flat();
-    expect(fired).toHaveLength(1);
-    expect(fired[0]).toMatchObject({
-      kind: 'cron.kind',
-      payload: { scope: 'all' },
-      priority: 3,
-      runAt: tick.toISOString(),
-      idempotencyKey: `cron:${name}:${tick.toISOString()}`,
-      meta: { schedule: name },
-    });
-    expect(await b.scheduleFireDue(new Date(tick.getTime() + 30_000))).toEqual([]);
-    // Three minutes without a leader: the latest missed tick fires, once.
-    const late = await a.scheduleFireDue(new Date(tick.getTime() + 3 * 60_000 + 5));
-    expect(late.map((job) => job.runAt)).toEqual([new Date(tick.getTime() + 3 * 60_000).toISOString()]);
-    const jobs = (await a.jobList({ kind: 'cron.kind' })).items;
-    expect(jobs).toHaveLength(2);
-    expect(await a.scheduleDelete(name)).toBe(true);
-  });
-
-  it('elects one leader at a time, and takes over an expired lease', () => {
-    const first = openDatabase(path);
-    const second = openDatabase(path);
-    try {
-      const x = new LeaderLease(first, { name: 'test-lease', holder: 'x', leaseMs: 10_000 });
-      const y = new LeaderLease(second, { name: 'test-lease', holder: 'y', leaseMs: 10_000 });
-      const t0 = Date.now();
-      expect(x.acquire(new Date(t0))).toBe(true);
-      expect(y.acquire(new Date(t0 + 1))).toBe(false);
-      expect(x.acquire(new Date(t0 + 5000))).toBe(true); // renewed until t0 + 15 s
-      expect(y.acquire(new Date(t0 + 12_000))).toBe(false);
-      expect(y.acquire(new Date(t0 + 15_001))).toBe(true); // x stalled past its lease
-      expect(x.acquire(new Date(t0 + 15_002))).toBe(false);
-      y.resign();
-      expect(x.acquire(new Date(t0 + 15_003))).toBe(true); // no wait after a resignation
-    } finally {
-      first.close();
-      second.close();
     }
   });
 });

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createSqliteBackend, type SqliteQueueBackend } from '../src/sqlite/backend.ts';
+import { createSqliteBackend, type SqliteQueueBackend } from '../src/drivers/sqlite/backend.ts';
 
-const BACKEND = new URL('../src/sqlite/backend.ts', import.meta.url).href;
+const BACKEND = new URL('../src/drivers/sqlite/backend.ts', import.meta.url).href;
 let dir: string;
 let path: string;
 let queue: SqliteQueueBackend;

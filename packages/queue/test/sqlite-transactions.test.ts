@@ -1,12 +1,7 @@
-// Sending through the caller's transaction (the application's knex, on the same SQLite file as
-// its domain tables), and idempotency keys under real concurrency: two processes inserting the
-// same keys at once.
-import { spawn } from 'node:child_process';
 import { sqlExecutor } from '@offload/db';
 import { createTestDb, type TestDb } from '@offload/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Job } from '../src/index.ts';
-import { createSqliteBackend, type SqliteQueueBackend } from '../src/sqlite/backend.ts';
+import { createSqliteBackend, type SqliteQueueBackend } from '../src/drivers/sqlite/backend.ts';
 
 let testDb: TestDb;
 let path: string;
@@ -103,75 +98,6 @@ describe("inserts in the caller's transaction", () => {
     await expect(queue.jobInsert({ kind: 'tx.pg', payload: {}, executor })).rejects.toThrow(
       /postgres executor/,
     );
-  });
-});
-
-describe('idempotency under concurrency', () => {
-  it('gives each key one job when two processes insert the same keys at once', {
-    timeout: 60_000,
-  }, async () => {
-    const kind = 'idem.race';
-    const keys = 300;
-    const backend = new URL('../src/sqlite/backend.ts', import.meta.url).href;
-    // Each process inserts every key (in its own order, one at a time and in small batches) and
-    // prints what it got back.
-    const script = `
-      const { createSqliteBackend } = await import(${JSON.stringify(backend)});
-      const [path, kind, keys, seed] = process.argv.slice(1);
-      const queue = createSqliteBackend({ path });
-      await queue.start();
-      const order = Array.from({ length: Number(keys) }, (_, i) => i);
-      if (seed === '1') order.reverse();
-      const out = [];
-      for (let i = 0; i < order.length; i += 3) {
-        const batch = order.slice(i, i + 3).map((k) => ({ kind, payload: { by: process.pid }, idempotencyKey: 'key-' + k }));
-        const results = i % 2 === 0 ? await queue.jobInsertMany(batch) : await Promise.all(batch.map((p) => queue.jobInsert(p)));
-        for (const r of results) out.push([r.job.idempotencyKey, r.job.id, r.created]);
-      }
-      await queue.stop();
-      process.stdout.write(JSON.stringify(out));
-    `;
-    const run = (seed: string) =>
-      new Promise<Array<[string, string, boolean]>>((resolve, reject) => {
-        const child = spawn(
-          process.execPath,
-          ['--input-type=module', '-e', script, path, kind, String(keys), seed],
-          {
-            stdio: ['ignore', 'pipe', 'pipe'],
-          },
-        );
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (chunk) => {
-          stdout += chunk;
-        });
-        child.stderr.on('data', (chunk) => {
-          stderr += chunk;
-        });
-        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout)) : reject(new Error(stderr))));
-      });
-    const [x, y] = await Promise.all([run('0'), run('1')]);
-    const byKey = new Map<string, { ids: Set<string>; created: number }>();
-    for (const [key, id, created] of [...x, ...y]) {
-      const entry = byKey.get(key) ?? { ids: new Set(), created: 0 };
-      entry.ids.add(id);
-      if (created) entry.created += 1;
-      byKey.set(key, entry);
-    }
-    expect(byKey.size).toBe(keys);
-    for (const [key, entry] of byKey) {
-      expect(entry.ids.size, key).toBe(1);
-      expect(entry.created, key).toBe(1);
-    }
-    const jobs: Job[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await queue.jobList({ kind, limit: 100, cursor });
-      jobs.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor !== null);
-    expect(jobs).toHaveLength(keys);
-    expect((await queue.jobCounts()).find((c) => c.kind === kind)?.queued).toBe(keys);
   });
 });
 

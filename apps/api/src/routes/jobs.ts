@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { NotFoundError } from '@offload/db';
 import type { UploadStore } from '@offload/imports';
-import { findJobKind, type ImportCsvPayload, importCsv } from '@offload/jobs';
+import { findJobKind, type ImportCsvPayload, importCsvKind } from '@offload/jobs';
 import type { Job, Json, JsonObject, Queue } from '@offload/queue';
 import { type Request, type Response, Router } from 'express';
 import { assertMayStart, type GuardDeps, type Principal, requireScope } from '../auth.ts';
@@ -142,7 +142,7 @@ async function submitJob(deps: JobsRouterDeps, req: Request, res: Response): Pro
         };
 
   // Checks against the present state, which a replay need not pass again.
-  if (kind.name === importCsv.name) {
+  if (kind.name === importCsvKind.name) {
     if (idempotency !== undefined && (await replayed(deps, principal, idempotency, res))) return;
     try {
       await assertOwnUpload(deps.uploads, principal, payload as ImportCsvPayload);

@@ -8,8 +8,8 @@
 //          (every write is an upsert, so a repeated batch changes nothing)
 import { type AnalyzeHealthPayload, type JobSender, requestKpiRebuild } from '@offload/jobs';
 import type { Json } from '@offload/queue';
-import { runHealthAnalysis } from '../health/analyze.ts';
-import { DEFAULT_HEALTH_SETTINGS, type HealthSettings } from '../health/settings.ts';
+import { runHealthAnalysis } from '../model-health/analyze.ts';
+import { DEFAULT_HEALTH_SETTINGS, type HealthSettings } from '../model-health/settings.ts';
 import type { JobHandler } from './handler.ts';
 
 export interface AnalyzeHealthServices {

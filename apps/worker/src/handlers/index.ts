@@ -5,7 +5,7 @@ import type { UploadStore } from '@offload/imports';
 import type { JobKindName, JobSender, PayloadOf } from '@offload/jobs';
 import type { JobHandler as RuntimeHandler } from '@offload/queue';
 import type { CollectSettings } from '../collect/settings.ts';
-import type { HealthSettings } from '../health/settings.ts';
+import type { HealthSettings } from '../model-health/settings.ts';
 import { analyzeHealthHandler } from './analyze-health.ts';
 import { type BindOptions, bindHandler } from './bind.ts';
 import { collectMetricsHandler } from './collect-metrics.ts';

@@ -1,6 +1,6 @@
 // analyze.health's CPU-bound step, run in a pool thread: one batch of models' observations in,
 // one health verdict per model out. The main thread reads the rows and writes the verdicts; all
-// the grouping and arithmetic happens here (see ../health/math.ts for the formulas).
+// the grouping and arithmetic happens here (see ../model-health/math.ts for the formulas).
 //
 // Observations arrive columnar (four parallel arrays) to keep the structured clone cheap, sorted
 // by model, metric and time. A metric is analysed when its baseline has at least
@@ -18,7 +18,7 @@ import {
   populationStabilityIndex,
   worstStatus,
   zScore,
-} from '../health/math.ts';
+} from '../model-health/math.ts';
 
 export interface HealthAnalysisParams {
   thresholds: HealthThresholds;

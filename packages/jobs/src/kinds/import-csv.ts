@@ -38,7 +38,7 @@ const result = z
 export type ImportCsvPayload = z.output<typeof payload>;
 export type ImportCsvResult = z.output<typeof result>;
 
-export const importCsv = defineJobKind({
+export const importCsvKind = defineJobKind({
   name: 'import.csv',
   description:
     'Imports an uploaded models or validations CSV: validates every row, upserts the valid ones by ' +

@@ -3,6 +3,7 @@
 // hold one object and event subscribers share one backend subscription.
 import type {
   Job,
+  JobBulkParams,
   JobEvent,
   JobInsertParams,
   JobInsertResult,
@@ -64,6 +65,16 @@ export class Queue {
 
   retry(id: string): Promise<Job | null> {
     return this.backend.jobRetry(id);
+  }
+
+  /** Cancels waiting jobs matching `params`, at most `params.limit` (≤ 1000); returns how many. */
+  cancelMany(params: JobBulkParams): Promise<number> {
+    return this.backend.jobCancelMany(params);
+  }
+
+  /** Retries failed jobs matching `params`, at most `params.limit` (≤ 1000); returns how many. */
+  retryMany(params: JobBulkParams): Promise<number> {
+    return this.backend.jobRetryMany(params);
   }
 
   scheduleUpsert(schedule: Schedule): Promise<void> {

@@ -43,6 +43,7 @@ import type {
   Unsubscribe,
 } from '../types.ts';
 import { backoffDelayMs } from './backoff.ts';
+import { FairShare } from './fairness.ts';
 
 export interface WorkerOptions {
   /** Stored on claimed jobs; default `host:pid:uuid`. */
@@ -153,6 +154,15 @@ const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_CLAIMS_IN_FLIGHT = 4;
 /** Below this concurrency one claim takes every free slot. */
 const MIN_CLAIM_BATCH = 100;
+
+/**
+ * Jobs a worker of `concurrency` slots claims per transaction at most: a quarter of its slots per
+ * claim (up to `maxClaimsInFlight` claims at once), at least 100, at most its slots. The SQLite
+ * drain benchmark's reference loop claims as many.
+ */
+export function claimBatchFor(concurrency: number, maxClaimsInFlight = 4): number {
+  return Math.min(concurrency, Math.max(MIN_CLAIM_BATCH, Math.ceil(concurrency / maxClaimsInFlight)));
+}
 const MIN_HEARTBEAT_MS = 50;
 const WRITE_RETRY = { baseMs: 50, maxMs: 2000 };
 const MAX_ERROR_TEXT = 4000;
@@ -179,6 +189,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   /** Slots promised to claims in flight, all groups together. */
   #reserved = 0;
   readonly #claims = new Set<Promise<void>>();
+  /** One claimed job in ten is the longest-waiting one, whatever its priority (fairness.ts). */
+  readonly #fairShare = new FairShare();
   // A short claim makes its group idle only if no wake-up arrived while it ran.
   #wakeGeneration = 0;
   /** After a failed claim: no claims until the next poll, rather than spinning on a database that is down. */
@@ -210,10 +222,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       options.maxClaimsInFlight ?? DEFAULT_MAX_CLAIMS_IN_FLIGHT,
       'maxClaimsInFlight',
     );
-    this.#claimBatch = Math.min(
-      this.concurrency,
-      Math.max(MIN_CLAIM_BATCH, Math.ceil(this.concurrency / this.#maxClaimsInFlight)),
-    );
+    this.#claimBatch = claimBatchFor(this.concurrency, this.#maxClaimsInFlight);
   }
 
   get state(): WorkerState {
@@ -354,7 +363,12 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const generation = this.#wakeGeneration;
     let claimed: ClaimedJob[];
     try {
-      claimed = await this.#backend.jobClaim({ kinds: group.kinds, limit, workerId: this.workerId });
+      claimed = await this.#backend.jobClaim({
+        kinds: group.kinds,
+        limit,
+        workerId: this.workerId,
+        oldest: this.#fairShare.oldestFor(limit),
+      });
     } catch (error) {
       this.#reportError(error, 'jobClaim');
       this.#pausedUntil = Date.now() + this.#pollIntervalMs;

@@ -11,8 +11,8 @@ export function testDatabaseFactory(kind: TestDatabaseKind): ConformanceFactory 
     const backends: Array<{ stop(): Promise<void> }> = [];
     return {
       databaseUrl: testDb.databaseUrl,
-      async createBackend() {
-        const backend = await createQueueBackend(testDb.databaseUrl);
+      async createBackend(options = {}) {
+        const backend = await createQueueBackend(testDb.databaseUrl, options);
         backends.push(backend);
         return backend;
       },

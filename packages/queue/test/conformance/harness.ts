@@ -1,13 +1,13 @@
 // What the conformance suite needs from a backend under test, and small helpers its cases share.
 import { randomUUID } from 'node:crypto';
-import type { Job, QueueBackend, SqlExecutor } from '../../src/index.ts';
+import type { Job, QueueBackend, QueueBackendOptions, SqlExecutor } from '../../src/index.ts';
 
 /** One database under test: backends on it, and the caller's own connection for transactions. */
 export interface ConformanceContext {
   /** `sqlite:<path>` or `postgres://…`, for worker processes. */
   databaseUrl: string;
   /** A new, unstarted backend on this database, with its own connections (as another process has). */
-  createBackend(): Promise<QueueBackend>;
+  createBackend(options?: Pick<QueueBackendOptions, 'defaults'>): Promise<QueueBackend>;
   /**
    * Runs `fn` inside a transaction on the caller's own connection (the application's knex):
    * commits when it resolves, rolls back when it throws. `exec` runs the caller's own SQL in it.
@@ -28,20 +28,7 @@ export function uniqueKind(label: string): string {
   return `conf.${label}.${randomUUID().slice(0, 8)}`;
 }
 
-/** Polls `probe` until it returns something other than undefined/false, or fails at the deadline. */
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs = 10_000, intervalMs = 20 }: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
+export { eventually } from '@offload/db/testing';
 
 export async function getJob(backend: QueueBackend, id: string): Promise<Job> {
   const job = await backend.jobGet(id);

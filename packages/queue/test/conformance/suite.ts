@@ -4,7 +4,12 @@
 //
 //   runQueueConformance('sqlite', testDatabaseFactory('sqlite'));
 import { describe } from 'vitest';
+import { bulkCases } from './bulk.ts';
+import { consistencyCases } from './consistency.ts';
+import { cronCases } from './cron.ts';
+import { defaultsCases } from './defaults.ts';
 import { useEnvironment } from './environment.ts';
+import { fairnessCases } from './fairness.ts';
 import type { ConformanceFactory } from './harness.ts';
 import { jobCases } from './jobs.ts';
 import { leaseCases } from './leases.ts';
@@ -19,6 +24,11 @@ export function runQueueConformance(name: string, factory: ConformanceFactory): 
     describe('in one process', () => {
       const env = useEnvironment(factory);
       jobCases(env);
+      defaultsCases(env);
+      cronCases(env);
+      consistencyCases(env);
+      fairnessCases(env);
+      bulkCases(env);
       readCases(env);
       leaseCases(env);
       workerCases(env);

@@ -15,6 +15,7 @@
 // (see `endedWithToken` in sql.ts). Statements sent through a caller's transaction are never retried.
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { isLostConnection } from '../../runtime/transient.ts';
 
 export interface QueryResult {
   rows: Array<Record<string, unknown>>;
@@ -32,48 +33,6 @@ export interface SupervisedPoolOptions {
   reconnectTimeoutMs: number;
   onError: ErrorReporter;
   applicationName?: string;
-}
-
-/** SQLSTATE classes and codes that mean "the connection, not the statement, failed". */
-const CONNECTION_SQLSTATES = new Set([
-  '57P01',
-  '57P02',
-  '57P03',
-  '53300',
-  '08000',
-  '08001',
-  '08003',
-  '08004',
-  '08006',
-]);
-const CONNECTION_ERRNOS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-const CONNECTION_MESSAGES = [
-  'Connection terminated',
-  'terminating connection',
-  'Client has encountered a connection error',
-  'timeout exceeded when trying to connect',
-  'Connection ended',
-  'the database system is starting up',
-  'the database system is shutting down',
-];
-
-/** Whether `error` means the connection was lost or refused (worth retrying on a new one). */
-export function isConnectionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && (CONNECTION_SQLSTATES.has(code) || CONNECTION_ERRNOS.has(code)))
-    return true;
-  if (error instanceof AggregateError && error.errors.some(isConnectionError)) return true;
-  return CONNECTION_MESSAGES.some((m) => error.message.includes(m));
 }
 
 export class SupervisedPool {
@@ -122,7 +81,7 @@ export class SupervisedPool {
           retried,
         };
       } catch (error) {
-        if (this.#stopping || !isConnectionError(error) || Date.now() >= deadline) throw error;
+        if (this.#stopping || !isLostConnection(error) || Date.now() >= deadline) throw error;
         if (attempt === 0) this.#options.onError(error as Error, 'connection lost; retrying');
         retried = true;
         await this.#sleep(Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)));
@@ -137,7 +96,7 @@ export class SupervisedPool {
       try {
         return await this.#pool.query(text, values);
       } catch (error) {
-        if (this.#stopping || !isConnectionError(error) || Date.now() >= deadline) throw error;
+        if (this.#stopping || !isLostConnection(error) || Date.now() >= deadline) throw error;
         await this.#sleep(Math.min(2_000, 50 * 2 ** Math.min(attempt, 6)));
       }
     }

@@ -1,5 +1,6 @@
 // This process's subscribers to wake-ups and job events, fed by one LISTEN connection
-// (listener.ts), which LISTENs on a channel only while someone here subscribes to it.
+// (@offload/db's PgListener, the one LISTEN client with its half-open-connection heartbeat, shared
+// with the cache), which LISTENs on a channel only while someone here subscribes to it.
 //
 // Wake-ups (pg-boss's channel): `kind` means a job of that kind is ready now, `kind@epochMs` that
 // one becomes ready then (delayed sends, retries after their backoff), which arms one timer per
@@ -8,8 +9,8 @@
 //
 // Events (our channel): JSON arrays of `[id, kind, pg-boss state, epoch ms, progress, truncated]`;
 // a progress too large for a notification is read back before its event is handed on.
-import type { JobEvent, JsonObject, Unsubscribe } from '../types.ts';
-import { NotificationListener } from './listener.ts';
+import { PgListener } from '@offload/db';
+import type { JobEvent, JsonObject, Unsubscribe } from '../../types.ts';
 import { toState } from './rows.ts';
 import type { ErrorReporter } from './supervisor.ts';
 
@@ -38,23 +39,26 @@ type RawEvent = [
 
 export class Subscriptions {
   readonly #options: SubscriptionsOptions;
-  readonly #listener: NotificationListener;
+  readonly #listener: PgListener;
   readonly #wakeSubscriptions = new Set<WakeSubscription>();
   readonly #eventListeners = new Set<(event: JobEvent) => void>();
   readonly #wakeTimers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
 
   constructor(options: SubscriptionsOptions) {
     this.#options = options;
-    this.#listener = new NotificationListener({
+    this.#listener = new PgListener({
       connectionString: options.connectionString,
+      applicationName: 'offload-queue-listen',
       onNotification: (channel, payload) => {
         if (channel === options.wakeChannel) this.#onWake(payload);
         else if (channel === options.eventsChannel) this.#onEvents(payload);
       },
-      onReconnect: () => {
+      // Wake-ups sent while the connection was down are lost: every waiting worker re-checks.
+      onConnected: (reconnected) => {
+        if (!reconnected) return;
         for (const subscription of this.#wakeSubscriptions) this.#call(subscription.listener);
       },
-      onError: options.onError,
+      onLost: (error) => options.onError(error, 'LISTEN connection lost; reconnecting'),
     });
   }
 
@@ -78,7 +82,13 @@ export class Subscriptions {
   }
 
   async #subscribe(channel: string, remove: () => void): Promise<Unsubscribe> {
-    await this.#listener.want(channel);
+    // The database is unreachable right now: the subscription stays, and is LISTENed once it is back.
+    await this.#listener.want(channel).catch((error: unknown) => {
+      this.#options.onError(
+        error instanceof Error ? error : new Error(String(error)),
+        'LISTEN failed; retrying',
+      );
+    });
     let active = true;
     return async () => {
       if (!active) return;

@@ -7,7 +7,8 @@
 // so that a guard such as `state = 'active'` can never tempt it into scanning an index instead.
 
 const JOB_COLUMNS = `id, kind, state, payload, priority, progress, attempts, max_attempts, result, error,
-  owner, meta, idempotency_key, created_at, run_at, started_at, finished_at`;
+  owner, meta, idempotency_key, created_at, run_at, started_at, finished_at, lease_seconds,
+  backoff_base_ms, backoff_max_ms`;
 
 /** The lease expiry `lease_seconds` after `now` (an ISO instant), as ISO text with milliseconds. */
 const leaseExpiry = (now: string) =>
@@ -68,6 +69,31 @@ export const CLAIM_CANDIDATES = `
 SELECT job_no, state, priority, run_at FROM queue_jobs INDEXED BY queue_jobs_ready
 WHERE state IN ('queued', 'retrying') AND kind = ? AND run_at <= ?
 ORDER BY priority DESC, run_at, job_no
+LIMIT ?`;
+
+/**
+ * ready_priorities: the distinct priorities of one kind's ready jobs, highest first, read by
+ * skipping along the ready index (one probe per priority). Parameter: kind.
+ */
+export const READY_PRIORITIES = `
+WITH RECURSIVE p(priority) AS (
+  SELECT max(priority) FROM queue_jobs INDEXED BY queue_jobs_ready
+  WHERE state IN ('queued', 'retrying') AND kind = @kind
+  UNION ALL
+  SELECT (SELECT max(priority) FROM queue_jobs INDEXED BY queue_jobs_ready
+          WHERE state IN ('queued', 'retrying') AND kind = @kind AND priority < p.priority)
+  FROM p WHERE p.priority IS NOT NULL
+)
+SELECT priority FROM p WHERE priority IS NOT NULL`;
+
+/**
+ * oldest_candidates: the ready jobs of one kind and priority that fell due first (the fairness
+ * lane, runtime/fairness.ts), off the ready index. Parameters: kind, priority, now, limit.
+ */
+export const OLDEST_CANDIDATES = `
+SELECT job_no, state, priority, run_at FROM queue_jobs INDEXED BY queue_jobs_ready
+WHERE state IN ('queued', 'retrying') AND kind = ? AND priority = ? AND run_at <= ?
+ORDER BY run_at, job_no
 LIMIT ?`;
 
 /**
@@ -189,6 +215,28 @@ SET state = 'queued', attempts = 0, run_at = ?, error = NULL, result = NULL, pro
     started_at = NULL, finished_at = NULL, worker_id = NULL
 WHERE job_no = ? AND state = ? AND state IN ('failed', 'cancelled')
 RETURNING ${JOB_COLUMNS}`;
+
+/** Which filters a bulk action's candidate query has (the states: how many placeholders). */
+export interface BulkShape {
+  states: number;
+  kind: boolean;
+  owner: boolean;
+  from: boolean;
+  before: boolean;
+}
+
+/**
+ * bulk_candidates: the jobs a bulk action takes, oldest first. Parameters: the states, then kind,
+ * owner, created from, created before for the filters present, then the limit.
+ */
+export function bulkCandidates(shape: BulkShape): string {
+  const where = [`state IN (${Array.from({ length: shape.states }, () => '?').join(', ')})`];
+  if (shape.kind) where.push('kind = ?');
+  if (shape.owner) where.push('owner = ?');
+  if (shape.from) where.push('created_at >= ?');
+  if (shape.before) where.push('created_at < ?');
+  return `SELECT job_no, state FROM queue_jobs WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`;
+}
 
 // ---- reads --------------------------------------------------------------------------------------
 

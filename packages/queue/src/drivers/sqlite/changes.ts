@@ -2,7 +2,7 @@
 // per-(kind, state) counters and the events to append. Collected while the transaction runs, then
 // written by it in two statements (sql.ADD_COUNTS once, sql.APPEND_EVENT per kind and state), so a
 // batch of 500 claimed jobs costs two more statements, not a thousand.
-import type { JobState } from '../types.ts';
+import type { JobState } from '../../types.ts';
 
 export interface EventDraft {
   kind: string;

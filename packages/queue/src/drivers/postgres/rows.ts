@@ -3,7 +3,22 @@
 // A job's `data` is our envelope `{ payload, owner?, meta?, backoff? }` (owner has an expression
 // index, backoff is read by the retry delay); `output` is `{ result?, error?, progress?, worker? }`.
 // Rows written by pg-boss itself (cron forwards) carry the envelope we stored on the schedule.
-import type { Job, JobError, JobInsertParams, JobState, Json, JsonObject } from '../types.ts';
+import { DEFAULT_BACKOFF } from '../../runtime/backoff.ts';
+import {
+  DEFAULT_LEASE_SECONDS,
+  DEFAULT_MAX_ATTEMPTS,
+  type KindDefaultsResolver,
+  normalizeInsert,
+} from '../../runtime/insert.ts';
+import type {
+  BackoffOptions,
+  Job,
+  JobError,
+  JobInsertParams,
+  JobState,
+  Json,
+  JsonObject,
+} from '../../types.ts';
 
 /** The columns `jobColumns` in sql.ts selects. */
 export interface JobRow {
@@ -22,6 +37,7 @@ export interface JobRow {
   output: unknown;
   singleton_key: string | null;
   singleton_slot: string | null;
+  heartbeat_seconds: number | null;
 }
 
 export interface ClaimRow extends JobRow {
@@ -81,6 +97,8 @@ export function toJob(row: JobRow): Job {
     runAt: iso(row.start_after),
     startedAt: row.started_on === null ? null : iso(row.started_on),
     finishedAt: row.completed_on === null ? null : iso(row.completed_on),
+    leaseSeconds: row.heartbeat_seconds ?? DEFAULT_LEASE_SECONDS,
+    backoff: envelopeBackoff(data),
   };
 }
 
@@ -109,21 +127,22 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** pg-boss accepts these characters in queue names (its assertObjectName). */
-const KIND = /^[\w.\-/]+$/;
-
-export const DEFAULT_MAX_ATTEMPTS = 3;
-export const DEFAULT_LEASE_SECONDS = 30;
-export const DEFAULT_BACKOFF = { baseMs: 1_000, maxMs: 60_000 } as const;
-
 /**
- * One row of `insertJobs`'s JSON input. Options left at their defaults are left out (the statement
- * supplies them): parsing the JSON input is most of an insert's cost in the database.
+ * One row of `insertJobs`'s JSON input, from a normalised send (runtime/insert.ts). Options left
+ * at their defaults are left out of the JSON (the statement supplies them): parsing the JSON input
+ * is most of an insert's cost in the database.
  */
 export interface InsertRow {
   id: string;
   name: string;
-  data: Record<string, unknown>;
+  /** The caller's values, for the job returned (not a copy parsed back: this is the hot path). */
+  payload: unknown;
+  owner: string | null;
+  meta: JsonObject;
+  maxAttempts: number;
+  backoff: BackoffOptions;
+  /** Our envelope as JSON text: `{"payload":…,"owner":…,"meta":…,"backoff":…}`. */
+  dataJson: string;
   /** Default 0. */
   priority?: number;
   /** Default now (the database's). */
@@ -138,80 +157,84 @@ export interface InsertRow {
   singleton_key?: string;
 }
 
-export function toInsertRow(params: JobInsertParams<unknown>, id: string): InsertRow {
-  const {
-    kind,
-    priority = 0,
-    maxAttempts = DEFAULT_MAX_ATTEMPTS,
-    leaseSeconds = DEFAULT_LEASE_SECONDS,
-  } = params;
-  if (typeof kind !== 'string' || !KIND.test(kind)) {
-    throw new TypeError(`kind must be letters, digits, '_', '.', '-' or '/' (got ${JSON.stringify(kind)})`);
+export function toInsertRow(
+  params: JobInsertParams<unknown>,
+  id: string,
+  resolve?: KindDefaultsResolver,
+): InsertRow {
+  const n = normalizeInsert(params, resolve);
+  // The envelope written as text around the payload's and meta's text, serialised once.
+  let dataJson = `{"payload":${n.payloadJson}`;
+  if (n.owner !== null) dataJson += `,"owner":${JSON.stringify(n.owner)}`;
+  if (n.metaJson !== '{}') dataJson += `,"meta":${n.metaJson}`;
+  const defaultBackoff =
+    n.backoff.baseMs === DEFAULT_BACKOFF.baseMs && n.backoff.maxMs === DEFAULT_BACKOFF.maxMs;
+  if (!defaultBackoff) dataJson += `,"backoff":${JSON.stringify(n.backoff)}`;
+  dataJson += '}';
+  const row: InsertRow = {
+    id,
+    name: n.kind,
+    payload: params.payload ?? null,
+    owner: n.owner,
+    meta: n.meta,
+    maxAttempts: n.maxAttempts,
+    backoff: n.backoff,
+    dataJson,
+  };
+  if (n.priority !== 0) row.priority = n.priority;
+  if (n.runAt !== null) row.start_after = n.runAt;
+  if (n.maxAttempts !== DEFAULT_MAX_ATTEMPTS) row.retry_limit = n.maxAttempts - 1;
+  if (!defaultBackoff) {
+    row.retry_delay = Math.max(1, Math.ceil(n.backoff.baseMs / 1000));
+    row.retry_delay_max = Math.max(1, Math.ceil(n.backoff.maxMs / 1000));
   }
-  if (!Number.isInteger(priority)) throw new TypeError('priority must be an integer');
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
-    throw new TypeError('maxAttempts must be an integer >= 1');
-  if (!Number.isInteger(leaseSeconds) || leaseSeconds < 1)
-    throw new TypeError('leaseSeconds must be an integer >= 1');
-  const backoff = params.backoff;
-  if (
-    backoff !== undefined &&
-    !(
-      Number.isFinite(backoff.baseMs) &&
-      backoff.baseMs >= 0 &&
-      Number.isFinite(backoff.maxMs) &&
-      backoff.maxMs >= 0
-    )
-  ) {
-    throw new TypeError('backoff.baseMs and backoff.maxMs must be numbers >= 0');
-  }
-  const data: Record<string, unknown> = { payload: params.payload ?? null };
-  if (params.owner !== undefined) data['owner'] = params.owner;
-  if (params.meta !== undefined) data['meta'] = params.meta;
-  const row: InsertRow = { id, name: kind, data };
-  if (priority !== 0) row.priority = priority;
-  if (params.runAt !== undefined) {
-    const at = new Date(params.runAt);
-    if (Number.isNaN(at.getTime()))
-      throw new TypeError(`runAt must be an ISO-8601 instant (got ${params.runAt})`);
-    row.start_after = at.toISOString();
-  }
-  if (maxAttempts !== DEFAULT_MAX_ATTEMPTS) row.retry_limit = maxAttempts - 1;
-  if (backoff !== undefined) {
-    data['backoff'] = { baseMs: backoff.baseMs, maxMs: backoff.maxMs };
-    row.retry_delay = Math.max(1, Math.ceil(backoff.baseMs / 1000));
-    row.retry_delay_max = Math.max(1, Math.ceil(backoff.maxMs / 1000));
-  }
-  if (leaseSeconds !== DEFAULT_LEASE_SECONDS) row.heartbeat_seconds = leaseSeconds;
-  if (params.idempotencyKey !== undefined) row.singleton_key = params.idempotencyKey;
+  if (n.leaseSeconds !== DEFAULT_LEASE_SECONDS) row.heartbeat_seconds = n.leaseSeconds;
+  if (n.idempotencyKey !== null) row.singleton_key = n.idempotencyKey;
   return row;
+}
+
+/** `insertJobs`'s $1: the rows as a JSON array, the envelopes spliced in as the text they are. */
+export function insertRowsJson(rows: readonly InsertRow[]): string {
+  return `[${rows
+    .map((row) => {
+      const { id, name, payload, owner, meta, maxAttempts, backoff, dataJson, ...columns } = row;
+      const rest = JSON.stringify(columns);
+      return `{"id":"${id}","name":${JSON.stringify(name)},"data":${dataJson}${rest === '{}' ? '' : `,${rest.slice(1, -1)}`}}`;
+    })
+    .join(',')}]`;
 }
 
 /** The job a just-inserted row is: what was inserted, its creation instant and the start it got. */
 export function insertedJob(row: InsertRow, createdAt: string, startAfter: Date | string): Job {
   // The caller's own values (JSON by contract), not a copy parsed back: this is the hot path.
-  const data = row.data;
   return {
     id: row.id,
     kind: row.name,
     state: 'queued',
-    payload: data['payload'] as Json,
+    payload: row.payload as Json,
     priority: row.priority ?? 0,
     progress: null,
     attempts: 0,
-    maxAttempts: (row.retry_limit ?? DEFAULT_MAX_ATTEMPTS - 1) + 1,
+    maxAttempts: row.maxAttempts,
     result: null,
     error: null,
-    owner: typeof data['owner'] === 'string' ? data['owner'] : null,
-    meta: isObject(data['meta']) ? (data['meta'] as JsonObject) : {},
+    owner: row.owner,
+    meta: row.meta,
     idempotencyKey: row.singleton_key ?? null,
     createdAt,
     runAt: iso(startAfter),
     startedAt: null,
     finishedAt: null,
+    leaseSeconds: row.heartbeat_seconds ?? DEFAULT_LEASE_SECONDS,
+    backoff: row.backoff,
   };
 }
 
-export function isKind(value: string): boolean {
-  return KIND.test(value);
+/** The backoff a job's envelope carries, or the queue's default (left out of the envelope). */
+export function envelopeBackoff(data: Record<string, unknown>): BackoffOptions {
+  const backoff = data['backoff'];
+  if (isObject(backoff) && typeof backoff['baseMs'] === 'number' && typeof backoff['maxMs'] === 'number') {
+    return { baseMs: backoff['baseMs'], maxMs: backoff['maxMs'] };
+  }
+  return { ...DEFAULT_BACKOFF };
 }

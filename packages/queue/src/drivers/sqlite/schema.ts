@@ -1,7 +1,8 @@
 // The SQLite queue's tables, in the application's own database file (so that a job can be
 // inserted in the same transaction as the domain writes that asked for it). Every name starts
-// with `queue_`. `installSchema` is idempotent and safe to race: it runs in one BEGIN IMMEDIATE
-// transaction, creates what is missing (IF NOT EXISTS everywhere) and records the version.
+// with `queue_`. `installSchema` is idempotent and safe to race: in one BEGIN IMMEDIATE
+// transaction it runs the numbered steps (STEPS) the file has not had yet, each once, and records
+// each in queue_schema_version. A released step is never edited; a change is a new step.
 //
 // Timestamps are ISO-8601 UTC text with milliseconds (`2026-11-22T10:00:00.123Z`) everywhere:
 // fixed width, so text order is time order, and SQLite's date functions read them as they are.
@@ -12,23 +13,25 @@
 // transaction that makes the change (sql.ADD_COUNTS, sql.APPEND_EVENT).
 import type Database from 'better-sqlite3';
 
+/** The step the schema is at once installSchema ran: the number of STEPS. */
 export const SCHEMA_VERSION = 1;
 
-const TABLES = `
--- One row per installed schema version (the highest is current).
+const BOOTSTRAP = `
+-- One row per installed schema step (the highest is current).
 CREATE TABLE IF NOT EXISTS queue_schema_version (
   version    INTEGER PRIMARY KEY,
   applied_at TEXT NOT NULL
-);
+);`;
 
+const TABLES = `
 -- Small settings of this queue: the secret that signs list cursors (shared by every process
 -- on the file, so a cursor from one API process is good at another).
-CREATE TABLE IF NOT EXISTS queue_meta (
+CREATE TABLE queue_meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
 
-CREATE TABLE IF NOT EXISTS queue_jobs (
+CREATE TABLE queue_jobs (
   job_no           INTEGER PRIMARY KEY,         -- the rowid: leases carry it, fenced updates seek by it
   id               TEXT NOT NULL UNIQUE,        -- the public id, a UUIDv7 (time-ordered)
   kind             TEXT NOT NULL,
@@ -56,7 +59,7 @@ CREATE TABLE IF NOT EXISTS queue_jobs (
 );
 
 -- Jobs per (kind, state), moved in the same transaction as the jobs: counts never scan queue_jobs.
-CREATE TABLE IF NOT EXISTS queue_counts (
+CREATE TABLE queue_counts (
   kind  TEXT NOT NULL,
   state TEXT NOT NULL,
   n     INTEGER NOT NULL,
@@ -66,7 +69,7 @@ CREATE TABLE IF NOT EXISTS queue_counts (
 -- State changes and progress updates, appended in the changing transaction: one row per batch
 -- and kind (job_ids, a JSON array), so a claim or completion of 500 jobs writes one row.
 -- Listeners in every process tail it by seq (notifier.ts); maintenance prunes it.
-CREATE TABLE IF NOT EXISTS queue_events (
+CREATE TABLE queue_events (
   seq      INTEGER PRIMARY KEY AUTOINCREMENT,
   kind     TEXT NOT NULL,
   state    TEXT NOT NULL,
@@ -76,7 +79,7 @@ CREATE TABLE IF NOT EXISTS queue_events (
   at       TEXT NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS queue_schedules (
+CREATE TABLE queue_schedules (
   name         TEXT PRIMARY KEY,
   cron         TEXT NOT NULL,
   timezone     TEXT NOT NULL,
@@ -87,8 +90,8 @@ CREATE TABLE IF NOT EXISTS queue_schedules (
   updated_at   TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- Leases that elect one process for a task: whoever holds an unexpired row leads (leader.ts).
-CREATE TABLE IF NOT EXISTS queue_leader (
+-- Leases that elect one process for a task: whoever holds an unexpired row leads (runtime/maintenance.ts).
+CREATE TABLE queue_leader (
   name       TEXT PRIMARY KEY,
   holder     TEXT NOT NULL,
   expires_at TEXT NOT NULL
@@ -99,37 +102,46 @@ CREATE TABLE IF NOT EXISTS queue_leader (
 // depends on statistics. Partial indexes hold only the rows their queries can want.
 const INDEXES = `
 -- claim_candidates, oldest_ready: ready jobs of a kind in claim order.
-CREATE INDEX IF NOT EXISTS queue_jobs_ready
+CREATE INDEX queue_jobs_ready
   ON queue_jobs (kind, priority DESC, run_at, job_no) WHERE state IN ('queued', 'retrying');
 -- expired_leases, and lists of active jobs (as many as there are worker slots).
-CREATE INDEX IF NOT EXISTS queue_jobs_lease
+CREATE INDEX queue_jobs_lease
   ON queue_jobs (lease_expires_at) WHERE state = 'active';
 -- insert_job: one retained job per (kind, key).
-CREATE UNIQUE INDEX IF NOT EXISTS queue_jobs_idempotency
+CREATE UNIQUE INDEX queue_jobs_idempotency
   ON queue_jobs (kind, idempotency_key) WHERE idempotency_key IS NOT NULL;
 -- list_jobs, newest first: all, per kind, per owner (never rewritten: created_at is fixed) …
-CREATE INDEX IF NOT EXISTS queue_jobs_list ON queue_jobs (created_at, id);
-CREATE INDEX IF NOT EXISTS queue_jobs_kind_list ON queue_jobs (kind, created_at, id);
-CREATE INDEX IF NOT EXISTS queue_jobs_owner_list
+CREATE INDEX queue_jobs_list ON queue_jobs (created_at, id);
+CREATE INDEX queue_jobs_kind_list ON queue_jobs (kind, created_at, id);
+CREATE INDEX queue_jobs_owner_list
   ON queue_jobs (owner, created_at, id) WHERE owner IS NOT NULL;
 -- … and per kind in a state group (also prune_finished's path to old finished jobs).
-CREATE INDEX IF NOT EXISTS queue_jobs_queued_list
+CREATE INDEX queue_jobs_queued_list
   ON queue_jobs (kind, created_at, id) WHERE state = 'queued';
-CREATE INDEX IF NOT EXISTS queue_jobs_completed_list
+CREATE INDEX queue_jobs_completed_list
   ON queue_jobs (kind, created_at, id) WHERE state = 'completed';
-CREATE INDEX IF NOT EXISTS queue_jobs_unhappy_list
+CREATE INDEX queue_jobs_unhappy_list
   ON queue_jobs (kind, created_at, id) WHERE state IN ('retrying', 'failed', 'cancelled');
 `;
 
-/** Creates the queue's tables and indexes if missing; returns the installed version. */
+/**
+ * The schema's numbered steps, in order (step i is STEPS[i - 1]). Step 1 is the schema as first
+ * released; files installed by it record version 1 and never run it again.
+ */
+const STEPS: readonly string[] = [TABLES.replaceAll('', '') + INDEXES.replaceAll('', '')];
+
+/** Runs the steps this file has not had; returns the installed version. */
 export function installSchema(db: Database.Database, now: string): number {
+  if (STEPS.length !== SCHEMA_VERSION) throw new Error('SCHEMA_VERSION must be the number of STEPS');
   const install = db.transaction(() => {
-    db.exec(TABLES);
-    db.exec(INDEXES);
-    db.prepare(
-      'INSERT INTO queue_schema_version (version, applied_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
-    ).run(SCHEMA_VERSION, now);
-    return db.prepare('SELECT max(version) FROM queue_schema_version').pluck().get() as number;
+    db.exec(BOOTSTRAP);
+    const current =
+      (db.prepare('SELECT max(version) FROM queue_schema_version').pluck().get() as number | null) ?? 0;
+    for (let step = current + 1; step <= STEPS.length; step += 1) {
+      db.exec(STEPS[step - 1]!);
+      db.prepare('INSERT INTO queue_schema_version (version, applied_at) VALUES (?, ?)').run(step, now);
+    }
+    return Math.max(current, STEPS.length);
   });
   const installed = install.immediate();
   if (installed > SCHEMA_VERSION) {

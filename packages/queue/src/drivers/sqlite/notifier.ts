@@ -1,7 +1,8 @@
 // Wake-ups and job events across processes, without LISTEN/NOTIFY.
 //
 // Every state change and progress update appends a row to queue_events in the changing
-// transaction (schema.ts's triggers), whoever made it. The notifier tails that table from a
+// transaction, whoever made it: the backend writes it with the change (changes.ts, once per
+// batch; there are no triggers). The notifier tails that table from a
 // connection of its own, and only when something was committed: `PRAGMA data_version` on that
 // connection changes whenever another connection (this process's own included) commits, and
 // reading it costs a look at shared memory, so it is polled every millisecond or so while
@@ -16,7 +17,7 @@
 // the tailer then skips those events, so a worker is not woken twice. An event row stands for a
 // batch (job_ids); listeners get one JobEvent per job.
 import type Database from 'better-sqlite3';
-import type { JobEvent, JobState, JsonObject, Unsubscribe } from '../types.ts';
+import type { JobEvent, JobState, JsonObject, Unsubscribe } from '../../types.ts';
 import * as sql from './sql.ts';
 
 interface EventRow {

@@ -1,39 +1,59 @@
-// The LISTEN side of wake-ups and job events: one dedicated pg.Client per backend (a pooled
-// connection cannot hold a LISTEN), subscribed to the channels somebody in this process wants.
+// The one LISTEN client (PostgreSQL), used by the queue (wake-ups and job events) and the cache
+// (cross-process invalidation): a dedicated pg.Client (a pooled connection cannot hold a LISTEN),
+// subscribed to the channels somebody in this process wants.
 //
 // States: idle (no channel wanted, no connection) → connecting → listening ⇄ reconnecting → closed.
 //   - `want(channel)` / `unwant(channel)` count subscribers per channel; the first want opens the
-//     connection (or adds a LISTEN to it), the last unwant drops the LISTEN.
-//   - A connection that errors or ends, or whose heartbeat (`SELECT 1` every 10 s) fails, is
-//     replaced after a backoff (100 ms doubling to 5 s); every wanted channel is LISTENed again and
-//     `onReconnect` fires, because notifications sent meanwhile are lost (callers re-check instead).
+//     connection (or adds a LISTEN to it), the last unwant drops the LISTEN. A want whose
+//     connection attempt fails rejects, but keeps the subscription: it is LISTENed once a
+//     reconnect succeeds.
+//   - A connection that errors or ends, or whose heartbeat (`SELECT 1` every 10 s, 5 s to answer)
+//     fails, is replaced after a backoff (100 ms doubling to 5 s). The heartbeat is what finds a
+//     half-open connection (the server or a middlebox gone without a FIN): such a socket never
+//     errors by itself, and its LISTEN would silently hear nothing. After every (re)connect each
+//     wanted channel is LISTENed again and `onConnected` runs, because notifications sent while
+//     no one listened are lost (callers re-read instead).
 //   - `close()` ends it for good.
 import pg from 'pg';
-import type { ErrorReporter } from './supervisor.ts';
 
-export interface ListenerOptions {
+export interface PgListenerOptions {
   connectionString: string;
-  onNotification: (channel: string, payload: string) => void;
-  /** After a lost connection was replaced and LISTENs restored. */
-  onReconnect: () => void;
-  onError: ErrorReporter;
+  /** Shown in pg_stat_activity, so operators (and tests) can find the connection. */
+  applicationName: string;
+  onNotification(channel: string, payload: string): void;
+  /** Listening on every wanted channel, the first time (`reconnected` false) or again. */
+  onConnected?(reconnected: boolean): void | Promise<void>;
+  /** The connection was lost; it is being replaced (failed attempts are not reported again). */
+  onLost?(error: Error): void;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  heartbeatMs?: number;
+  heartbeatTimeoutMs?: number;
 }
 
-const HEARTBEAT_MS = 10_000;
-const HEARTBEAT_TIMEOUT_MS = 5_000;
-
-export class NotificationListener {
-  readonly #options: ListenerOptions;
+export class PgListener {
+  readonly #options: PgListenerOptions;
   readonly #wanted = new Map<string, number>();
   #client: pg.Client | null = null;
   #connecting: Promise<void> | null = null;
   #reconnectTimer: NodeJS.Timeout | null = null;
   #heartbeatTimer: NodeJS.Timeout | null = null;
   #attempt = 0;
+  #everConnected = false;
+  #reconnects = 0;
   #closed = false;
 
-  constructor(options: ListenerOptions) {
+  constructor(options: PgListenerOptions) {
     this.#options = options;
+  }
+
+  get connected(): boolean {
+    return this.#client !== null;
+  }
+
+  /** How many times the connection was re-established after a loss. */
+  get reconnects(): number {
+    return this.#reconnects;
   }
 
   /** Subscribes this process to `channel`; resolves once the LISTEN is in place. */
@@ -44,11 +64,12 @@ export class NotificationListener {
     if (count > 0 && this.#client !== null) return;
     try {
       await this.#ensureConnected();
+      // A connection opened before this channel was wanted has not LISTENed to it (a second
+      // LISTEN of the same channel is harmless).
       if (count === 0 && this.#client !== null) await this.#client.query(`LISTEN ${quote(channel)}`);
     } catch (error) {
-      // The database is unreachable right now: keep the subscription and LISTEN once it is back.
-      this.#options.onError(error as Error, 'LISTEN failed; retrying');
       this.#scheduleReconnect();
+      throw error;
     }
   }
 
@@ -59,9 +80,7 @@ export class NotificationListener {
       return;
     }
     this.#wanted.delete(channel);
-    if (this.#client !== null) {
-      await this.#client.query(`UNLISTEN ${quote(channel)}`).catch(() => {});
-    }
+    if (this.#client !== null) await this.#client.query(`UNLISTEN ${quote(channel)}`).catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -89,7 +108,7 @@ export class NotificationListener {
   async #connect(): Promise<void> {
     const client = new pg.Client({
       connectionString: this.#options.connectionString,
-      application_name: 'offload-queue-listen',
+      application_name: this.#options.applicationName,
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
       connectionTimeoutMillis: 5_000,
@@ -110,12 +129,17 @@ export class NotificationListener {
     }
     if (this.#closed) {
       client.removeAllListeners();
+      client.on('error', () => {});
       await client.end().catch(() => {});
       return;
     }
     this.#client = client;
     this.#attempt = 0;
+    const reconnected = this.#everConnected;
+    this.#everConnected = true;
+    if (reconnected) this.#reconnects += 1;
     this.#scheduleHeartbeat(client);
+    await this.#options.onConnected?.(reconnected);
   }
 
   #lost(client: pg.Client, error: Error): void {
@@ -125,22 +149,19 @@ export class NotificationListener {
     client.removeAllListeners();
     client.on('error', () => {});
     client.end().catch(() => {});
-    this.#options.onError(error, 'LISTEN connection lost; reconnecting');
+    this.#options.onLost?.(error);
     this.#scheduleReconnect();
   }
 
   #scheduleReconnect(): void {
     if (this.#closed || this.#reconnectTimer !== null) return;
-    const backoff = Math.min(5_000, 100 * 2 ** Math.min(this.#attempt, 6));
+    const min = this.#options.minBackoffMs ?? 100;
+    const backoff = Math.min(this.#options.maxBackoffMs ?? 5_000, min * 2 ** Math.min(this.#attempt, 10));
     this.#attempt += 1;
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
-      this.#ensureConnected().then(
-        () => {
-          if (!this.#closed) this.#options.onReconnect();
-        },
-        () => this.#scheduleReconnect(),
-      );
+      // Still down: try again later (the loss was reported once, when it happened).
+      this.#ensureConnected().catch(() => this.#scheduleReconnect());
     }, backoff);
     this.#reconnectTimer.unref();
   }
@@ -150,7 +171,10 @@ export class NotificationListener {
       if (this.#client !== client) return;
       let timeout: NodeJS.Timeout | undefined;
       const deadline = new Promise<never>((_, reject) => {
-        timeout = setTimeout(() => reject(new Error('LISTEN heartbeat timed out')), HEARTBEAT_TIMEOUT_MS);
+        timeout = setTimeout(
+          () => reject(new Error('LISTEN heartbeat timed out')),
+          this.#options.heartbeatTimeoutMs ?? 5_000,
+        );
       });
       Promise.race([client.query('SELECT 1'), deadline])
         .then(
@@ -158,7 +182,7 @@ export class NotificationListener {
           (error: Error) => this.#lost(client, error),
         )
         .finally(() => clearTimeout(timeout));
-    }, HEARTBEAT_MS);
+    }, this.#options.heartbeatMs ?? 10_000);
     this.#heartbeatTimer.unref();
   }
 }

@@ -12,14 +12,21 @@
 // through its own send, without the per-tick idempotency key our contract fires them with.
 import { createHash } from 'node:crypto';
 import { PgBoss } from 'pg-boss';
-import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coalescer.ts';
-import { pageLimit } from '../runtime/paging.ts';
-import type { PeriodicTask } from '../runtime/periodic-task.ts';
+import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
+import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
+import { countsOf } from '../../runtime/counts.ts';
+import { dueTick, tickInsert } from '../../runtime/cron.ts';
+import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../../runtime/insert.ts';
+import { Maintenance, type MaintenanceSettings } from '../../runtime/maintenance.ts';
+import { pageLimit } from '../../runtime/paging.ts';
+import { retryAt } from '../../runtime/retry.ts';
+import { isRefusedData } from '../../runtime/transient.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
   ClaimedJob,
   Job,
+  JobBulkParams,
   JobClaimParams,
   JobCompleteParams,
   JobEvent,
@@ -37,37 +44,30 @@ import type {
   Schedule,
   SqlExecutor,
   Unsubscribe,
-} from '../types.ts';
-import { JOB_STATES } from '../types.ts';
+} from '../../types.ts';
+import { JOB_STATES } from '../../types.ts';
 import { CursorCodec } from './cursor.ts';
 import { idTime, uuidv7 } from './ids.ts';
-import { cronTicker, pruner, rescuer } from './maintenance.ts';
 import {
   BOSS_STATES,
   type ClaimRow,
-  DEFAULT_LEASE_SECONDS,
+  envelopeBackoff,
   type InsertRow,
   insertedJob,
+  insertRowsJson,
   type JobRow,
   toInsertRow,
   toJob,
   toState,
 } from './rows.ts';
-import {
-  type BossScheduleRow,
-  dueTicks,
-  fromBossSchedule,
-  scheduleKey,
-  tickJob,
-  toBossSchedule,
-} from './schedules.ts';
+import { type BossScheduleRow, fromBossSchedule, scheduleKey, toBossSchedule } from './schedules.ts';
 import * as sql from './sql.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { type ErrorReporter, SupervisedPool } from './supervisor.ts';
 
-export { InvalidCursorError, InvalidPageError } from '../runtime/paging.ts';
+export { InvalidCursorError, InvalidPageError } from '../../runtime/paging.ts';
 
-export interface PgBossBackendOptions {
+export interface PgBossBackendOptions extends MaintenanceSettings {
   connectionString: string;
   /** pg-boss's schema. Default `pgboss`. */
   schema?: string;
@@ -75,18 +75,12 @@ export interface PgBossBackendOptions {
   extrasSchema?: string;
   /** Connections in the pool shared by our statements and pg-boss's. Default 10. */
   poolMax?: number;
-  /** How often maintenance rescues expired leases (ms). Default 2000. */
-  rescueIntervalMs?: number;
-  /** How often maintenance prunes retained jobs (ms). Default 5 minutes. */
-  pruneIntervalMs?: number;
-  /** How long finished jobs are kept. Default completed 7 days, failed and cancelled 30 days. */
-  retention?: { completedMs?: number; failedMs?: number };
-  /** How often maintenance evaluates cron schedules (ms, claimed once across processes). Default 2000. */
-  cronIntervalMs?: number;
   /** How long a statement keeps retrying a lost connection before failing (ms). Default 60 s. */
   reconnectTimeoutMs?: number;
   /** Background and connection errors that are handled (retried, reconnected) but worth a log line. */
   onError?: ErrorReporter;
+  /** Per-kind send options (the job catalog's), for what a send leaves out (runtime/insert.ts). */
+  defaults?: KindDefaultsResolver;
 }
 
 /** Options every queue is created with (pg-boss's units: seconds). */
@@ -108,7 +102,8 @@ const QUEUE_DEFAULTS = {
 const INTERNAL_QUEUE = /^__pgboss__/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SCHEMA = /^[a-z_][a-z0-9_]{0,40}$/;
-const DAY_MS = 24 * 60 * 60 * 1000;
+/** Expired leases read and rescued per statement. */
+const RESCUE_BATCH = 500;
 
 interface CompleteItem {
   name: string;
@@ -143,7 +138,9 @@ class PgBossBackend implements QueueBackend {
     progress: string;
     complete: string;
     endedWithToken: string;
+    leasedAttempt: string;
     fail: string;
+    expiredLeases: string;
     rescueExpired: string;
     release: string;
     getJob: string;
@@ -151,14 +148,13 @@ class PgBossBackend implements QueueBackend {
     retry: string;
     countJobs: string;
     prune: string;
-    claimMaintenance: string;
   };
   readonly #onError: ErrorReporter;
   #pool: SupervisedPool | null = null;
   #boss: PgBoss | null = null;
   #subscriptions: Subscriptions | null = null;
   #cursors: CursorCodec | null = null;
-  #tasks: PeriodicTask[] = [];
+  #maintenance: Maintenance | null = null;
   #starting: Promise<void> | null = null;
   readonly #queues = new Set<string>();
   readonly #queuesCreating = new Map<string, Promise<void>>();
@@ -199,7 +195,9 @@ class PgBossBackend implements QueueBackend {
       progress: sql.progress(n),
       complete: sql.complete(n),
       endedWithToken: sql.endedWithToken(n),
+      leasedAttempt: sql.leasedAttempt(n),
       fail: sql.fail(n),
+      expiredLeases: sql.expiredLeases(n),
       rescueExpired: sql.rescueExpired(n),
       release: sql.release(n),
       getJob: sql.getJob(n),
@@ -207,7 +205,6 @@ class PgBossBackend implements QueueBackend {
       retry: sql.retry(n),
       countJobs: sql.countJobs(n),
       prune: sql.prune(n),
-      claimMaintenance: sql.claimMaintenance(n),
     };
     this.#completer = new Coalescer((items) => this.#completeBatch(items), { maxBatch: 500, maxInFlight: 2 });
     this.#inserter = new Coalescer((list) => this.#insertTogether(list), {
@@ -242,7 +239,11 @@ class PgBossBackend implements QueueBackend {
       });
       boss.on('error', (error) => this.#onError(toError(error), 'pg-boss'));
       boss.on('warning', (warning) => this.#onError(new Error(warning.message), 'pg-boss warning'));
+      // Our SQL reads and writes pg-boss's tables: refuse a schema another pg-boss version wrote
+      // (before pg-boss could touch it), and one our pinned pg-boss did not leave at its version.
+      assertBossVersion(await this.#bossVersion(), this.#names.boss, 'found');
       await boss.start();
+      assertBossVersion(await this.#bossVersion(), this.#names.boss, 'installed');
       this.#boss = boss;
       await pool.query(sql.install(this.#names));
       const { rows } = await pool.query(sql.queueNames(this.#names));
@@ -257,31 +258,10 @@ class PgBossBackend implements QueueBackend {
         onError: this.#onError,
       });
       if (maintenance) {
-        const claim = (task: string, intervalMs: number) => this.#claimTick(task, intervalMs);
-        this.#tasks = [
-          rescuer({
-            intervalMs: options.rescueIntervalMs ?? 2_000,
-            claim,
-            rescue: () => this.jobRescueExpired(),
-            onError: this.#onError,
-          }),
-          cronTicker({
-            intervalMs: options.cronIntervalMs ?? 2_000,
-            lookbackMs: 60_000,
-            claim,
-            fire: (after, upTo) => this.#fireSchedules(after, upTo),
-            onError: this.#onError,
-          }),
-          pruner({
-            intervalMs: options.pruneIntervalMs ?? 5 * 60_000,
-            completedRetentionMs: options.retention?.completedMs ?? 7 * DAY_MS,
-            failedRetentionMs: options.retention?.failedMs ?? 30 * DAY_MS,
-            claim,
-            prune: (params) => this.jobPrune(params),
-            onError: this.#onError,
-          }),
-        ];
-        for (const task of this.#tasks) task.start();
+        this.#maintenance = new Maintenance(this, options, (error, context) =>
+          this.#onError(toError(error), context),
+        );
+        this.#maintenance.start();
       }
     })();
     try {
@@ -298,8 +278,8 @@ class PgBossBackend implements QueueBackend {
     const pool = this.#pool;
     if (pool === null) return;
     this.#stopping = true;
-    await Promise.all(this.#tasks.map((task) => task.stop()));
-    this.#tasks = [];
+    await this.#maintenance?.stop();
+    this.#maintenance = null;
     await Promise.all([this.#completer.drained(), this.#inserter.drained()]);
     await this.#subscriptions?.close();
     this.#subscriptions = null;
@@ -332,14 +312,14 @@ class PgBossBackend implements QueueBackend {
       throw new Error('the pg-boss backend is not started or stopping');
     // Bad options, or a payload or meta JSON cannot hold, fail this call alone; the JSON's length
     // weighs the job in its batch.
-    const json = JSON.stringify(toInsertRow(params as JobInsertParams<unknown>, VALIDATION_ID).data);
-    const settled = await this.#inserter.push(params as JobInsertParams<unknown>, json.length);
+    const row = toInsertRow(params as JobInsertParams<unknown>, VALIDATION_ID, this.#options.defaults);
+    const settled = await this.#inserter.push(params as JobInsertParams<unknown>, row.dataJson.length);
     return unwrap(settled) as JobInsertResult<P>;
   }
 
   /** The inserter's batch; a data or constraint error (SQLSTATE class 22 or 23) is one job's alone. */
   #insertTogether(list: Array<JobInsertParams<unknown>>): Promise<Array<Settled<JobInsertResult<unknown>>>> {
-    return settleTogether(list, (some) => this.jobInsertMany(some), refusedForItsData);
+    return settleTogether(list, (some) => this.jobInsertMany(some), isRefusedData);
   }
 
   async jobInsertMany<P = Json>(list: ReadonlyArray<JobInsertParams<P>>): Promise<Array<JobInsertResult<P>>> {
@@ -352,7 +332,9 @@ class PgBossBackend implements QueueBackend {
       throw new TypeError(`the pg-boss backend needs a postgres executor (got ${executor.dialect})`);
     }
     const now = Date.now();
-    const rows = list.map((params) => toInsertRow(params as JobInsertParams<unknown>, uuidv7(now)));
+    const rows = list.map((params) =>
+      toInsertRow(params as JobInsertParams<unknown>, uuidv7(now), this.#options.defaults),
+    );
     // The batch's creation instant is its first id's millisecond (later ones share it, or exceed it
     // by a millisecond past 2048 ids), so ordering by id is ordering by creation.
     const createdAt = new Date(idTime(rows[0]!.id)).toISOString();
@@ -375,7 +357,7 @@ class PgBossBackend implements QueueBackend {
     let pending = rows.filter((row) => !repeats.has(row));
     for (let attempt = 0; pending.length > 0; attempt += 1) {
       if (attempt === 3) throw new Error('jobInsert: could not insert or find a job after 3 attempts');
-      const inserted = await run(this.#sql.insertJobs, [JSON.stringify(pending), createdAt]);
+      const inserted = await run(this.#sql.insertJobs, [insertRowsJson(pending), createdAt]);
       const startAfter = new Map(
         inserted.rows.map((row) => [row['id'] as string, row['start_after'] as Date]),
       );
@@ -430,6 +412,7 @@ class PgBossBackend implements QueueBackend {
       params.limit,
       params.now?.toISOString() ?? null,
       params.workerId,
+      Math.max(0, Math.floor(params.oldest ?? 0)),
     ]);
     return (rows as unknown as ClaimRow[])
       .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1))
@@ -526,13 +509,28 @@ class PgBossBackend implements QueueBackend {
       kind: String(params.error.kind || 'Error'),
       ...(params.error.stack !== undefined ? { stack: String(params.error.stack) } : {}),
     };
+    // The retry policy is the runtime's (runtime/retry.ts): read the attempt under its lease, ask
+    // it, store the answer with a guarded update (a lease lost in between leaves the row alone).
+    const attempt = await this.#prepared(this.#sql.leasedAttempt, [lease.kind, lease.id, lease.micros]);
+    const row = attempt.rows[0];
+    if (row === undefined) return false;
+    const now = params.now ?? new Date();
+    const next = retryAt(
+      {
+        attempts: Number(row['attempts']),
+        maxAttempts: Number(row['max_attempts']),
+        backoff: envelopeBackoff({ backoff: row['backoff'] }),
+        final: params.final === true,
+      },
+      now,
+    );
     const { rows, retried } = await this.#prepared(this.#sql.fail, [
       lease.kind,
       lease.id,
       lease.micros,
       JSON.stringify(error),
-      params.final === true,
-      params.now?.toISOString() ?? null,
+      next,
+      now.toISOString(),
     ]);
     if (rows.length > 0) return true;
     if (!retried) return false;
@@ -580,6 +578,27 @@ class PgBossBackend implements QueueBackend {
     return rows.length === 0 ? null : toJob(rows[0] as unknown as JobRow);
   }
 
+  async jobCancelMany(params: JobBulkParams): Promise<number> {
+    return this.#operateMany(sql.cancelMany(this.#names), bulkFilter('cancel', params));
+  }
+
+  async jobRetryMany(params: JobBulkParams): Promise<number> {
+    return this.#operateMany(sql.retryMany(this.#names), bulkFilter('retry', params));
+  }
+
+  async #operateMany(text: string, filter: BulkFilter): Promise<number> {
+    const { rows } = await this.#requirePool().query(text, [
+      filter.states.map((state) => BOSS_STATES[state]),
+      filter.kind,
+      filter.owner,
+      filter.createdFrom,
+      filter.createdBefore,
+      filter.limit,
+      null,
+    ]);
+    return (rows[0]?.['moved'] as number | undefined) ?? 0;
+  }
+
   async jobGet(id: string): Promise<Job | null> {
     if (!UUID.test(id)) return null;
     const { rows } = await this.#prepared(this.#sql.getJob, [id]);
@@ -621,32 +640,16 @@ class PgBossBackend implements QueueBackend {
     const { rows } = await this.#prepared(this.#sql.countJobs, [now?.toISOString() ?? null]);
     const at = (now ?? new Date()).getTime();
     const byKind = new Map<string, KindCounts>();
-    const countsOf = (kind: string) => {
-      let counts = byKind.get(kind);
-      if (counts === undefined) {
-        counts = {
-          kind,
-          queued: 0,
-          retrying: 0,
-          active: 0,
-          completed: 0,
-          failed: 0,
-          cancelled: 0,
-          oldestQueuedAgeSeconds: null,
-        };
-        byKind.set(kind, counts);
-      }
-      return counts;
-    };
     for (const row of rows) {
       const kind = row['kind'] as string;
       if (INTERNAL_QUEUE.test(kind)) continue;
       if (row['state'] !== null) {
-        countsOf(kind)[toState(row['state'] as string)] += Number(row['n']);
+        countsOf(byKind, kind)[toState(row['state'] as string)] += Number(row['n']);
         continue;
       }
       const oldest = row['oldest_ready'] as Date | null;
-      if (oldest !== null) countsOf(kind).oldestQueuedAgeSeconds = Math.max(0, at - oldest.getTime()) / 1000;
+      if (oldest !== null)
+        countsOf(byKind, kind).oldestQueuedAgeSeconds = Math.max(0, at - oldest.getTime()) / 1000;
     }
     return [...byKind.values()]
       .filter((c) => JOB_STATES.some((state) => c[state] > 0))
@@ -655,9 +658,36 @@ class PgBossBackend implements QueueBackend {
 
   // ---- maintenance -----------------------------------------------------------------------------
 
+  /** Expired leases in batches: read them, ask the runtime's retry policy, store its answers (guarded). */
   async jobRescueExpired(now?: Date): Promise<number> {
-    const { rows } = await this.#pool!.query(this.#sql.rescueExpired, [now?.toISOString() ?? null]);
-    return (rows[0]?.['moved'] as number | undefined) ?? 0;
+    const at = now ?? new Date();
+    let moved = 0;
+    for (;;) {
+      const { rows } = await this.#prepared(this.#sql.expiredLeases, [
+        now?.toISOString() ?? null,
+        RESCUE_BATCH,
+      ]);
+      if (rows.length === 0) return moved;
+      const items = rows.map((row) => ({
+        name: row['name'] as string,
+        id: row['id'] as string,
+        token: row['token'] as string,
+        retry_at: retryAt(
+          {
+            attempts: Number(row['attempts']),
+            maxAttempts: Number(row['max_attempts']),
+            backoff: envelopeBackoff({ backoff: row['backoff'] }),
+          },
+          at,
+        ),
+      }));
+      const result = await this.#pool!.query(this.#sql.rescueExpired, [
+        JSON.stringify(items),
+        now?.toISOString() ?? null,
+      ]);
+      moved += (result.rows[0]?.['moved'] as number | undefined) ?? 0;
+      if (rows.length < RESCUE_BATCH) return moved;
+    }
   }
 
   async jobPrune(params: PruneParams): Promise<number> {
@@ -674,25 +704,61 @@ class PgBossBackend implements QueueBackend {
     return deleted;
   }
 
-  async #claimTick(task: string, intervalMs: number): Promise<{ at: Date; priorAt: Date | null } | null> {
-    const { rows } = await this.#pool!.query(this.#sql.claimMaintenance, [task, intervalMs]);
-    const row = rows[0];
-    return row === undefined
-      ? null
-      : { at: row['at'] as Date, priorAt: (row['prior_at'] as Date | null) ?? null };
+  // ---- leader election (runtime/maintenance.ts) --------------------------------------------------
+
+  async leaderAcquire(params: {
+    name: string;
+    holder: string;
+    expiresAt: Date;
+    now: Date;
+  }): Promise<boolean> {
+    const { rows } = await this.#requirePool().query(sql.leaderAcquire(this.#names), [
+      params.name,
+      params.holder,
+      params.expiresAt.toISOString(),
+      params.now.toISOString(),
+    ]);
+    return rows.length > 0;
   }
 
-  /** One cron pass: every schedule's ticks in (after, upTo], each sent once by its idempotency key. */
-  async #fireSchedules(after: Date, upTo: Date): Promise<void> {
-    const jobs: JobInsertParams[] = [];
-    for (const schedule of await this.scheduleList()) {
+  async leaderResign(params: { name: string; holder: string }): Promise<void> {
+    await this.#requirePool().query(sql.leaderResign(this.#names), [params.name, params.holder]);
+  }
+
+  /**
+   * One cron pass at `now` (runtime/cron.ts's policy): each schedule's latest tick, if later than the
+   * last one it fired, is sent (idempotently, by its key) and then recorded as fired; a crash in
+   * between sends it again next pass, which its key turns into the job already sent. A schedule
+   * with no tick recorded (saved through pg-boss's own API) counts from now. Returns the jobs sent.
+   */
+  async scheduleFireDue(now: Date = new Date()): Promise<Job[]> {
+    const pool = this.#requirePool();
+    const schedules = await this.scheduleList();
+    const { rows } = await pool.query(sql.scheduleTicks(this.#names));
+    const lastTicks = new Map(rows.map((row) => [row['name'] as string, row['last_tick_at'] as string]));
+    const fired: Job[] = [];
+    for (const schedule of schedules) {
+      const last = lastTicks.get(schedule.name);
       try {
-        for (const tick of dueTicks(schedule, after, upTo)) jobs.push(tickJob(schedule, tick));
+        if (last === undefined) {
+          await pool.query(sql.scheduleTickSave(this.#names), [
+            schedule.name,
+            schedule.cron,
+            schedule.timezone,
+            now.toISOString(),
+          ]);
+          continue;
+        }
+        const tick = dueTick(schedule, last, now);
+        if (tick === null) continue;
+        const [sent] = await this.jobInsertMany([tickInsert(schedule, tick)]);
+        await pool.query(sql.scheduleTickAdvance(this.#names), [schedule.name, tick, last]);
+        if (sent!.created) fired.push(sent!.job);
       } catch (error) {
-        this.#onError(toError(error), `schedule ${schedule.name} could not be evaluated`);
+        this.#onError(toError(error), `schedule ${schedule.name} could not be fired`);
       }
     }
-    if (jobs.length > 0) await this.jobInsertMany(jobs);
+    return fired;
   }
 
   // ---- schedules -------------------------------------------------------------------------------
@@ -706,6 +772,12 @@ class PgBossBackend implements QueueBackend {
       if (row.key === target.key && row.name !== target.queue) await boss.unschedule(row.name, row.key);
     }
     await boss.schedule(target.queue, target.cron, target.data, target.options);
+    await this.#requirePool().query(sql.scheduleTickSave(this.#names), [
+      schedule.name,
+      schedule.cron,
+      schedule.timezone || 'UTC',
+      new Date().toISOString(),
+    ]);
   }
 
   async scheduleDelete(name: string): Promise<boolean> {
@@ -717,6 +789,7 @@ class PgBossBackend implements QueueBackend {
       await boss.unschedule(row.name, row.key);
       found = true;
     }
+    await this.#requirePool().query(sql.scheduleTickDelete(this.#names), [name]);
     return found;
   }
 
@@ -777,6 +850,20 @@ class PgBossBackend implements QueueBackend {
     return this.#pool!.query(text, values, { prepare: true });
   }
 
+  /** pg-boss's schema version in the database, or null before pg-boss installed it. */
+  async #bossVersion(): Promise<number | null> {
+    const pool = this.#requirePool();
+    const { rows } = await pool.query(sql.bossVersionTable, [this.#names.boss]);
+    if (rows[0]?.['present'] !== true) return null;
+    const version = await pool.query(sql.bossVersion(this.#names));
+    return version.rows.length === 0 ? null : Number(version.rows[0]!['version']);
+  }
+
+  #requirePool(): SupervisedPool {
+    if (this.#pool === null) throw new Error('the pg-boss backend is not started');
+    return this.#pool;
+  }
+
   #requireBoss(): PgBoss {
     if (this.#boss === null) throw new Error('the pg-boss backend is not started');
     return this.#boss;
@@ -788,15 +875,50 @@ class PgBossBackend implements QueueBackend {
   }
 }
 
+/**
+ * The pg-boss schema version this adapter's SQL was written and tested against: pg-boss 12.35.0's
+ * (its package.json `pgboss.schema`). docs/queue.md lists every pg-boss table and column we use.
+ */
+export const PGBOSS_SCHEMA_VERSION = 43;
+export const PGBOSS_PACKAGE_VERSION = '12.35.0';
+
+/** Start-up refused: the database's pg-boss schema is not the version our SQL was written against. */
+export class PgBossVersionError extends Error {
+  readonly found: number;
+
+  constructor(schema: string, found: number, when: 'found' | 'installed') {
+    super(
+      `the pg-boss schema "${schema}" is at version ${found}${when === 'installed' ? ' after pg-boss started' : ''}, ` +
+        `but Offload's PostgreSQL queue was written against version ${PGBOSS_SCHEMA_VERSION} ` +
+        `(pg-boss ${PGBOSS_PACKAGE_VERSION}) and reads and writes pg-boss's tables directly. ` +
+        (found > PGBOSS_SCHEMA_VERSION || when === 'installed'
+          ? `Run the Offload release whose pinned pg-boss matches this database (or restore it from a backup taken ` +
+            `before the newer pg-boss migrated it); to move Offload to a newer pg-boss, update pg-boss in ` +
+            `packages/queue, check the tables and columns docs/queue.md lists, run the queue's conformance ` +
+            `suite, then change PGBOSS_SCHEMA_VERSION.`
+          : `Start Offload once against this database with migrations allowed (pg-boss upgrades its own schema), ` +
+            `or check that the schema is pg-boss's.`),
+    );
+    this.name = 'PgBossVersionError';
+    this.found = found;
+  }
+}
+
+function assertBossVersion(found: number | null, schema: string, when: 'found' | 'installed'): void {
+  if (found === null) {
+    if (when === 'found') return; // a new database: pg-boss installs its schema at its own version
+    throw new PgBossVersionError(schema, 0, when);
+  }
+  // An older schema is upgraded by pg-boss's own migrations at start; the check after start holds it.
+  if (when === 'found' ? found > PGBOSS_SCHEMA_VERSION : found !== PGBOSS_SCHEMA_VERSION) {
+    throw new PgBossVersionError(schema, found, when);
+  }
+}
+
 /** The id toInsertRow is given when it only checks a send's options. */
 const VALIDATION_ID = '00000000-0000-7000-8000-000000000000';
 /** Payload and meta JSON per grouped statement at most: a heavier send goes alone. */
 const MAX_SEND_BATCH_BYTES = 8 * 1024 * 1024;
-
-function refusedForItsData(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
-}
 
 /** A lease token is `<claim start in µs>.<kind>`: the kind lets every fenced statement use the key. */
 function parseLease(params: LeaseParams): Lease | null {

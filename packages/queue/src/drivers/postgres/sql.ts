@@ -19,7 +19,7 @@
 // has started before is claimed again (so attempts = retry_count + 1 while a job has a start),
 // `completed_on` is set on every terminal state, `output` holds what the attempt left behind (ours
 // is an object: result, error, progress, worker), and a failure with attempts left goes to `retry`
-// with `start_after` pushed out by the backoff.
+// with `start_after` pushed out by the backoff the runtime computed (runtime/retry.ts).
 //
 // Time: every time-dependent statement takes `now` as a parameter and falls back to the database
 // clock (`now()`) when it is null, so tests control time and production agrees with one clock.
@@ -33,6 +33,8 @@
 // serializes every transaction that notifies: with synchronous commits the events of a busy
 // drain cost it about 40 % of its throughput.
 
+import { LEASE_EXPIRED_ERROR } from '../../runtime/retry.ts';
+
 /** Schema-qualified names every statement is built from. */
 export interface SqlNames {
   /** pg-boss's schema (`pgboss` by default). */
@@ -44,9 +46,6 @@ export interface SqlNames {
   /** The NOTIFY channel job events go out on. */
   eventsChannel: string;
 }
-
-/** Recorded in `<ours>.version` by `install`. */
-export const EXTRAS_VERSION = 1;
 
 /** Counter rows per (kind, state): writers pick one by backend pid, readers sum them. */
 const COUNT_SHARDS = 64;
@@ -72,12 +71,13 @@ const JOB_COLUMN_NAMES = [
   'output',
   'singleton_key',
   'singleton_slot',
+  'heartbeat_seconds',
 ] as const;
 
 /** Those columns read from the job table (alias `j`); `singleton_slot` names a pg-boss throttle slot. */
 const jobColumns = `j.id, j.name, j.data, j.priority, j.state::text AS state, j.retry_count, j.retry_limit,
   j.start_after, j.created_on, j.started_on, j.completed_on, j.output, j.singleton_key,
-  to_char(j.singleton_on, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS singleton_slot`;
+  to_char(j.singleton_on, 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS singleton_slot, j.heartbeat_seconds`;
 
 /** Those columns read back from a CTE that returned `jobColumns`. */
 const jobColumnsOf = (alias: string) => JOB_COLUMN_NAMES.map((c) => `${alias}.${c}`).join(', ');
@@ -97,6 +97,14 @@ const keptProgress = `CASE WHEN j.output ? 'progress' THEN jsonb_build_object('p
  * Volatile, so the CTE is materialized, and every statement using it reads it.
  */
 const asyncCommit = `durability AS (SELECT set_config('synchronous_commit', 'off', true) AS setting)`;
+
+/**
+ * Marks the statement's inserts and deletes as counted by the statement itself, for the
+ * `offload_count_*` triggers (install): they count the inserts and deletes made through pg-boss's
+ * own API (its `send()`, its queue deletion), skip ours and clear the mark. A CTE; the statement
+ * must read it (`CROSS JOIN counted_here`) so that it runs whenever a row is written.
+ */
+const countedHere = `counted_here AS (SELECT set_config('offload_queue.counted', 'on', true) AS mark)`;
 
 /**
  * The counter moves of the rows in `source` (columns `name`, `state`: the state now or null when
@@ -151,35 +159,32 @@ const wakeKinds = (n: SqlNames, source: string) => `(
   FROM (SELECT s.name, min(s.start_after) AS at FROM ${source} s GROUP BY s.name) w)`;
 
 /**
- * install: our schema and tables, helper functions, and the indexes we add to pg-boss's job table.
- * Idempotent and serialized by an advisory lock, so every process runs it at start-up. On the first
- * install the counters are seeded from the table, under a lock that keeps writers out meanwhile.
+ * Our schema's numbered steps, in order. Step i runs once, in the install transaction of the first
+ * process that finds `<ours>.version` below i; a released step is never edited, a change is a new
+ * step. (Step 1 once also created a `retry_delay()` function; step 2 drops it where it exists.)
  */
-export const install = (n: SqlNames) => `
-BEGIN;
-SELECT pg_advisory_xact_lock(hashtext('offload-queue-install:' || '${n.ours}'));
-CREATE SCHEMA IF NOT EXISTS ${n.ours};
-CREATE TABLE IF NOT EXISTS ${n.ours}.version (version int NOT NULL);
-CREATE TABLE IF NOT EXISTS ${n.ours}.job_count (
+const extrasSteps = (n: SqlNames): string[] => [
+  // 1: counters, maintenance claims, the cursor secret, our indexes on pg-boss's job table, the
+  //    oldest-ready probe; the counters seeded from the table, with writers kept out meanwhile.
+  `
+CREATE TABLE ${n.ours}.job_count (
   kind text NOT NULL,
   state text NOT NULL,
   shard int NOT NULL,
   n bigint NOT NULL,
   PRIMARY KEY (kind, state, shard)
 );
-CREATE TABLE IF NOT EXISTS ${n.ours}.maintenance (
+CREATE TABLE ${n.ours}.maintenance (
   task text PRIMARY KEY,
   ran_at timestamptz NOT NULL
 );
 -- The key list cursors are signed with, shared by every process on this database.
-CREATE TABLE IF NOT EXISTS ${n.ours}.secret (
+CREATE TABLE ${n.ours}.secret (
   name text PRIMARY KEY,
   value text NOT NULL
 );
 INSERT INTO ${n.ours}.secret (name, value)
-  VALUES ('cursor', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''))
-  ON CONFLICT (name) DO NOTHING;
-
+  VALUES ('cursor', replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''));
 -- Idempotency: one retained job per (kind, key). (Rows pg-boss throttles, with a slot in
 -- singleton_on, are deduplicated by its own job_i4 instead.)
 CREATE UNIQUE INDEX IF NOT EXISTS offload_job_idempotency ON ${table(n)} (name, singleton_key)
@@ -191,20 +196,9 @@ CREATE INDEX IF NOT EXISTS offload_job_active ON ${table(n)} (name, id) WHERE st
 -- here would cost every claim and completion an extra entry (state changes are never HOT updates).
 CREATE INDEX IF NOT EXISTS offload_job_owner ON ${table(n)} ((data->>'owner'), id)
   WHERE data->>'owner' IS NOT NULL;
-
--- The backoff before the next attempt once attempt retry_count + 1 failed: full jitter over
--- baseMs * 2^retry_count, capped at maxMs (from the job's envelope; defaults 1 s and 60 s).
-CREATE OR REPLACE FUNCTION ${n.ours}.retry_delay(data jsonb, retry_count int) RETURNS interval
-LANGUAGE sql VOLATILE AS $fn$
-  SELECT random() * LEAST(
-    COALESCE((data->'backoff'->>'maxMs')::float8, 60000),
-    COALESCE((data->'backoff'->>'baseMs')::float8, 1000) * power(2::float8, LEAST(retry_count, 30))
-  ) * interval '1 millisecond'
-$fn$;
-
 -- When the oldest job of a kind that is ready at 'at' was created, read along pg-boss's fetch
 -- index (name, priority DESC, created_on, start_after): one short probe per distinct priority.
-CREATE OR REPLACE FUNCTION ${n.ours}.oldest_ready(kind text, at timestamptz) RETURNS timestamptz
+CREATE FUNCTION ${n.ours}.oldest_ready(kind text, at timestamptz) RETURNS timestamptz
 LANGUAGE sql STABLE AS $fn$
   WITH RECURSIVE priorities AS (
     (SELECT j.priority FROM ${table(n)} j
@@ -222,20 +216,101 @@ LANGUAGE sql STABLE AS $fn$
       ORDER BY j.created_on LIMIT 1))
   FROM priorities p WHERE p.priority IS NOT NULL
 $fn$;
+LOCK TABLE ${table(n)} IN SHARE ROW EXCLUSIVE MODE;
+INSERT INTO ${n.ours}.job_count (kind, state, shard, n)
+  SELECT name, state::text, 0, count(*) FROM ${table(n)} GROUP BY 1, 2;`,
 
-DO $do$
+  // 2: retry delays move to the runtime (runtime/retry.ts); per-schedule last ticks for the one
+  //    cron policy (runtime/cron.ts); counters for jobs written through pg-boss's own API.
+  `
+DROP FUNCTION IF EXISTS ${n.ours}.retry_delay(jsonb, int);
+-- The last tick each schedule fired (or, before its first, when it was saved).
+CREATE TABLE ${n.ours}.schedule_tick (
+  name text PRIMARY KEY,
+  cron text NOT NULL,
+  timezone text NOT NULL,
+  last_tick_at timestamptz NOT NULL
+);
+-- Jobs written through pg-boss's own API (a send(), a queue deleted) are counted here, so our
+-- counters stay right when pg-boss's tooling shares the table; our own statements count their
+-- moves themselves and mark it (countedHere), which these skip and clear. Statement-level: one
+-- upsert per statement. pg-boss's own fetch/complete/fail (its work()) are not counted: Offload's
+-- workers run the jobs, whoever sent them (docs/queue.md).
+CREATE FUNCTION ${n.ours}.count_foreign_writes() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM ${n.ours}.version) THEN
-    LOCK TABLE ${table(n)} IN SHARE ROW EXCLUSIVE MODE;
-    INSERT INTO ${n.ours}.job_count (kind, state, shard, n)
-      SELECT name, state::text, 0, count(*) FROM ${table(n)} GROUP BY 1, 2;
+  IF current_setting('offload_queue.counted', true) = 'on' THEN
+    PERFORM set_config('offload_queue.counted', '', true);
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO ${n.ours}.job_count AS c (kind, state, shard, n)
+      SELECT r.name, r.state::text, pg_backend_pid() % ${COUNT_SHARDS}, count(*) FROM new_rows r
+      GROUP BY 1, 2 ORDER BY 1, 2
+      ON CONFLICT (kind, state, shard) DO UPDATE SET n = c.n + excluded.n;
+  ELSE
+    INSERT INTO ${n.ours}.job_count AS c (kind, state, shard, n)
+      SELECT r.name, r.state::text, pg_backend_pid() % ${COUNT_SHARDS}, -count(*) FROM old_rows r
+      GROUP BY 1, 2 ORDER BY 1, 2
+      ON CONFLICT (kind, state, shard) DO UPDATE SET n = c.n + excluded.n;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+CREATE TRIGGER offload_count_inserts AFTER INSERT ON ${table(n)}
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${n.ours}.count_foreign_writes();
+CREATE TRIGGER offload_count_deletes AFTER DELETE ON ${table(n)}
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${n.ours}.count_foreign_writes();`,
+
+  // 3: one leader election for cron and pruning (runtime/maintenance.ts), as on SQLite; the
+  //    per-task interval claims of step 1 are no longer used.
+  `
+CREATE TABLE ${n.ours}.leader (
+  name text PRIMARY KEY,
+  holder text NOT NULL,
+  expires_at timestamptz NOT NULL
+);
+DROP TABLE ${n.ours}.maintenance;`,
+];
+
+/** The step our schema is at once `install` ran. */
+export const EXTRAS_VERSION = 3;
+
+/**
+ * install: runs the steps of our schema the database has not had yet (extrasSteps), in one
+ * transaction serialized by an advisory lock, so every process runs it at start-up and the first
+ * one does the work. Each step is run by a DO block that checks the recorded version first.
+ */
+export const install = (n: SqlNames) => {
+  const steps = extrasSteps(n);
+  if (steps.length !== EXTRAS_VERSION) throw new Error('EXTRAS_VERSION must be the number of extrasSteps');
+  return `
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtext('offload-queue-install:' || '${n.ours}'));
+CREATE SCHEMA IF NOT EXISTS ${n.ours};
+CREATE TABLE IF NOT EXISTS ${n.ours}.version (version int NOT NULL);
+${steps
+  .map(
+    (step, i) => `DO $step$
+BEGIN
+  IF COALESCE((SELECT max(version) FROM ${n.ours}.version), 0) < ${i + 1} THEN
+${step}
+    DELETE FROM ${n.ours}.version;
+    INSERT INTO ${n.ours}.version (version) VALUES (${i + 1});
   END IF;
 END
-$do$;
-DELETE FROM ${n.ours}.version;
-INSERT INTO ${n.ours}.version (version) VALUES (${EXTRAS_VERSION});
+$step$;`,
+  )
+  .join('\n')}
 COMMIT;
 `;
+};
+
+/** boss_version_table: whether pg-boss's version table exists in schema $1 (`present`). */
+export const bossVersionTable = `SELECT to_regclass(quote_ident($1::text) || '.version') IS NOT NULL AS present`;
+
+/** boss_version: pg-boss's schema version (its `version` table's one row). */
+export const bossVersion = (n: SqlNames) => `SELECT version FROM ${n.boss}.version`;
 
 /** The key list cursors are signed with. */
 export const cursorSecret = (n: SqlNames) => `SELECT value FROM ${n.ours}.secret WHERE name = 'cursor'`;
@@ -253,7 +328,8 @@ export const queueNames = (n: SqlNames) => `SELECT name FROM ${n.boss}.queue`;
  * through a caller's transaction, the wake-up is delivered at its commit.
  */
 export const insertJobs = (n: SqlNames) => `
-WITH input AS (
+WITH ${countedHere},
+input AS (
   SELECT * FROM json_to_recordset($1::json) AS x(
     id uuid, name text, data jsonb, priority int, start_after timestamptz, retry_limit int,
     retry_delay int, retry_delay_max int, heartbeat_seconds int, singleton_key text)
@@ -272,6 +348,7 @@ inserted AS (
   JOIN ${n.boss}.queue q ON q.name = i.name
   -- Milliseconds, as the interface shows them: a caller's clock read just after sees the job ready.
   CROSS JOIN (SELECT date_trunc('milliseconds', now()) AS at) now_ms
+  CROSS JOIN counted_here
   ON CONFLICT DO NOTHING
   RETURNING j.id, j.name, j.start_after, 'created'::text AS state, NULL::text AS old_state
 ),
@@ -296,13 +373,50 @@ JOIN ${table(n)} j ON j.name = k.name AND j.id = k.id`;
  * (job_i11) and the candidates merged, so the cost does not grow with the backlog. The new
  * `started_on` is the lease token: the claim instant plus random microseconds, and always after
  * the job's previous token, so a stale token can never match a later attempt. $3 is now (or null),
- * $4 the claiming worker's id (kept in output.worker).
+ * $4 the claiming worker's id (kept in output.worker), $5 how many of the $2 go to the fairness lane.
  */
 export const claimAvailable = (n: SqlNames) => `
 WITH ${asyncCommit},
 clock AS (SELECT COALESCE($3::timestamptz, now()) AS at FROM durability),
-picked AS (
-  SELECT c.name, c.id, c.state
+-- The fairness lane ($5 of the $2, runtime/fairness.ts): the ready jobs created first, whatever
+-- their priority. Each kind's ready priorities are found by skipping along job_i11 (one probe per
+-- priority), then each priority's first rows read along it. Skipped when $5 is 0.
+priorities AS (
+  SELECT k.name, p.priority
+  FROM unnest($1::text[]) AS k(name)
+  CROSS JOIN LATERAL (
+    WITH RECURSIVE ps AS (
+      (SELECT j.priority FROM ${table(n)} j
+        WHERE j.name = k.name AND j.state < 'active' AND NOT j.blocked
+        ORDER BY j.priority DESC LIMIT 1)
+      UNION ALL
+      SELECT (SELECT j.priority FROM ${table(n)} j
+        WHERE j.name = k.name AND j.state < 'active' AND NOT j.blocked AND j.priority < ps.priority
+        ORDER BY j.priority DESC LIMIT 1)
+      FROM ps WHERE ps.priority IS NOT NULL
+    )
+    SELECT ps.priority FROM ps WHERE ps.priority IS NOT NULL
+  ) p
+  WHERE $5::int > 0
+),
+oldest AS (
+  SELECT c.name, c.id, c.state, c.priority, c.created_on
+  FROM priorities pr
+  CROSS JOIN clock
+  CROSS JOIN LATERAL (
+    SELECT j.name, j.id, j.state::text AS state, j.priority, j.created_on
+    FROM ${table(n)} j
+    WHERE j.name = pr.name AND j.priority = pr.priority AND j.state < 'active' AND NOT j.blocked
+      AND j.start_after <= clock.at
+    ORDER BY j.created_on
+    LIMIT $5
+    FOR UPDATE SKIP LOCKED
+  ) c
+  ORDER BY c.created_on
+  LIMIT $5
+),
+by_priority AS (
+  SELECT c.name, c.id, c.state, c.priority, c.created_on
   FROM unnest($1::text[]) AS k(name)
   CROSS JOIN clock
   CROSS JOIN LATERAL (
@@ -315,6 +429,16 @@ picked AS (
   ) c
   ORDER BY c.priority DESC, c.created_on
   LIMIT $2
+),
+picked AS (
+  SELECT o.name, o.id, o.state FROM oldest o
+  UNION ALL
+  SELECT b.name, b.id, b.state FROM (
+    SELECT b.* FROM by_priority b
+    WHERE NOT EXISTS (SELECT 1 FROM oldest o WHERE o.name = b.name AND o.id = b.id)
+    ORDER BY b.priority DESC, b.created_on
+    LIMIT $2 - (SELECT count(*) FROM oldest)
+  ) b
 ),
 claimed AS (
   UPDATE ${table(n)} AS j SET
@@ -394,22 +518,34 @@ JOIN ${table(n)} j ON j.name = i.name AND j.id = i.id
 WHERE j.state::text = ANY($2::text[]) AND ${tokenMatches('i.token')}`;
 
 /**
- * A failed attempt's next state: `retry` with its backoff while attempts remain (retry_count is
- * attempts - 1; retry_limit is maxAttempts - 1), else `failed`. `final` skips the remaining ones.
+ * A failed attempt's next state, decided by the runtime (runtime/retry.ts): `retry` from
+ * `retryAt` on when it is not null, else `failed`.
  */
-const failTransition = (n: SqlNames, at: string, final: string, error: string) => `
-    state = CASE WHEN NOT ${final} AND j.retry_count < j.retry_limit THEN 'retry' ELSE 'failed' END::${n.boss}.job_state,
-    start_after = CASE WHEN NOT ${final} AND j.retry_count < j.retry_limit
-      THEN ${at} + ${n.ours}.retry_delay(j.data, j.retry_count) ELSE j.start_after END,
-    completed_on = CASE WHEN NOT ${final} AND j.retry_count < j.retry_limit THEN NULL ELSE ${at} END,
+const failTransition = (n: SqlNames, at: string, retryAt: string, error: string) => `
+    state = CASE WHEN ${retryAt} IS NOT NULL THEN 'retry' ELSE 'failed' END::${n.boss}.job_state,
+    start_after = COALESCE(${retryAt}, j.start_after),
+    completed_on = CASE WHEN ${retryAt} IS NOT NULL THEN NULL ELSE ${at} END,
     output = jsonb_build_object('error', ${error}) || ${keptProgress}`;
 
-/** fail: ends attempt ($1 kind, $2 id, $3 token) with error $4; $5 = final (no retry); $6 = now. */
+/**
+ * leased_attempt: what the retry policy needs of attempt ($1 kind, $2 id, $3 token) while it is
+ * still ours: attempts started (retry_count + 1), maxAttempts (retry_limit + 1), the envelope's
+ * backoff (null for the default). No row: the lease is no longer ours.
+ */
+export const leasedAttempt = (n: SqlNames) => `
+SELECT j.retry_count + 1 AS attempts, j.retry_limit + 1 AS max_attempts, j.data->'backoff' AS backoff
+FROM ${table(n)} j
+WHERE j.name = $1 AND j.id = $2 AND j.state = 'active' AND ${tokenMatches('$3::bigint')}`;
+
+/**
+ * fail: ends attempt ($1 kind, $2 id, $3 token) with error $4; $5 = when it runs again (null: it
+ * fails for good); $6 = now. Returns the row when the lease was still ours, nothing otherwise.
+ */
 export const fail = (n: SqlNames) => `
 WITH ${asyncCommit},
 clock AS (SELECT COALESCE($6::timestamptz, now()) AS at FROM durability),
 failed AS (
-  UPDATE ${table(n)} AS j SET ${failTransition(n, 'clock.at', '$5::boolean', '$4::jsonb')}
+  UPDATE ${table(n)} AS j SET ${failTransition(n, 'clock.at', '$5::timestamptz', '$4::jsonb')}
   FROM clock
   WHERE j.name = $1 AND j.id = $2 AND j.state = 'active' AND ${tokenMatches('$3::bigint')}
   RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.start_after,
@@ -421,29 +557,42 @@ SELECT failed.id, failed.state, ${emitEvents(n, 'failed')} AS events,
 FROM failed`;
 
 /**
- * rescue_expired: active jobs whose lease ran out (heartbeat_on + lease < now, $1 or the clock) end
- * their attempt with a LeaseExpired error: `retry` with backoff, or `failed` on the last attempt.
- * Reads the small running set through offload_job_active; rows another session holds are skipped.
+ * expired_leases: up to $2 active jobs whose lease ran out (heartbeat_on + lease < now, $1 or the
+ * clock), with what the retry policy needs (as leased_attempt) and the attempt's token. Read
+ * through offload_job_active, the small running set; nothing is locked.
+ */
+export const expiredLeases = (n: SqlNames) => `
+SELECT j.name, j.id, ${leaseToken} AS token, j.retry_count + 1 AS attempts,
+  j.retry_limit + 1 AS max_attempts, j.data->'backoff' AS backoff
+FROM ${table(n)} j
+WHERE j.state = 'active'
+  AND COALESCE(j.heartbeat_on, j.started_on) + COALESCE(j.heartbeat_seconds, 30) * interval '1 second'
+    < COALESCE($1::timestamptz, now())
+LIMIT $2`;
+
+/**
+ * rescue_expired: ends the attempts in $1 (JSON array of {name, id, token, retry_at}, from
+ * expired_leases and the runtime's retry policy) with a LeaseExpired error: `retry` at retry_at,
+ * or `failed` when it is null. Guarded: an attempt that heartbeat since it was read (its lease no
+ * longer expired at $2, or the clock), or ended, or was claimed again, is left alone. Returns how
+ * many moved.
  */
 export const rescueExpired = (n: SqlNames) => `
 WITH ${asyncCommit},
-clock AS (SELECT COALESCE($1::timestamptz, now()) AS at FROM durability),
-expired AS (
-  SELECT j.name, j.id
-  FROM ${table(n)} j, clock
-  WHERE j.state = 'active'
-    AND COALESCE(j.heartbeat_on, j.started_on) + COALESCE(j.heartbeat_seconds, 30) * interval '1 second' < clock.at
-  FOR UPDATE OF j SKIP LOCKED
+clock AS (SELECT COALESCE($2::timestamptz, now()) AS at FROM durability),
+input AS (
+  SELECT x.* FROM json_to_recordset($1::json) AS x(name text, id uuid, token bigint, retry_at timestamptz)
 ),
 rescued AS (
   UPDATE ${table(n)} AS j SET ${failTransition(
     n,
     'clock.at',
-    'false',
-    `jsonb_build_object('message', 'lease expired: the worker stopped heartbeating', 'kind', 'LeaseExpired')`,
+    'i.retry_at',
+    `jsonb_build_object('message', ${sqlText(LEASE_EXPIRED_ERROR.message)}, 'kind', ${sqlText(LEASE_EXPIRED_ERROR.kind)})`,
   )}
-  FROM expired e, clock
-  WHERE j.name = e.name AND j.id = e.id AND j.state = 'active'
+  FROM input i, clock
+  WHERE j.name = i.name AND j.id = i.id AND j.state = 'active' AND ${tokenMatches('i.token')}
+    AND COALESCE(j.heartbeat_on, j.started_on) + COALESCE(j.heartbeat_seconds, 30) * interval '1 second' < clock.at
   RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.start_after,
     clock.at AS at, j.output->'progress' AS progress
 ),
@@ -451,6 +600,11 @@ counted AS (${countMoves(n, 'rescued')})
 SELECT count(*)::int AS moved, ${emitEvents(n, 'rescued')} AS events,
   ${wakeKinds(n, "(SELECT * FROM rescued WHERE state = 'retry')")} AS woken
 FROM rescued`;
+
+/** A constant as an SQL string literal. */
+function sqlText(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
 
 /**
  * release: gives attempt ($1, $2, $3) back on graceful stop: `created` again and not counted
@@ -507,17 +661,23 @@ SELECT ${jobColumns}, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name A
 WHERE NOT EXISTS (SELECT 1 FROM cancelled)`;
 
 /**
+ * A failed or cancelled job made ready again at `at` (a timestamptz parameter, or null for the
+ * clock) with a fresh attempt budget; its previous token is parked in heartbeat_on (see release).
+ */
+const retried = (at: string) => `
+    state = 'created', retry_count = 0, heartbeat_on = COALESCE(j.started_on, j.heartbeat_on),
+    started_on = NULL, completed_on = NULL, output = NULL,
+    start_after = COALESCE(${at}::timestamptz, date_trunc('milliseconds', now())),
+    keep_until = GREATEST(j.keep_until, COALESCE(${at}::timestamptz, now()) + interval '14 days')`;
+
+/**
  * retry: a failed or cancelled job ($1) runs again with a fresh attempt budget, ready at now ($2
  * or the clock). Its previous token is parked in heartbeat_on (see release).
  */
 export const retry = (n: SqlNames) => `
 WITH target AS ${byId(n)},
 retried AS (
-  UPDATE ${table(n)} AS j SET
-    state = 'created', retry_count = 0, heartbeat_on = COALESCE(j.started_on, j.heartbeat_on),
-    started_on = NULL, completed_on = NULL, output = NULL,
-    start_after = COALESCE($2::timestamptz, date_trunc('milliseconds', now())),
-    keep_until = GREATEST(j.keep_until, COALESCE($2::timestamptz, now()) + interval '14 days')
+  UPDATE ${table(n)} AS j SET ${retried('$2')}
   FROM target t
   WHERE j.name = t.name AND j.id = t.id AND j.state IN ('failed', 'cancelled')
   RETURNING ${jobColumns}, t.state AS old_state, j.start_after AS at
@@ -530,6 +690,52 @@ FROM retried
 UNION ALL
 SELECT ${jobColumns}, NULL, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name AND j.id = t.id
 WHERE NOT EXISTS (SELECT 1 FROM retried)`;
+
+/**
+ * The jobs a bulk action takes: states $1 (pg-boss's names), kind $2, owner $3, created from $4
+ * and before $5 (each null for any), at most $6, oldest first, skipping rows others hold.
+ */
+const bulkTarget = (n: SqlNames) => `(
+  SELECT j.name, j.id, j.state::text AS state FROM ${table(n)} j
+  WHERE j.state::text = ANY($1::text[])
+    AND ($2::text IS NULL OR j.name = $2)
+    AND ($3::text IS NULL OR j.data->>'owner' = $3)
+    AND ($4::timestamptz IS NULL OR j.created_on >= $4)
+    AND ($5::timestamptz IS NULL OR j.created_on < $5)
+  -- ids are UUIDv7: id order is creation order, and with a kind it is pg-boss's key (name, id).
+  ORDER BY j.id
+  LIMIT $6
+  FOR UPDATE SKIP LOCKED)`;
+
+/** cancel_many: the waiting jobs bulkTarget picks become `cancelled` at $7 (or the clock); returns how many. */
+export const cancelMany = (n: SqlNames) => `
+WITH target AS ${bulkTarget(n)},
+cancelled AS (
+  UPDATE ${table(n)} AS j SET state = 'cancelled', completed_on = COALESCE($7::timestamptz, now())
+  FROM target t
+  WHERE j.name = t.name AND j.id = t.id AND j.state IN ('created', 'retry')
+  RETURNING j.id, j.name, j.state::text AS state, t.state AS old_state, j.completed_on AS at,
+    j.output->'progress' AS progress
+),
+counted AS (${countMoves(n, 'cancelled')})
+SELECT count(*)::int AS moved, ${emitEvents(n, 'cancelled')} AS events FROM cancelled`;
+
+/**
+ * retry_many: the failed or cancelled jobs bulkTarget picks run again with a fresh attempt budget,
+ * ready at $7 (or the clock), as `retry` does one; returns how many.
+ */
+export const retryMany = (n: SqlNames) => `
+WITH target AS ${bulkTarget(n)},
+retried AS (
+  UPDATE ${table(n)} AS j SET ${retried('$7')}
+  FROM target t
+  WHERE j.name = t.name AND j.id = t.id AND j.state IN ('failed', 'cancelled')
+  RETURNING j.id, j.name, j.state::text AS state, t.state AS old_state, j.start_after AS at,
+    j.start_after, NULL::jsonb AS progress
+),
+counted AS (${countMoves(n, 'retried')})
+SELECT count(*)::int AS moved, ${emitEvents(n, 'retried')} AS events, ${wakeKinds(n, 'retried')} AS woken
+FROM retried`;
 
 export interface ListFilters {
   kind: boolean;
@@ -590,8 +796,9 @@ SELECT w.kind, NULL, NULL, ${n.ours}.oldest_ready(w.kind, COALESCE($1::timestamp
  * $2, for kind $3 (one statement per kind keeps each transaction bounded).
  */
 export const prune = (n: SqlNames) => `
-WITH deleted AS (
-  DELETE FROM ${table(n)} j
+WITH ${countedHere},
+deleted AS (
+  DELETE FROM ${table(n)} j USING counted_here
   WHERE j.name = $3
     AND ((j.state = 'completed' AND j.completed_on < $1::timestamptz)
       OR (j.state IN ('failed', 'cancelled') AND j.completed_on < $2::timestamptz))
@@ -601,13 +808,41 @@ counted AS (${countMoves(n, 'deleted')})
 SELECT count(*)::int AS deleted FROM deleted`;
 
 /**
- * claim_maintenance: the single-row interval claim that lets exactly one process run a maintenance
- * task ($1) per interval ($2 milliseconds): whoever moves ran_at owns the tick. Returns the claim's
- * instant and the previous one (null on the first run), the window cron evaluates.
+ * schedule_tick_save: a schedule was saved ($1 name, $2 cron, $3 timezone, $4 now): a new or
+ * re-timed one counts its ticks from now; an unchanged one keeps its last tick.
  */
-export const claimMaintenance = (n: SqlNames) => `
-WITH prior AS (SELECT ran_at FROM ${n.ours}.maintenance WHERE task = $1)
-INSERT INTO ${n.ours}.maintenance AS m (task, ran_at) VALUES ($1, now())
-ON CONFLICT (task) DO UPDATE SET ran_at = now()
-WHERE m.ran_at <= now() - $2::int * interval '1 millisecond'
-RETURNING m.ran_at AS at, (SELECT ran_at FROM prior) AS prior_at`;
+export const scheduleTickSave = (n: SqlNames) => `
+INSERT INTO ${n.ours}.schedule_tick AS t (name, cron, timezone, last_tick_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (name) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone,
+  last_tick_at = CASE WHEN t.cron = excluded.cron AND t.timezone = excluded.timezone
+                      THEN t.last_tick_at ELSE excluded.last_tick_at END`;
+
+/** schedule_tick_delete: forgets schedule $1's last tick. */
+export const scheduleTickDelete = (n: SqlNames) => `DELETE FROM ${n.ours}.schedule_tick WHERE name = $1`;
+
+/** schedule_ticks: every schedule's last tick, as ISO text. */
+export const scheduleTicks = (n: SqlNames) => `
+SELECT name, to_char(last_tick_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_tick_at
+FROM ${n.ours}.schedule_tick`;
+
+/**
+ * schedule_tick_advance: moves schedule $1's last tick to $2 if it is still $3 (both ISO text).
+ * Returns the row when it moved: a pass that overlapped another finds it moved already.
+ */
+export const scheduleTickAdvance = (n: SqlNames) => `
+UPDATE ${n.ours}.schedule_tick SET last_tick_at = $2::timestamptz
+WHERE name = $1 AND last_tick_at = $3::timestamptz
+RETURNING name`;
+
+/**
+ * leader_acquire: takes or renews lease $1 for holder $2 until $3, if it is free, expired at $4, or
+ * already $2's. Returns a row while $2 holds it.
+ */
+export const leaderAcquire = (n: SqlNames) => `
+INSERT INTO ${n.ours}.leader AS l (name, holder, expires_at) VALUES ($1, $2, $3::timestamptz)
+ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+WHERE l.holder = excluded.holder OR l.expires_at < $4::timestamptz
+RETURNING l.name`;
+
+/** leader_resign: gives lease $1 up if holder $2 holds it, so another process leads at once. */
+export const leaderResign = (n: SqlNames) => `DELETE FROM ${n.ours}.leader WHERE name = $1 AND holder = $2`;

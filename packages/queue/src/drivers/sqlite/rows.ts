@@ -1,12 +1,8 @@
 // Between the interface's values and queue_jobs rows: validated insert parameters, rows read back
 // as Jobs, and the ids. JSON columns are text; instants ISO-8601 UTC text with milliseconds.
 import { randomFillSync } from 'node:crypto';
-import { DEFAULT_BACKOFF } from '../runtime/backoff.ts';
-import type { Job, JobError, JobInsertParams, JobState, Json, JsonObject } from '../types.ts';
-
-export const DEFAULT_PRIORITY = 0;
-export const DEFAULT_MAX_ATTEMPTS = 3;
-export const DEFAULT_LEASE_SECONDS = 30;
+import { type KindDefaultsResolver, normalizeInsert } from '../../runtime/insert.ts';
+import type { Job, JobError, JobInsertParams, JobState, Json, JsonObject } from '../../types.ts';
 
 /** A queue_jobs row as the statements in sql.ts return it. */
 export interface JobRow {
@@ -27,6 +23,9 @@ export interface JobRow {
   run_at: string;
   started_at: string | null;
   finished_at: string | null;
+  lease_seconds: number;
+  backoff_base_ms: number;
+  backoff_max_ms: number;
 }
 
 export interface ClaimedRow extends JobRow {
@@ -68,6 +67,8 @@ export function toJob<P = Json>(row: JobRow): Job<P> {
     runAt: row.run_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    leaseSeconds: row.lease_seconds,
+    backoff: { baseMs: row.backoff_base_ms, maxMs: row.backoff_max_ms },
   };
 }
 
@@ -93,94 +94,51 @@ export interface NewJob {
   job: Job;
 }
 
-/** Validates `params` (a TypeError names the bad option) into insert_job's parameters. */
-export function newJob(params: JobInsertParams<unknown>, now: Date): NewJob {
-  const { kind } = params;
-  if (typeof kind !== 'string' || kind.length === 0 || kind.length > 200) {
-    throw new TypeError(
-      `kind must be a non-empty string of at most 200 characters (got ${JSON.stringify(kind)})`,
-    );
-  }
-  const priority = params.priority ?? DEFAULT_PRIORITY;
-  if (!Number.isSafeInteger(priority)) throw new TypeError(`priority must be an integer (got ${priority})`);
-  const maxAttempts = params.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  if (!Number.isSafeInteger(maxAttempts) || maxAttempts < 1) {
-    throw new TypeError(`maxAttempts must be an integer of at least 1 (got ${maxAttempts})`);
-  }
-  const backoff = params.backoff ?? DEFAULT_BACKOFF;
-  if (
-    !(
-      backoff.baseMs >= 0 &&
-      Number.isFinite(backoff.baseMs) &&
-      backoff.maxMs >= 0 &&
-      Number.isFinite(backoff.maxMs)
-    )
-  ) {
-    throw new TypeError(
-      `backoff must have finite, non-negative baseMs and maxMs (got ${JSON.stringify(backoff)})`,
-    );
-  }
-  const leaseSeconds = params.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
-  if (!(leaseSeconds > 0 && Number.isFinite(leaseSeconds))) {
-    throw new TypeError(`leaseSeconds must be a positive number (got ${leaseSeconds})`);
-  }
-  const key = params.idempotencyKey ?? null;
-  if (key !== null && typeof key !== 'string') throw new TypeError('idempotencyKey must be a string');
-  const owner = params.owner ?? null;
-  if (owner !== null && typeof owner !== 'string') throw new TypeError('owner must be a string');
-  const meta = params.meta ?? {};
-  if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
-    throw new TypeError('meta must be an object');
+/** Validates and completes `params` (runtime/insert.ts) into insert_job's parameters. */
+export function newJob(params: JobInsertParams<unknown>, now: Date, resolve?: KindDefaultsResolver): NewJob {
+  const n = normalizeInsert(params, resolve);
   const id = newJobId(now.getTime());
   const createdAt = now.toISOString();
-  const runAt = params.runAt === undefined ? createdAt : isoInstant(params.runAt, 'runAt');
-  const payload = toJsonText(params.payload);
-  const metaText = JSON.stringify(meta);
+  const runAt = n.runAt ?? createdAt;
   return {
     values: [
       id,
-      kind,
-      payload,
-      priority,
-      maxAttempts,
-      Math.round(backoff.baseMs),
-      Math.round(backoff.maxMs),
-      leaseSeconds,
-      owner,
-      metaText,
-      key,
+      n.kind,
+      n.payloadJson,
+      n.priority,
+      n.maxAttempts,
+      n.backoff.baseMs,
+      n.backoff.maxMs,
+      n.leaseSeconds,
+      n.owner,
+      n.metaJson,
+      n.idempotencyKey,
       createdAt,
       runAt,
     ],
     // As it reads back: the JSON columns parsed from the text that is stored.
     job: {
       id,
-      kind,
+      kind: n.kind,
       state: 'queued',
-      payload: JSON.parse(payload) as Json,
-      priority,
+      payload: JSON.parse(n.payloadJson) as Json,
+      priority: n.priority,
       progress: null,
       attempts: 0,
-      maxAttempts,
+      maxAttempts: n.maxAttempts,
       result: null,
       error: null,
-      owner,
-      meta: JSON.parse(metaText) as JsonObject,
-      idempotencyKey: key,
+      owner: n.owner,
+      meta: JSON.parse(n.metaJson) as JsonObject,
+      idempotencyKey: n.idempotencyKey,
       createdAt,
       runAt,
       startedAt: null,
       finishedAt: null,
+      leaseSeconds: n.leaseSeconds,
+      backoff: n.backoff,
     },
   };
-}
-
-/** An instant given as text, normalized to ISO-8601 UTC with milliseconds. */
-export function isoInstant(value: string, name: string): string {
-  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(ms))
-    throw new TypeError(`${name} must be an ISO-8601 instant (got ${JSON.stringify(value)})`);
-  return new Date(ms).toISOString();
 }
 
 // UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, a 12-bit counter (method 3 of its section

@@ -3,26 +3,16 @@
 // transaction that moves jobs also writes its counter moves and events (changes.ts) before it
 // commits. backend.ts turns the interface's calls into these.
 import type Database from 'better-sqlite3';
-import { nextRunAt } from '../runtime/backoff.ts';
-import type { Job, JobFailParams, JobProgressParams, JobState, LeaseParams } from '../types.ts';
+import { DEFAULT_LEASE_SECONDS } from '../../runtime/insert.ts';
+import { LEASE_EXPIRED_ERROR, retryAt } from '../../runtime/retry.ts';
+import type { Job, JobFailParams, JobProgressParams, JobState, LeaseParams } from '../../types.ts';
 import { Changes } from './changes.ts';
-import {
-  type AttemptRow,
-  type ClaimedRow,
-  DEFAULT_LEASE_SECONDS,
-  errorText,
-  type JobRow,
-  type NewJob,
-  toJob,
-} from './rows.ts';
+import { type AttemptRow, type ClaimedRow, errorText, type JobRow, type NewJob, toJob } from './rows.ts';
 import * as sql from './sql.ts';
 
 export const RESCUE_BATCH = 500;
 export const PRUNE_BATCH = 1000;
-const LEASE_EXPIRED = errorText({
-  kind: 'LeaseExpired',
-  message: 'lease expired: the worker stopped heartbeating',
-});
+const LEASE_EXPIRED = errorText(LEASE_EXPIRED_ERROR);
 
 export interface ScheduleRow {
   name: string;
@@ -57,6 +47,11 @@ export function prepareStatements(db: Database.Database) {
       [string, string, number],
       { job_no: number; state: JobState; priority: number; run_at: string }
     >(sql.CLAIM_CANDIDATES),
+    readyPriorities: db.prepare<[{ kind: string }], number>(sql.READY_PRIORITIES).pluck(),
+    oldestCandidates: db.prepare<
+      [string, number, string, number],
+      { job_no: number; state: JobState; priority: number; run_at: string }
+    >(sql.OLDEST_CANDIDATES),
     claim: db.prepare<[string, string, number, string, string, string], ClaimedRow>(sql.CLAIM_JOBS),
     heartbeat: db.prepare<[string, number, string, string]>(sql.HEARTBEAT),
     progress: db.prepare<[string, number, string, string], { kind: string; run_at: string }>(
@@ -82,6 +77,8 @@ export function prepareStatements(db: Database.Database) {
       sql.PRUNE_FAILED,
     ),
     pruneEvents: db.prepare<[string, number]>(sql.PRUNE_EVENTS),
+    leaderAcquire: db.prepare<[string, string, string, string]>(sql.LEADER_ACQUIRE),
+    leaderResign: db.prepare<[string, string]>(sql.LEADER_RESIGN),
     scheduleUpsert: db.prepare<[string, string, string, string, string, string, string, string]>(
       sql.SCHEDULE_UPSERT,
     ),
@@ -126,22 +123,25 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
       return { results, dueSeqs: seqs.filter((_, i) => drafts[i]!.runAt <= at) };
     }),
 
-    claim: db.transaction((kinds: readonly string[], limit: number, workerId: string, now: string) => {
-      const chosen = chooseReady(s, kinds, limit, now);
-      if (chosen.length === 0) return [];
-      const from = new Map(chosen.map((c, i) => [c.job_no, { state: c.state, order: i }]));
-      const defaultExpiry = new Date(Date.parse(now) + DEFAULT_LEASE_SECONDS * 1000).toISOString();
-      const jobNos = JSON.stringify(chosen.map((c) => c.job_no));
-      const rows = s.claim.all(now, workerId, DEFAULT_LEASE_SECONDS, defaultExpiry, now, jobNos);
-      const changes = new Changes();
-      for (const row of rows) {
-        changes
-          .move(row.kind, from.get(row.job_no)!.state, 'active')
-          .event(row.kind, 'active', row.id, now, now);
-      }
-      record(s, changes);
-      return rows.sort((a, b) => from.get(a.job_no)!.order - from.get(b.job_no)!.order);
-    }),
+    claim: db.transaction(
+      (kinds: readonly string[], limit: number, oldest: number, workerId: string, now: string) => {
+        const chosen =
+          oldest > 0 ? chooseFair(s, kinds, limit, oldest, now) : chooseReady(s, kinds, limit, now);
+        if (chosen.length === 0) return [];
+        const from = new Map(chosen.map((c, i) => [c.job_no, { state: c.state, order: i }]));
+        const defaultExpiry = new Date(Date.parse(now) + DEFAULT_LEASE_SECONDS * 1000).toISOString();
+        const jobNos = JSON.stringify(chosen.map((c) => c.job_no));
+        const rows = s.claim.all(now, workerId, DEFAULT_LEASE_SECONDS, defaultExpiry, now, jobNos);
+        const changes = new Changes();
+        for (const row of rows) {
+          changes
+            .move(row.kind, from.get(row.job_no)!.state, 'active')
+            .event(row.kind, 'active', row.id, now, now);
+        }
+        record(s, changes);
+        return rows.sort((a, b) => from.get(a.job_no)!.order - from.get(b.job_no)!.order);
+      },
+    ),
 
     /** One boolean per item. Items are matched to rows by job_no, so a job_no seen twice is settled on its own. */
     completeMany: db.transaction((items: readonly CompleteItem[], at: string) => {
@@ -239,6 +239,31 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
       return { job: toJob(row), seqs: record(s, changes) };
     }),
 
+    /** The jobs `select` finds, moved one guarded update each, in one transaction. */
+    operateMany: db.transaction(
+      (
+        select: Database.Statement<unknown[], { job_no: number; state: JobState }>,
+        values: unknown[],
+        to: 'cancelled' | 'queued',
+        at: string,
+      ) => {
+        const statement = to === 'cancelled' ? s.cancel : s.retry;
+        const changes = new Changes();
+        const kinds = new Set<string>();
+        let moved = 0;
+        for (const candidate of select.all(...values)) {
+          const row = statement.get(at, candidate.job_no, candidate.state);
+          if (row === undefined) continue;
+          changes
+            .move(row.kind, candidate.state, to)
+            .event(row.kind, to, row.id, to === 'queued' ? row.run_at : at, at);
+          kinds.add(row.kind);
+          moved += 1;
+        }
+        return { moved, kinds: [...kinds], seqs: record(s, changes) };
+      },
+    ),
+
     prune: db.transaction((kind: string, which: 'completed' | 'failed', cutoff: string) => {
       const statement = which === 'completed' ? s.pruneCompleted : s.pruneFailed;
       const deleted = statement.all(kind, cutoff, cutoff, PRUNE_BATCH);
@@ -272,11 +297,18 @@ function failAttempt(
   changes: Changes,
 ): boolean {
   const at = now.toISOString();
-  const done = final || attempt.attempts >= attempt.max_attempts;
+  const next = retryAt(
+    {
+      attempts: attempt.attempts,
+      maxAttempts: attempt.max_attempts,
+      backoff: { baseMs: attempt.backoff_base_ms, maxMs: attempt.backoff_max_ms },
+      final,
+    },
+    now,
+  );
+  const done = next === null;
   const state = done ? 'failed' : 'retrying';
-  const runAt = done
-    ? attempt.run_at
-    : nextRunAt(attempt.attempts, now, { baseMs: attempt.backoff_base_ms, maxMs: attempt.backoff_max_ms });
+  const runAt = next ?? attempt.run_at;
   const moved = s.failAttempt.run(
     state,
     runAt,
@@ -288,6 +320,29 @@ function failAttempt(
   if (moved !== 1) return false;
   changes.move(attempt.kind, 'active', state).event(attempt.kind, state, attempt.id, done ? at : runAt, at);
   return true;
+}
+
+type Candidate = { job_no: number; state: JobState; priority: number; run_at: string };
+
+/** `oldest` of the longest-waiting ready jobs (due first, any priority), then the best by priority. */
+function chooseFair(
+  s: Statements,
+  kinds: readonly string[],
+  limit: number,
+  oldest: number,
+  now: string,
+): Candidate[] {
+  const waiting: Candidate[] = [];
+  for (const kind of kinds) {
+    for (const priority of s.readyPriorities.all({ kind })) {
+      waiting.push(...s.oldestCandidates.all(kind, priority, now, oldest));
+    }
+  }
+  waiting.sort((a, b) => (a.run_at < b.run_at ? -1 : a.run_at > b.run_at ? 1 : a.job_no - b.job_no));
+  const first = waiting.slice(0, Math.min(oldest, limit));
+  const taken = new Set(first.map((c) => c.job_no));
+  const rest = chooseReady(s, kinds, limit, now).filter((c) => !taken.has(c.job_no));
+  return [...first, ...rest].slice(0, limit);
 }
 
 /** Up to `limit` ready jobs of `kinds`, best first (priority, due time, insertion). */

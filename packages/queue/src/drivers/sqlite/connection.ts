@@ -7,6 +7,7 @@
 // milliseconds (enough for another process's claim or completion to commit), and `retryBusy`
 // waits longer off the event loop, with backoff, until the operation's own deadline.
 import Database from 'better-sqlite3';
+import { isContention } from '../../runtime/transient.ts';
 
 /** SQLite's own wait for a lock, per attempt (the event loop is blocked meanwhile). */
 const SYNC_BUSY_TIMEOUT_MS = 10;
@@ -25,10 +26,8 @@ export function openDatabase(path: string): Database.Database {
   }
 }
 
-export function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-}
+/** Another connection holds the file's write lock (runtime/transient.ts's contention). */
+export const isBusy = isContention;
 
 /**
  * Runs `fn` (a synchronous statement or transaction) and, while the database is busy, runs it

@@ -11,19 +11,33 @@
 // - The per-(kind, state) counters and the event log are written in the transaction of each
 //   change, once per batch (changes.ts), never by a scan.
 // - Wake-ups and events cross processes through the event log and PRAGMA data_version
-//   (notifier.ts); maintenance (rescue, cron, prune) is in maintenance.ts, leader.ts, cron.ts.
+//   (notifier.ts); maintenance (rescue, cron, prune, leader election) is the runtime's
+//   (runtime/maintenance.ts, runtime/cron.ts) on this driver's primitives.
 //
 // better-sqlite3 is synchronous: each method does its database work at once and returns a settled
 // promise, except while the file is busy, when connection.ts's retry waits off the event loop.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { Coalescer, type Settled, settleTogether, unwrap } from '../runtime/coalescer.ts';
-import { pageLimit } from '../runtime/paging.ts';
+import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
+import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
+import { countsOf } from '../../runtime/counts.ts';
+import { dueTick, tickInsert, validateSchedule } from '../../runtime/cron.ts';
+import type { KindDefaultsResolver } from '../../runtime/insert.ts';
+import {
+  bindMaintenance,
+  type ErrorReporter,
+  Maintenance,
+  type MaintenanceSettings,
+  maintenanceSettings,
+  positive,
+} from '../../runtime/maintenance.ts';
+import { pageLimit } from '../../runtime/paging.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
   ClaimedJob,
   Job,
+  JobBulkParams,
   JobClaimParams,
   JobCompleteParams,
   JobEvent,
@@ -41,13 +55,10 @@ import type {
   Schedule,
   SqlExecutor,
   Unsubscribe,
-} from '../types.ts';
+} from '../../types.ts';
 import { Changes } from './changes.ts';
 import { isBusy, openDatabase, retryBusy } from './connection.ts';
-import { latestTick, validateSchedule } from './cron.ts';
 import { CursorCodec, type CursorPosition } from './cursor.ts';
-import { LeaderLease } from './leader.ts';
-import { type ErrorReporter, Maintenance } from './maintenance.ts';
 import { Notifier } from './notifier.ts';
 import {
   type JobRow,
@@ -67,31 +78,26 @@ import {
   prepareStatements,
   prepareTransactions,
   RESCUE_BATCH,
+  type ScheduleRow,
   type Statements,
   type Transactions,
 } from './transactions.ts';
 
-export { InvalidCursorError, InvalidPageError } from '../runtime/paging.ts';
+export { InvalidCursorError, InvalidPageError } from '../../runtime/paging.ts';
 
-export interface SqliteBackendOptions {
+export interface SqliteBackendOptions extends MaintenanceSettings {
   /** The SQLite file (the application's own database). */
   path: string;
   /** How long an operation keeps retrying while another connection holds the write lock (ms). Default 10 s. */
   busyTimeoutMs?: number;
   /** How often a listening backend checks for commits by others (ms). Default 1. */
   watchIntervalMs?: number;
-  /** How often maintenance rescues expired leases (ms). Default 2000. */
-  rescueIntervalMs?: number;
-  /** How often the maintenance leader looks for due cron ticks (ms). Default 1000. */
-  cronIntervalMs?: number;
-  /** How often the maintenance leader prunes (ms). Default 5 minutes. */
-  pruneIntervalMs?: number;
-  /** The leader lease's length (ms); renewed on every cron look. Default 15 s. */
-  leaderLeaseMs?: number;
-  /** How long finished jobs and events are kept. Default: completed 7 days, failed and cancelled 30 days, events 1 hour. */
+  /** How long finished jobs and events are kept (runtime/maintenance.ts); events default 1 hour. */
   retention?: { completedMs?: number; failedMs?: number; eventsMs?: number };
   /** Background errors that were handled (a maintenance tick, a listener) but deserve a log line. */
   onError?: ErrorReporter;
+  /** Per-kind send options (the job catalog's), for what a send leaves out (runtime/insert.ts). */
+  defaults?: KindDefaultsResolver;
 }
 
 /** The SQLite backend: QueueBackend plus its maintenance entry points (called by tests with their own `now`). */
@@ -103,7 +109,6 @@ export interface SqliteQueueBackend extends QueueBackend {
   eventPrune(before: Date): Promise<number>;
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Payload JSON per grouped send transaction at most: a heavier send goes alone. */
 const MAX_SEND_BATCH_BYTES = 8 * 1024 * 1024;
 const CLAIM_MAX = 1000;
@@ -113,8 +118,8 @@ interface Open {
   statements: Statements;
   notifier: Notifier;
   cursors: CursorCodec;
-  leader: LeaderLease;
   lists: Map<string, Database.Statement<unknown[], JobRow>>;
+  bulk: Map<string, Database.Statement<unknown[], { job_no: number; state: JobState }>>;
   tx: Transactions;
 }
 
@@ -124,12 +129,10 @@ class SqliteBackend implements SqliteQueueBackend {
   readonly #path: string;
   readonly #busyTimeoutMs: number;
   readonly #watchIntervalMs: number;
-  readonly #rescueIntervalMs: number;
-  readonly #cronIntervalMs: number;
-  readonly #pruneIntervalMs: number;
-  readonly #leaderLeaseMs: number;
-  readonly #retention: { completedMs: number; failedMs: number; eventsMs: number };
+  readonly #maintenanceSettings: MaintenanceSettings;
+  readonly #eventsRetentionMs: number;
   readonly #onError: ErrorReporter;
+  readonly #defaults: KindDefaultsResolver | undefined;
   #open: Open | null = null;
   #starting: Promise<void> | null = null;
   #maintenance: Maintenance | null = null;
@@ -143,17 +146,11 @@ class SqliteBackend implements SqliteQueueBackend {
     if (typeof options.path !== 'string' || options.path.length === 0)
       throw new TypeError('path is required');
     this.#path = options.path;
+    this.#defaults = options.defaults;
     this.#busyTimeoutMs = positive(options.busyTimeoutMs ?? 10_000, 'busyTimeoutMs');
     this.#watchIntervalMs = positive(options.watchIntervalMs ?? 1, 'watchIntervalMs');
-    this.#rescueIntervalMs = positive(options.rescueIntervalMs ?? 2000, 'rescueIntervalMs');
-    this.#cronIntervalMs = positive(options.cronIntervalMs ?? 1000, 'cronIntervalMs');
-    this.#pruneIntervalMs = positive(options.pruneIntervalMs ?? 5 * 60_000, 'pruneIntervalMs');
-    this.#leaderLeaseMs = positive(options.leaderLeaseMs ?? 15_000, 'leaderLeaseMs');
-    this.#retention = {
-      completedMs: positive(options.retention?.completedMs ?? 7 * DAY_MS, 'retention.completedMs'),
-      failedMs: positive(options.retention?.failedMs ?? 30 * DAY_MS, 'retention.failedMs'),
-      eventsMs: positive(options.retention?.eventsMs ?? 60 * 60_000, 'retention.eventsMs'),
-    };
+    this.#maintenanceSettings = maintenanceSettings(options);
+    this.#eventsRetentionMs = positive(options.retention?.eventsMs ?? 60 * 60_000, 'retention.eventsMs');
     this.#onError =
       options.onError ??
       ((error, context) => {
@@ -169,26 +166,16 @@ class SqliteBackend implements SqliteQueueBackend {
     this.#starting ??= this.#connect();
     await this.#starting;
     if (options.maintenance === true && this.#maintenance === null) {
-      const { leader } = this.#ready();
-      this.#maintenance = new Maintenance({
-        rescueIntervalMs: this.#rescueIntervalMs,
-        cronIntervalMs: this.#cronIntervalMs,
-        pruneIntervalMs: this.#pruneIntervalMs,
-        lead: (now) => retryBusy(() => leader.acquire(now), this.#busyTimeoutMs),
-        resign: () => retryBusy(() => leader.resign(), this.#busyTimeoutMs),
-        rescue: (now) => this.jobRescueExpired(now),
-        fireSchedules: async (now) => {
-          await this.scheduleFireDue(now);
+      this.#maintenance = new Maintenance(
+        {
+          ...bindMaintenance(this),
+          pruneExtra: async (now) => {
+            await this.eventPrune(new Date(now.getTime() - this.#eventsRetentionMs));
+          },
         },
-        prune: async (now) => {
-          await this.jobPrune({
-            completedBefore: new Date(now.getTime() - this.#retention.completedMs),
-            failedBefore: new Date(now.getTime() - this.#retention.failedMs),
-          });
-          await this.eventPrune(new Date(now.getTime() - this.#retention.eventsMs));
-        },
-        onError: this.#onError,
-      });
+        this.#maintenanceSettings,
+        this.#onError,
+      );
       this.#maintenance.start();
     }
   }
@@ -217,12 +204,8 @@ class SqliteBackend implements SqliteQueueBackend {
           onError: this.#onError,
         }),
         cursors: new CursorCodec(Buffer.from(secret, 'hex')),
-        leader: new LeaderLease(db, {
-          name: 'maintenance',
-          holder: randomUUID(),
-          leaseMs: this.#leaderLeaseMs,
-        }),
         lists: new Map(),
+        bulk: new Map(),
         tx: prepareTransactions(db, statements),
       };
     } catch (error) {
@@ -274,7 +257,7 @@ class SqliteBackend implements SqliteQueueBackend {
     this.#ready();
     // Bad options, or a payload or meta JSON cannot hold, fail this call alone; the payload's
     // length weighs the job in its batch.
-    const { values } = newJob(params, new Date());
+    const { values } = newJob(params, new Date(), this.#defaults);
     const settled = await this.#inserter.push(params as JobInsertParams<unknown>, String(values[2]).length);
     return unwrap(settled) as JobInsertResult<P>;
   }
@@ -292,7 +275,7 @@ class SqliteBackend implements SqliteQueueBackend {
     if (params.length === 0) return [];
     const now = new Date();
     const at = now.toISOString();
-    const jobs = params.map((p) => newJob(p, now));
+    const jobs = params.map((p) => newJob(p, now, this.#defaults));
     const executor = params[0]!.executor;
     if (params.some((p) => p.executor !== executor)) {
       throw new TypeError('jobInsertMany: every job must be sent through the same executor (or none)');
@@ -369,7 +352,7 @@ class SqliteBackend implements SqliteQueueBackend {
     const rows = await this.#run(({ statements, tx }) => {
       // A look without the write lock first: idle workers polling do not queue for the writer.
       if (chooseReady(statements, kinds, 1, now).length === 0) return [];
-      return tx.claim.immediate(kinds, limit, workerId, now);
+      return tx.claim.immediate(kinds, limit, Math.max(0, Math.floor(params.oldest ?? 0)), workerId, now);
     });
     return rows.map((row) => ({
       job: toJob(row),
@@ -463,6 +446,42 @@ class SqliteBackend implements SqliteQueueBackend {
     return job;
   }
 
+  async jobCancelMany(params: JobBulkParams): Promise<number> {
+    return this.#operateMany(bulkFilter('cancel', params), 'cancelled');
+  }
+
+  async jobRetryMany(params: JobBulkParams): Promise<number> {
+    return this.#operateMany(bulkFilter('retry', params), 'queued');
+  }
+
+  async #operateMany(filter: BulkFilter, to: 'cancelled' | 'queued'): Promise<number> {
+    const open = this.#ready();
+    const shape: sql.BulkShape = {
+      states: filter.states.length,
+      kind: filter.kind !== null,
+      owner: filter.owner !== null,
+      from: filter.createdFrom !== null,
+      before: filter.createdBefore !== null,
+    };
+    const key = `bulk:${JSON.stringify(shape)}`;
+    let select = open.bulk.get(key);
+    if (select === undefined) {
+      select = open.db.prepare<unknown[], { job_no: number; state: JobState }>(sql.bulkCandidates(shape));
+      open.bulk.set(key, select);
+    }
+    const values: unknown[] = [...filter.states];
+    for (const value of [filter.kind, filter.owner, filter.createdFrom, filter.createdBefore]) {
+      if (value !== null) values.push(value);
+    }
+    values.push(filter.limit);
+    const at = new Date().toISOString();
+    const { moved, kinds, seqs } = await this.#run(({ tx }) =>
+      tx.operateMany.immediate(select, values, to, at),
+    );
+    if (to === 'queued' && moved > 0) open.notifier.announce(kinds, seqs);
+    return moved;
+  }
+
   jobGet(id: string): Promise<Job | null> {
     return this.#run(({ statements }) => {
       const row = typeof id === 'string' ? statements.get.get(id) : undefined;
@@ -524,20 +543,7 @@ class SqliteBackend implements SqliteQueueBackend {
     return this.#run(({ statements }) => {
       const byKind = new Map<string, KindCounts>();
       for (const { kind, state, n } of statements.counts.all()) {
-        let counts = byKind.get(kind);
-        if (counts === undefined) {
-          counts = {
-            kind,
-            queued: 0,
-            retrying: 0,
-            active: 0,
-            completed: 0,
-            failed: 0,
-            cancelled: 0,
-            oldestQueuedAgeSeconds: null,
-          };
-          byKind.set(kind, counts);
-        }
+        const counts = countsOf(byKind, kind);
         if (Object.hasOwn(STATE_NAMES, state)) counts[state] = n;
       }
       for (const counts of byKind.values()) {
@@ -587,6 +593,24 @@ class SqliteBackend implements SqliteQueueBackend {
     }
   }
 
+  // ---- leader election (runtime/maintenance.ts) ------------------------------------------------------
+
+  leaderAcquire(params: { name: string; holder: string; expiresAt: Date; now: Date }): Promise<boolean> {
+    return this.#run(
+      ({ statements }) =>
+        statements.leaderAcquire.run(
+          params.name,
+          params.holder,
+          params.expiresAt.toISOString(),
+          params.now.toISOString(),
+        ).changes === 1,
+    );
+  }
+
+  async leaderResign(params: { name: string; holder: string }): Promise<void> {
+    await this.#run(({ statements }) => statements.leaderResign.run(params.name, params.holder));
+  }
+
   // ---- schedules ---------------------------------------------------------------------------------
 
   async scheduleUpsert(schedule: Schedule): Promise<void> {
@@ -611,16 +635,7 @@ class SqliteBackend implements SqliteQueueBackend {
   }
 
   scheduleList(): Promise<Schedule[]> {
-    return this.#run(({ statements }) =>
-      statements.scheduleList.all().map((row) => ({
-        name: row.name,
-        cron: row.cron,
-        timezone: row.timezone,
-        kind: row.kind,
-        payload: JSON.parse(row.payload),
-        options: JSON.parse(row.options),
-      })),
-    );
+    return this.#run(({ statements }) => statements.scheduleList.all().map(toSchedule));
   }
 
   async scheduleFireDue(now: Date = new Date()): Promise<Job[]> {
@@ -629,28 +644,17 @@ class SqliteBackend implements SqliteQueueBackend {
     const schedules = await this.#run(({ statements }) => statements.scheduleList.all());
     const fired: Job[] = [];
     for (const schedule of schedules) {
+      const definition = toSchedule(schedule);
       let tick: string | null;
+      let job: NewJob;
       try {
-        tick = latestTick(schedule.cron, schedule.timezone, now);
+        tick = dueTick(definition, schedule.last_tick_at, now);
+        if (tick === null) continue;
+        job = newJob(tickInsert(definition, tick), now, this.#defaults);
       } catch (error) {
-        this.#onError(error, `schedule ${schedule.name} has an unreadable cron expression`);
+        this.#onError(error, `schedule ${schedule.name} could not be evaluated`);
         continue;
       }
-      if (tick === null || (schedule.last_tick_at !== null && tick <= schedule.last_tick_at)) continue;
-      const options = JSON.parse(schedule.options) as Schedule['options'];
-      const job = newJob(
-        {
-          kind: schedule.kind,
-          payload: JSON.parse(schedule.payload),
-          priority: options.priority,
-          maxAttempts: options.maxAttempts,
-          leaseSeconds: options.leaseSeconds,
-          runAt: tick,
-          idempotencyKey: `cron:${schedule.name}:${tick}`,
-          meta: { schedule: schedule.name },
-        },
-        now,
-      );
       const inserted = await this.#run(({ tx }) => tx.fireTick.immediate(schedule, tick, job, at));
       if (inserted === null) continue;
       fired.push(job.job);
@@ -679,6 +683,17 @@ const STATE_NAMES: Record<JobState, true> = {
   cancelled: true,
 };
 
+function toSchedule(row: ScheduleRow): Schedule {
+  return {
+    name: row.name,
+    cron: row.cron,
+    timezone: row.timezone,
+    kind: row.kind,
+    payload: JSON.parse(row.payload),
+    options: JSON.parse(row.options),
+  };
+}
+
 /** Newest first: (created_at, id) descending, as list pages are ordered. */
 function compareDesc(a: JobRow, b: JobRow): number {
   if (a.created_at !== b.created_at) return a.created_at < b.created_at ? 1 : -1;
@@ -688,13 +703,6 @@ function compareDesc(a: JobRow, b: JobRow): number {
 /** A new, unstarted SQLite backend on `options.path`; `start()` creates its tables if needed. */
 export function createSqliteBackend(options: SqliteBackendOptions): SqliteQueueBackend {
   return new SqliteBackend(options);
-}
-
-function positive(value: number, name: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive number (got ${String(value)})`);
-  }
-  return value;
 }
 
 function isoNow(now: Date | undefined): string {
