@@ -167,6 +167,18 @@ for (const [from, to] of directions) {
       expect(await mismatch()).toEqual([]);
     });
 
+    it('tells the text \\N from NULL, and an empty string from NULL', async () => {
+      const off = target.db.knex('metric_sources').where({ name: 'off' });
+      await off.clone().update({ cron: '\\N' });
+      const backslashN = await mismatch();
+      await off.clone().update({ cron: '' });
+      const empty = await mismatch();
+      await off.clone().update({ cron: null });
+      expect(backslashN).toEqual(['metric_sources']);
+      expect(empty).toEqual(['metric_sources']);
+      expect(await mismatch()).toEqual([]);
+    });
+
     it('notices a boolean flipped and a JSON value changed', async () => {
       await target.db.knex('metric_sources').where({ name: 'off' }).update({ enabled: true });
       const flipped = await mismatch();
