@@ -1,7 +1,7 @@
 // `db copy` on values that could differ between the dialects (both ways): text with the COPY
 // format's own characters, unicode, empty strings beside NULL, booleans, extreme floats, big
-// integers, JSON with keys in any order, binary; the source read only; and a verification that
-// notices a changed value, not only a lost row.
+// integers, JSON with keys in any order, binary; the source read only; the next id on the target;
+// and a verification that notices a changed value, not only a lost row.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,7 +38,6 @@ async function populate(source: TestDb): Promise<void> {
   });
   await k('models').insert(
     NAMES.map((name, i) => ({
-      id: i + 1,
       external_id: `M-${i + 1}`,
       name,
       region_id: 1,
@@ -49,6 +48,17 @@ async function populate(source: TestDb): Promise<void> {
       updated_at: AT,
     })),
   );
+  // A model deleted on the source (ids 1 to 7 above, from the key's sequence): its id 8 is never
+  // to be handed out again.
+  await k('models').insert({
+    external_id: 'M-8',
+    name: 'gone',
+    region_id: 1,
+    team_id: 1,
+    risk_tier_id: 1,
+    owner_email: 'x@example.com',
+  });
+  await k('models').where({ id: 8 }).delete();
   await k('model_metrics').insert(
     VALUES.map((value, i) => ({ model_id: 1, metric: `m${i}`, observed_at: AT, value })),
   );
@@ -139,6 +149,22 @@ for (const [from, to] of directions) {
       // jsonb respaces and reorders, and keeps the big number exactly as SQLite's text does.
       expect(JSON.parse(health.payload)).toEqual(JSON.parse(PAYLOAD));
       expect(health.payload).toContain('12345678901234567890');
+    });
+
+    it('hands out new ids past every id the source ever gave', async () => {
+      const [row] = await target.db
+        .knex('models')
+        .insert({
+          external_id: 'M-new',
+          name: 'new',
+          region_id: 1,
+          team_id: 1,
+          risk_tier_id: 1,
+          owner_email: 'n@example.com',
+        })
+        .returning('id');
+      await target.db.knex('models').where({ id: row.id }).delete();
+      expect(Number(row.id)).toBe(9);
     });
 
     const mismatch = async () => {

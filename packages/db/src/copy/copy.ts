@@ -11,7 +11,7 @@
 //                 PostgreSQL), so an interruption leaves whole tables and a resume recounts them;
 //   4. queue    — pending jobs (queued, retrying; active ones whose lease can only expire become
 //                 retrying) and schedules, through queue-tables.ts; finished jobs with withHistory;
-//   5. sequences past the copied ids;
+//   5. sequences  — past the copied ids, and past the ids the source handed out to rows since deleted;
 //   6. verify   — verify.ts: rows and checksums per table, foreign keys.
 import { parseDatabaseUrl, redactUrl } from '@offload/config';
 import { createDb } from '../knex.ts';
@@ -137,7 +137,8 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
         const copied = await unit.copy(target, (n) => progress.rows(n));
         tables.push({ name: unit.name, rows: copied, ms: performance.now() - t0, skipped: false });
       }
-      await target.resetSequences([...targetTables.values()]);
+      const targetList = [...targetTables.values()];
+      await target.resetSequences(targetList, await source.idsHandedOut(targetList));
       const stranded = await uploadsWithBytesElsewhere(source, to.kind);
       if (stranded > 0) {
         notes.push(

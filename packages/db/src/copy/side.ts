@@ -38,6 +38,12 @@ export interface Readable {
   all(sql: string, params?: unknown[]): Promise<Row[]>;
   /** The rows of a query, a batch at a time, in constant memory. */
   batches(sql: string, params: unknown[], size: number): AsyncIterable<Row[]>;
+  /**
+   * Per table keyed by a numeric `id`, the largest id its key has handed out, deleted rows'
+   * included (PostgreSQL's sequence, SQLite's sqlite_sequence): the target must not hand them out
+   * again, since an idempotent replay or a log may still name them.
+   */
+  idsHandedOut(tables: readonly TableInfo[]): Promise<Map<string, number>>;
   /** Rows whose foreign keys point at no row, per table and parent. */
   foreignKeyViolations(tables: readonly string[]): Promise<ForeignKeyViolation[]>;
   close(): Promise<void>;
@@ -55,8 +61,8 @@ export interface WriteTransaction {
 export interface Writable extends Readable {
   /** Runs `work` in one transaction, committed when it returns, rolled back when it throws. */
   transaction<T>(work: (tx: WriteTransaction) => Promise<T>): Promise<T>;
-  /** Moves each table's id sequence past its largest id (PostgreSQL; SQLite keeps its own). */
-  resetSequences(tables: readonly TableInfo[]): Promise<void>;
+  /** Moves each table's next id past its largest id and past `handedOut`'s (the source's). */
+  resetSequences(tables: readonly TableInfo[], handedOut: ReadonlyMap<string, number>): Promise<void>;
 }
 
 export async function openReader(databaseUrl: string): Promise<Readable> {
@@ -81,6 +87,10 @@ export async function openWriter(databaseUrl: string): Promise<Writable> {
 
 /** An identifier quoted for either dialect. */
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** Whether the table is keyed by a numeric `id` (an increments column, on either side). */
+export const hasNumericId = (table: TableInfo): boolean =>
+  table.columns.some((c) => c.name === 'id' && c.kind === 'number');
 
 /** Tables that are not the application's data: bookkeeping of migrations, and live processes. */
 export const NOT_COPIED = new Set([
