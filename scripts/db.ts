@@ -12,6 +12,7 @@ import { ConfigError, loadConfig, parseDatabaseUrl, redactUrl } from '@offload/c
 import {
   CopyRefusedError,
   copyDatabase,
+  DatabaseOpenError,
   formatVerification,
   streamProgress,
   verifyDatabases,
@@ -200,7 +201,8 @@ if (import.meta.main) {
         console.error(`db: ${err.message}\n\n${USAGE}`);
         process.exit(2);
       }
-      const known = err instanceof CopyRefusedError || err instanceof ConfigError;
+      const known =
+        err instanceof CopyRefusedError || err instanceof DatabaseOpenError || err instanceof ConfigError;
       console.error(`db: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}`);
       process.exit(1);
     },

@@ -19,7 +19,15 @@ import { migrateLatest } from '../migrate.ts';
 import { STALE_AFTER_MS, WORKER_REGISTRY_TABLE } from '../worker-registry.ts';
 import { type ProgressSink, silentProgress } from './progress.ts';
 import { QUEUE_SETS, type QueueSet } from './queue-tables.ts';
-import { openReader, openWriter, quoteIdent, type Readable, type TableInfo, type Writable } from './side.ts';
+import {
+  opening,
+  openReader,
+  openWriter,
+  quoteIdent,
+  type Readable,
+  type TableInfo,
+  type Writable,
+} from './side.ts';
 import { DEFAULT_BATCH_SIZE, type VerificationReport, verifyDatabases } from './verify.ts';
 
 export interface CopyOptions {
@@ -81,19 +89,21 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   const withHistory = options.withHistory ?? false;
   const progress = options.progress ?? silentProgress;
 
-  const source = await openReader(options.from);
+  const source = await openReader(options.from, '--from');
   const tables: CopiedTable[] = [];
   const notes: string[] = [];
   try {
     await refuseLiveWorkers(source, options.now?.() ?? new Date());
-    const targetDb = createDb({ databaseUrl: options.to, poolMax: 2 });
-    try {
-      await migrateLatest(targetDb);
-    } finally {
-      await targetDb.destroy();
-    }
+    await opening('--to', options.to, async () => {
+      const targetDb = createDb({ databaseUrl: options.to, poolMax: 2 });
+      try {
+        await migrateLatest(targetDb);
+      } finally {
+        await targetDb.destroy();
+      }
+    });
     await options.prepareTarget?.(options.to);
-    const target = await openWriter(options.to);
+    const target = await openWriter(options.to, '--to');
     try {
       const sourceMigrations = (await source.migrations()).join(',');
       if (sourceMigrations !== (await target.migrations()).join(',')) {

@@ -70,7 +70,10 @@ interface Connection {
 async function connect(url: string): Promise<Connection> {
   const db = createDb({ databaseUrl: url, poolMax: 1 });
   const client = db.knex.client as KnexClient;
-  const conn = await client.acquireConnection();
+  const conn = await client.acquireConnection().catch(async (err: unknown) => {
+    await db.destroy();
+    throw err;
+  });
   return {
     db,
     conn,
