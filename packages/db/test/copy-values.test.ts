@@ -167,6 +167,23 @@ for (const [from, to] of directions) {
       expect(Number(row.id)).toBe(9);
     });
 
+    it("refuses a target holding another application's rows before writing to it", async () => {
+      const other = await createTestDb(to, { migrate: false });
+      try {
+        await other.db.knex.schema.createTable('invoices', (t) => {
+          t.increments('id');
+          t.text('number');
+        });
+        await other.db.knex('invoices').insert({ number: 'F-1' });
+        await expect(copyDatabase({ from: source.databaseUrl, to: other.databaseUrl })).rejects.toThrow(
+          /^the target already holds data in invoices: copy into an empty database/,
+        );
+        expect(await other.db.knex.schema.hasTable('knex_migrations')).toBe(false);
+      } finally {
+        await other.destroy();
+      }
+    });
+
     const mismatch = async () => {
       const verification = await verifyDatabases({ from: source.databaseUrl, to: target.databaseUrl });
       return verification.tables.filter((t) => !t.ok).map((t) => t.name);
