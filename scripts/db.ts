@@ -27,7 +27,9 @@ const USAGE = `usage: npm run db -- <command> [options]
          [--batch-size N]      rows read and written at a time (default 5000)
   verify --from URL --to URL   compare rows and checksums per table, check foreign keys
          [--with-history]      the copy was made with --with-history
-  analyze                      time and explain the hot queries on DATABASE_URL
+  analyze                      time and explain the hot queries on DATABASE_URL; it writes
+                               there as a worker would: the KPI and compliance snapshots
+                               rebuilt, three completed jobs of kind analyze.probe
          [--runs N]            runs of each statement (default 30)
          [--out PATH]          the report (default docs/performance/db-analyze-<dialect>.md)
          [--no-report]         print the table only
