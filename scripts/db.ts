@@ -12,6 +12,7 @@ import { ConfigError, loadConfig, parseDatabaseUrl, redactUrl } from '@offload/c
 import {
   CopyRefusedError,
   copyDatabase,
+  DatabaseOpenError,
   formatVerification,
   streamProgress,
   verifyDatabases,
@@ -26,7 +27,9 @@ const USAGE = `usage: npm run db -- <command> [options]
          [--batch-size N]      rows read and written at a time (default 5000)
   verify --from URL --to URL   compare rows and checksums per table, check foreign keys
          [--with-history]      the copy was made with --with-history
-  analyze                      time and explain the hot queries on DATABASE_URL
+  analyze                      time and explain the hot queries on DATABASE_URL; it writes
+                               there as a worker would: the KPI and compliance snapshots
+                               rebuilt, three completed jobs of kind analyze.probe
          [--runs N]            runs of each statement (default 30)
          [--out PATH]          the report (default docs/performance/db-analyze-<dialect>.md)
          [--no-report]         print the table only
@@ -200,7 +203,8 @@ if (import.meta.main) {
         console.error(`db: ${err.message}\n\n${USAGE}`);
         process.exit(2);
       }
-      const known = err instanceof CopyRefusedError || err instanceof ConfigError;
+      const known =
+        err instanceof CopyRefusedError || err instanceof DatabaseOpenError || err instanceof ConfigError;
       console.error(`db: ${known ? (err as Error).message : ((err as Error)?.stack ?? String(err))}`);
       process.exit(1);
     },

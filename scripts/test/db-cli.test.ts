@@ -1,5 +1,5 @@
 // `npm run db --` arguments: each mistake is refused with a message naming it (exit 2), before
-// any database is opened.
+// any database is opened; a database that cannot be opened is named with what to check (exit 1).
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -59,5 +59,32 @@ describe('npm run db -- arguments', () => {
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/^db: --from must be/);
     expect(run.stderr).toContain('usage: npm run db -- <command>');
+  });
+
+  it.each([
+    [
+      'sqlite:/nonexistent/r16.db',
+      /^db: cannot open --from sqlite:\/nonexistent\/r16\.db \(.+\): check the path/m,
+    ],
+    [
+      'postgres://postgres:secret@127.0.0.1:1/nowhere',
+      /^db: cannot open --from postgres:\/\/postgres:\*+@127\.0\.0\.1:1\/nowhere \(.*ECONNREFUSED.*\): check that PostgreSQL is running/m,
+    ],
+  ])('exits 1 naming a source it cannot open, %s, and what to check', (from, message) => {
+    const run = spawnSync(
+      process.execPath,
+      [
+        join(import.meta.dirname, '..', 'db.ts'),
+        'copy',
+        '--from',
+        from,
+        '--to',
+        'sqlite:/nonexistent/r16-t.db',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toContain('secret');
   });
 });

@@ -31,7 +31,7 @@ const rate = (rows: number, ms: number) => Math.round((rows * 1000) / ms);
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 async function referenceCopy(fromUrl: string, toUrl: string): Promise<{ rows: number; ms: number }> {
-  const reader = await openReader(fromUrl);
+  const reader = await openReader(fromUrl, '--from');
   const tables = await reader.tables();
   await reader.close();
   const source = new pg.Client({ connectionString: fromUrl });

@@ -1,9 +1,10 @@
 // `db copy`: moves an installation's data from one database to another, SQLite → PostgreSQL (the
 // migration) or PostgreSQL → SQLite (the way back, or a snapshot to a laptop).
 //
-//   1. refuse   — the source has a live worker (a fresh heartbeat in worker_registry), or the two
-//                 databases are at different migrations, or the target already holds data (unless
-//                 --resume, which skips the tables a previous run finished);
+//   1. refuse   — the source has a live worker (a fresh heartbeat in worker_registry), or the
+//                 target already holds data, checked before anything is written to it (unless
+//                 --resume, which skips the tables a previous run finished), or the two databases
+//                 are at different migrations;
 //   2. schema   — the target is migrated by our own migrations, and its queue set up by the
 //                 queue's own installer (`prepareTarget`): the copy moves data only;
 //   3. tables   — each application table, parents first, streamed in batches from one read-only
@@ -11,15 +12,24 @@
 //                 PostgreSQL), so an interruption leaves whole tables and a resume recounts them;
 //   4. queue    — pending jobs (queued, retrying; active ones whose lease can only expire become
 //                 retrying) and schedules, through queue-tables.ts; finished jobs with withHistory;
-//   5. sequences past the copied ids;
+//   5. sequences  — past the copied ids, and past the ids the source handed out to rows since deleted;
 //   6. verify   — verify.ts: rows and checksums per table, foreign keys.
+import { existsSync } from 'node:fs';
 import { parseDatabaseUrl, redactUrl } from '@offload/config';
 import { createDb } from '../knex.ts';
 import { migrateLatest } from '../migrate.ts';
 import { STALE_AFTER_MS, WORKER_REGISTRY_TABLE } from '../worker-registry.ts';
 import { type ProgressSink, silentProgress } from './progress.ts';
 import { QUEUE_SETS, type QueueSet } from './queue-tables.ts';
-import { openReader, openWriter, quoteIdent, type Readable, type TableInfo, type Writable } from './side.ts';
+import {
+  opening,
+  openReader,
+  openWriter,
+  quoteIdent,
+  type Readable,
+  type TableInfo,
+  type Writable,
+} from './side.ts';
 import { DEFAULT_BATCH_SIZE, type VerificationReport, verifyDatabases } from './verify.ts';
 
 export interface CopyOptions {
@@ -81,19 +91,22 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
   const withHistory = options.withHistory ?? false;
   const progress = options.progress ?? silentProgress;
 
-  const source = await openReader(options.from);
+  const source = await openReader(options.from, '--from');
   const tables: CopiedTable[] = [];
   const notes: string[] = [];
   try {
     await refuseLiveWorkers(source, options.now?.() ?? new Date());
-    const targetDb = createDb({ databaseUrl: options.to, poolMax: 2 });
-    try {
-      await migrateLatest(targetDb);
-    } finally {
-      await targetDb.destroy();
-    }
+    if (!options.resume) await refuseOccupiedTarget(options.to);
+    await opening('--to', options.to, async () => {
+      const targetDb = createDb({ databaseUrl: options.to, poolMax: 2 });
+      try {
+        await migrateLatest(targetDb);
+      } finally {
+        await targetDb.destroy();
+      }
+    });
     await options.prepareTarget?.(options.to);
-    const target = await openWriter(options.to);
+    const target = await openWriter(options.to, '--to');
     try {
       const sourceMigrations = (await source.migrations()).join(',');
       if (sourceMigrations !== (await target.migrations()).join(',')) {
@@ -120,11 +133,11 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
         plan.push({ unit, rows, skip: options.resume === true && present === rows && present > 0 });
       }
       if (occupied.length > 0) {
-        throw new CopyRefusedError(
-          options.resume
-            ? `cannot resume: ${occupied.join(', ')} on the target hold rows that are not a finished copy of the source's; empty the target (drop and create the database, or delete the SQLite file) and copy again without --resume`
-            : `the target already holds data in ${occupied.join(', ')}: copy into an empty database, or pass --resume to continue an interrupted copy`,
-        );
+        throw options.resume
+          ? new CopyRefusedError(
+              `cannot resume: ${occupied.join(', ')} on the target hold rows that are not a finished copy of the source's; empty the target (drop and create the database, or delete the SQLite file) and copy again without --resume`,
+            )
+          : occupiedError(occupied);
       }
       progress.start(plan.reduce((sum, p) => sum + (p.skip ? 0 : p.rows), 0));
       for (const { unit, rows, skip } of plan) {
@@ -137,7 +150,8 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyReport> {
         const copied = await unit.copy(target, (n) => progress.rows(n));
         tables.push({ name: unit.name, rows: copied, ms: performance.now() - t0, skipped: false });
       }
-      await target.resetSequences([...targetTables.values()]);
+      const targetList = [...targetTables.values()];
+      await target.resetSequences(targetList, await source.idsHandedOut(targetList));
       const stranded = await uploadsWithBytesElsewhere(source, to.kind);
       if (stranded > 0) {
         notes.push(
@@ -215,6 +229,32 @@ async function* abortable<T>(batches: AsyncIterable<T>, signal?: AbortSignal): A
   for await (const batch of batches) {
     signal?.throwIfAborted();
     yield batch;
+  }
+}
+
+const occupiedError = (tables: readonly string[]) =>
+  new CopyRefusedError(
+    `the target already holds data in ${tables.join(', ')}: copy into an empty database, or pass --resume to continue an interrupted copy`,
+  );
+
+/**
+ * Before anything is written to the target (our migrations, the queue's installer): none of its
+ * tables may hold a row, so a mistyped --to (another application's database, or the production
+ * one) is refused untouched. A database just created, or migrated and never started on, passes.
+ */
+async function refuseOccupiedTarget(databaseUrl: string): Promise<void> {
+  const to = parseDatabaseUrl(databaseUrl, '--to');
+  if (to.kind === 'sqlite' && !existsSync(to.path)) return;
+  const target = await openReader(databaseUrl, '--to');
+  try {
+    const occupied: string[] = [];
+    for (const table of await target.tables()) {
+      const rows = await target.all(`SELECT 1 AS one FROM ${quoteIdent(table.name)} LIMIT 1`);
+      if (rows.length > 0) occupied.push(table.name);
+    }
+    if (occupied.length > 0) throw occupiedError(occupied);
+  } finally {
+    await target.close();
   }
 }
 

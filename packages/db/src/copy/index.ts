@@ -7,6 +7,7 @@ export {
   copyDatabase,
 } from './copy.ts';
 export { type ProgressSink, silentProgress, streamProgress } from './progress.ts';
+export { DatabaseOpenError } from './side.ts';
 export {
   formatVerification,
   type TableVerification,

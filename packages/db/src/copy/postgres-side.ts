@@ -10,6 +10,7 @@ import { createDb, type Db } from '../knex.ts';
 import {
   type Column,
   type ForeignKeyViolation,
+  hasNumericId,
   NOT_COPIED,
   parentsFirst,
   quoteIdent,
@@ -69,7 +70,10 @@ interface Connection {
 async function connect(url: string): Promise<Connection> {
   const db = createDb({ databaseUrl: url, poolMax: 1 });
   const client = db.knex.client as KnexClient;
-  const conn = await client.acquireConnection();
+  const conn = await client.acquireConnection().catch(async (err: unknown) => {
+    await db.destroy();
+    throw err;
+  });
   return {
     db,
     conn,
@@ -142,13 +146,13 @@ export async function openPostgresWriter(url: string): Promise<Writable> {
         throw err;
       }
     },
-    async resetSequences(tables) {
+    async resetSequences(tables, handedOut) {
       for (const table of tables) {
-        if (!table.columns.some((c) => c.name === 'id' && c.kind === 'number')) continue;
+        if (!hasNumericId(table)) continue;
         await conn.query(
-          `SELECT setval(s.seq, COALESCE((SELECT max(id) FROM ${quoteIdent(table.name)}), 0) + 1, false)
+          `SELECT setval(s.seq, GREATEST(COALESCE((SELECT max(id) FROM ${quoteIdent(table.name)}), 0), $2) + 1, false)
              FROM (SELECT pg_get_serial_sequence($1, 'id') AS seq) s WHERE s.seq IS NOT NULL`,
-          [table.name],
+          [table.name, handedOut.get(table.name) ?? 0],
         );
       }
     },
@@ -188,6 +192,20 @@ function postgresReadable(conn: pg.Client, inTransaction: boolean, close: () => 
     hasTable,
     async all(sql, params = []) {
       return (await conn.query(sql, params)).rows as Row[];
+    },
+    async idsHandedOut(tables) {
+      const handedOut = new Map<string, number>();
+      for (const table of tables.filter(hasNumericId)) {
+        const [{ seq }] = (await conn.query(`SELECT pg_get_serial_sequence($1, 'id') AS seq`, [table.name]))
+          .rows as Array<{ seq: string | null }>;
+        if (seq === null) continue;
+        // `seq` comes quoted from the server. Sequences are outside the snapshot: the value is now's.
+        const { rows } = await conn.query(
+          `SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS n FROM ${seq}`,
+        );
+        handedOut.set(table.name, Number(rows[0].n));
+      }
+      return handedOut;
     },
     async *batches(sql, params, size) {
       // A cursor needs a transaction.

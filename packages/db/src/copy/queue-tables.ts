@@ -113,7 +113,7 @@ export interface QueueSet {
   write(tx: WriteTransaction, dialect: Readable['dialect'], rows: readonly Row[]): Promise<void>;
   /** After the last batch, in the same transaction: the counters the queue keeps beside its rows. */
   finish(tx: WriteTransaction, dialect: Readable['dialect']): Promise<void>;
-  canonical(row: Row): string[];
+  canonical(row: Row): Array<string | null>;
 }
 
 const installed = (side: Readable) => side.hasTable(side.dialect === 'sqlite' ? 'queue_jobs' : `${BOSS}.job`);

@@ -2,7 +2,7 @@
 // written: SQLite opened read-only, PostgreSQL in a READ ONLY transaction), and a side written
 // one table per transaction (so an interrupted copy leaves whole tables behind, and `--resume`
 // can tell which are done by counting).
-import { parseDatabaseUrl } from '@offload/config';
+import { parseDatabaseUrl, redactUrl } from '@offload/config';
 import type { Dialect } from '../knex.ts';
 import type { ColumnKind } from './values.ts';
 
@@ -38,6 +38,12 @@ export interface Readable {
   all(sql: string, params?: unknown[]): Promise<Row[]>;
   /** The rows of a query, a batch at a time, in constant memory. */
   batches(sql: string, params: unknown[], size: number): AsyncIterable<Row[]>;
+  /**
+   * Per table keyed by a numeric `id`, the largest id its key has handed out, deleted rows'
+   * included (PostgreSQL's sequence, SQLite's sqlite_sequence): the target must not hand them out
+   * again, since an idempotent replay or a log may still name them.
+   */
+  idsHandedOut(tables: readonly TableInfo[]): Promise<Map<string, number>>;
   /** Rows whose foreign keys point at no row, per table and parent. */
   foreignKeyViolations(tables: readonly string[]): Promise<ForeignKeyViolation[]>;
   close(): Promise<void>;
@@ -55,32 +61,86 @@ export interface WriteTransaction {
 export interface Writable extends Readable {
   /** Runs `work` in one transaction, committed when it returns, rolled back when it throws. */
   transaction<T>(work: (tx: WriteTransaction) => Promise<T>): Promise<T>;
-  /** Moves each table's id sequence past its largest id (PostgreSQL; SQLite keeps its own). */
-  resetSequences(tables: readonly TableInfo[]): Promise<void>;
+  /** Moves each table's next id past its largest id and past `handedOut`'s (the source's). */
+  resetSequences(tables: readonly TableInfo[], handedOut: ReadonlyMap<string, number>): Promise<void>;
 }
 
-export async function openReader(databaseUrl: string): Promise<Readable> {
-  const target = parseDatabaseUrl(databaseUrl);
-  if (target.kind === 'sqlite') {
-    const { openSqliteReader } = await import('./sqlite-side.ts');
-    return openSqliteReader(target.path);
-  }
-  const { openPostgresReader } = await import('./postgres-side.ts');
-  return openPostgresReader(target.url);
+/** `flag` names the database in an error (`--from`, `--to`). */
+export async function openReader(databaseUrl: string, flag: string): Promise<Readable> {
+  const target = parseDatabaseUrl(databaseUrl, flag);
+  return opening(flag, databaseUrl, async () => {
+    if (target.kind === 'sqlite') {
+      const { openSqliteReader } = await import('./sqlite-side.ts');
+      return openSqliteReader(target.path);
+    }
+    const { openPostgresReader } = await import('./postgres-side.ts');
+    return openPostgresReader(target.url);
+  });
 }
 
-export async function openWriter(databaseUrl: string): Promise<Writable> {
-  const target = parseDatabaseUrl(databaseUrl);
-  if (target.kind === 'sqlite') {
-    const { openSqliteWriter } = await import('./sqlite-side.ts');
-    return openSqliteWriter(target.path);
+export async function openWriter(databaseUrl: string, flag: string): Promise<Writable> {
+  const target = parseDatabaseUrl(databaseUrl, flag);
+  return opening(flag, databaseUrl, async () => {
+    if (target.kind === 'sqlite') {
+      const { openSqliteWriter } = await import('./sqlite-side.ts');
+      return openSqliteWriter(target.path);
+    }
+    const { openPostgresWriter } = await import('./postgres-side.ts');
+    return openPostgresWriter(target.url);
+  });
+}
+
+/** A database named by `--from` or `--to` could not be opened; the message says which and what to check. */
+export class DatabaseOpenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatabaseOpenError';
   }
-  const { openPostgresWriter } = await import('./postgres-side.ts');
-  return openPostgresWriter(target.url);
+}
+
+/** Runs `open`, turning its failure into a DatabaseOpenError naming the database and what to do. */
+export async function opening<T>(flag: string, databaseUrl: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new DatabaseOpenError(
+      `cannot open ${flag} ${redactUrl(databaseUrl)} (${reason}): ${whatToCheck(err, flag, databaseUrl)}`,
+    );
+  }
+}
+
+function whatToCheck(err: unknown, flag: string, databaseUrl: string): string {
+  if (parseDatabaseUrl(databaseUrl, flag).kind === 'sqlite') {
+    return flag === '--to'
+      ? 'check the path: its directory must exist and be writable'
+      : 'check the path: it must name an existing SQLite database';
+  }
+  switch ((err as { code?: unknown } | null)?.code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+      return "check that PostgreSQL is running and the URL's host and port";
+    case '3D000': // invalid_catalog_name
+      return flag === '--to'
+        ? "check the URL's database name: a copy's target is created first (createdb, or CREATE DATABASE)"
+        : "check the URL's database name";
+    case '28P01': // invalid_password
+    case '28000': // invalid_authorization_specification
+      return "check the URL's user and password";
+    default:
+      return 'check the URL, and that the database is reachable from here';
+  }
 }
 
 /** An identifier quoted for either dialect. */
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** Whether the table is keyed by a numeric `id` (an increments column, on either side). */
+export const hasNumericId = (table: TableInfo): boolean =>
+  table.columns.some((c) => c.name === 'id' && c.kind === 'number');
 
 /** Tables that are not the application's data: bookkeeping of migrations, and live processes. */
 export const NOT_COPIED = new Set([

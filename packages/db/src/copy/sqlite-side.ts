@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import {
   type Column,
   type ForeignKeyViolation,
+  hasNumericId,
   NOT_COPIED,
   parentsFirst,
   quoteIdent,
@@ -100,8 +101,15 @@ export function openSqliteWriter(path: string): Writable {
         throw err;
       }
     },
-    async resetSequences() {
-      // AUTOINCREMENT keys record the largest id written in sqlite_sequence by themselves.
+    async resetSequences(tables, handedOut) {
+      // AUTOINCREMENT keys (knex's increments) record the largest id written in sqlite_sequence by
+      // themselves; ids the source handed out to rows since deleted are recorded here.
+      const raise = db.prepare('UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?');
+      const add = db.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)');
+      for (const table of tables.filter(hasNumericId)) {
+        const seq = handedOut.get(table.name) ?? 0;
+        if (seq > 0 && raise.run(seq, table.name).changes === 0) add.run(table.name, seq);
+      }
     },
   };
 }
@@ -139,6 +147,15 @@ function sqliteReadable(db: Database.Database, close: () => void): Readable {
     },
     async all(sql, params = []) {
       return db.prepare(sql).all(...params) as Row[];
+    },
+    async idsHandedOut(tables) {
+      const names = new Set(tables.filter(hasNumericId).map((t) => t.name));
+      if (names.size === 0 || !hasTable(db, 'sqlite_sequence')) return new Map();
+      const rows = db.prepare('SELECT name, seq FROM sqlite_sequence').all() as Array<{
+        name: string;
+        seq: number;
+      }>;
+      return new Map(rows.filter((r) => names.has(r.name)).map((r) => [r.name, Number(r.seq)]));
     },
     async *batches(sql, params, size) {
       let batch: Row[] = [];

@@ -23,9 +23,9 @@ function sortKeys(value: unknown): unknown {
   return sorted;
 }
 
-/** A value's canonical text; null is `\N`, which no canonical non-null value can be. */
-export function canonicalValue(kind: ColumnKind, value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
+/** A value's canonical text, or null for NULL (which RowChecksum tells from any text). */
+export function canonicalValue(kind: ColumnKind, value: unknown): string | null {
+  if (value === null || value === undefined) return null;
   switch (kind) {
     case 'bool':
       return value === true || value === 1 || value === 't' ? 't' : 'f';

@@ -33,9 +33,9 @@ export const DEFAULT_BATCH_SIZE = 5_000;
 
 export async function verifyDatabases(options: VerifyOptions): Promise<VerificationReport> {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const source = await openReader(options.from);
+  const source = await openReader(options.from, '--from');
   try {
-    const target = await openReader(options.to);
+    const target = await openReader(options.to, '--to');
     try {
       const sourceTables = await source.tables();
       const targetTables = new Map((await target.tables()).map((t) => [t.name, t]));
