@@ -1,7 +1,7 @@
 // The console in a real browser (Debian's Chromium through playwright-core), on both databases:
 // a real API (in process, on an ephemeral port) and a real worker process on a fresh database.
 // Elements are found by role and name, as a person would find them. One browser serves the
-// whole file; each scenario opens its own context (its own sessionStorage).
+// whole file; each scenario opens its own context (its own sessionStorage), closed after it.
 //
 // CONSOLE_SCREENSHOTS=1 also writes a screenshot of each page to docs/console/ (SQLite run only),
 // so the committed images change only when asked to.
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { seedDatabase } from '@offload/db/seed';
 import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../../../scripts/console-build.ts';
 import { listApiKeys, revokeApiKey } from '../../api/src/api-keys.ts';
 import { startTestApi, type TestApi } from '../../api/test/harness.ts';
@@ -121,8 +121,13 @@ for (const kind of testDatabases()) {
       worker = await startWorkerChild({ databaseUrl: t.databaseUrl });
     }, 180_000);
 
+    // Each scenario's tabs close with it: an open tab holds one of its key's ten statistics
+    // streams and re-renders every two seconds on a machine that may be loaded already.
+    afterEach(async () => {
+      for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
+    });
+
     afterAll(async () => {
-      for (const context of contexts) await context.close().catch(() => undefined);
       await worker?.kill();
       await api?.close();
       await t?.destroy();
