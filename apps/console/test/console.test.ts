@@ -262,6 +262,23 @@ for (const kind of testDatabases()) {
       expect(await page.getByLabel('Owner', { exact: true }).inputValue()).toBe('audi');
     });
 
+    it('shows the next key nothing the previous session read', async () => {
+      await api.queue.send(
+        'system.echo',
+        { sleepMs: 0 },
+        { owner: 'ops', runAt: new Date(Date.now() + 3_600_000).toISOString() },
+      );
+      const page = await open(adminKey, '#/jobs?owner=ops');
+      await page.getByRole('table', { name: 'Jobs' }).getByRole('link').first().waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('API key').fill(readKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      // The same URL, read with a key that may not list another owner's jobs: refused, and the
+      // admin's answer is not shown in its place.
+      await page.getByRole('alert').filter({ hasText: 'Not allowed' }).waitFor();
+      expect(await page.getByRole('table', { name: 'Jobs' }).count()).toBe(0);
+    });
+
     it('retries a failed job and watches it complete', async () => {
       const page = await open(adminKey, `#/jobs/${failedId}`);
       await page.getByText('the first attempt failed on purpose').waitFor();

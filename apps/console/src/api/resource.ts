@@ -40,6 +40,14 @@ function load(key: string, loader: () => Promise<unknown>): Promise<void> {
   return entry.inFlight;
 }
 
+/**
+ * Forgets every cached answer: they were read with the key of a session that has ended, and
+ * the next key may not be allowed to see them.
+ */
+export function forgetAll(): void {
+  cache.clear();
+}
+
 /** Drops cached answers whose key starts with `prefix`; watching components reload. */
 export function invalidate(prefix: string): void {
   for (const key of [...cache.keys()]) {
