@@ -288,6 +288,29 @@ for (const kind of testDatabases()) {
       await screenshot(page, 'job');
     });
 
+    it('keeps the state a job reached when its progress arrives', async () => {
+      // A kind no worker runs, so this test moves the job itself.
+      const { job } = await api.queue.send('console.progress', {}, { owner: 'ops' });
+      const page = await open(adminKey, `#/jobs/${job.id}`);
+      const facts = page.getByRole('definition');
+      await facts.getByText('queued', { exact: true }).waitFor();
+      const [claimed] = await api.backend.jobClaim({
+        kinds: ['console.progress'],
+        limit: 1,
+        workerId: 'console-test',
+      });
+      expect(claimed?.job.id).toBe(job.id);
+      await facts.getByText('active', { exact: true }).waitFor();
+      await api.backend.jobProgress({
+        id: job.id,
+        leaseToken: claimed!.leaseToken,
+        progress: { done: 1, total: 4 },
+      });
+      await page.getByRole('progressbar', { name: 'Job progress' }).waitFor();
+      expect(await facts.getByText('active', { exact: true }).count()).toBe(1);
+      expect(await facts.getByText('queued', { exact: true }).count()).toBe(0);
+    });
+
     it('renders hostile text from the API as text', async () => {
       const page = await open(adminKey, `#/jobs/${xssId}`);
       await page.getByText(XSS_ERROR).waitFor();
