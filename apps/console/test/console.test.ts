@@ -344,6 +344,48 @@ for (const kind of testDatabases()) {
       await screenshot(page, 'imports');
     });
 
+    it('shows an import’s end in the history even when a refresh of it was under way', async () => {
+      const page = await open(adminKey, '#/imports');
+      const history = page.getByRole('table', { name: 'Import history' });
+      await history.waitFor();
+      // The history's next answer is the one from before the upload, handed over only once the
+      // import has ended: an answer that predates every change the page learns while it is in
+      // flight, as a slow one can.
+      const before = await api.request('GET', '/v1/jobs?kind=import.csv&limit=20', { key: adminKey });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await page.route(
+        /\/v1\/jobs\?kind=import\.csv/,
+        async (route) => {
+          await released;
+          await route.fulfill({ json: before.body });
+        },
+        { times: 1 },
+      );
+      await page.getByLabel('CSV file').setInputFiles({
+        name: 'models.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(
+          'external_id,name,region,team,risk_tier,owner_email,status\nM-9,Ninth,NOWHERE,NOTEAM,T1,x,active\n',
+        ),
+      });
+      await page.getByRole('button', { name: 'Upload' }).click();
+      await eventually('the import in the URL', async () => page.url().includes('id='));
+      const id = new URLSearchParams(page.url().split('?')[1]).get('id')!;
+      await page
+        .getByRole('region', { name: 'Import', exact: true })
+        .getByText('completed', { exact: true })
+        .waitFor();
+      release();
+      await history
+        .getByRole('row')
+        .filter({ has: page.getByRole('link', { name: id }) })
+        .getByText('completed', { exact: true })
+        .waitFor();
+    });
+
     it('shows the server’s message inline for an invalid cron', async () => {
       const put = await api.request('PUT', '/v1/schedules/console-test', {
         key: adminKey,
