@@ -1,11 +1,18 @@
 // GET /v1/queues/stream on both databases: the key's session first, then the queue statistics
 // with their per-minute series, live as jobs are sent; the stream ends soon after its key is
-// revoked. MinuteSeries, which keeps those series, is checked on its own with written samples.
+// revoked. MinuteSeries, which keeps those series, is checked on its own with written samples;
+// a revoked stream whose client stopped reading, on its own router with a key that the test
+// revokes.
+import { once } from 'node:events';
+import { type AddressInfo, connect } from 'node:net';
 import { testDatabases } from '@offload/db/testing';
+import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listApiKeys, revokeApiKey } from '../src/api-keys.ts';
-import type { QueueSnapshot } from '../src/queue-stats.ts';
-import { MinuteSeries } from '../src/routes/queue-stream.ts';
+import type { Authenticator, Principal } from '../src/auth.ts';
+import type { QueueSnapshot, QueueStats } from '../src/queue-stats.ts';
+import { RateLimiter } from '../src/rate-limit.ts';
+import { MinuteSeries, queueStreamRouter } from '../src/routes/queue-stream.ts';
 import { startTestApi, type TestApi } from './harness.ts';
 
 interface StreamEvent {
@@ -137,6 +144,86 @@ for (const kind of testDatabases()) {
     }, 60_000);
   });
 }
+
+describe('a revoked queue stream whose client stopped reading', () => {
+  it('is ended once and never written to again', async () => {
+    let revoked = false;
+    let refused = 0;
+    const principal = (keyId: number, owner: string): Principal => ({
+      keyId,
+      owner,
+      scopes: new Set(['read']),
+      isAdmin: false,
+    });
+    const authenticator = {
+      async authenticate(key: string) {
+        if (key === 'healthy') return principal(2, 'healthy');
+        if (key !== 'stalled') return null;
+        if (!revoked) return principal(1, 'stalled');
+        refused += 1;
+        return null;
+      },
+    } as unknown as Authenticator;
+    // Large snapshots until the stalled client's socket is full, then small ones.
+    let big = true;
+    const kinds = Array.from({ length: 5000 }, (_, i) => ({ kind: `kind.${i}`, note: 'x'.repeat(200) }));
+    const queueStats = {
+      snapshot: async () => ({ measuredAt: new Date().toISOString(), kinds: big ? kinds : [] }),
+      onSnapshot: () => () => undefined,
+    } as unknown as QueueStats;
+    const app = express();
+    let stalledRes: express.Response | undefined;
+    const errors: Error[] = [];
+    app.use((req, res, next) => {
+      if (req.get('authorization') === 'Bearer stalled') {
+        stalledRes = res;
+        // Seen here instead of thrown out of the process.
+        res.on('error', (error) => errors.push(error));
+      }
+      next();
+    });
+    app.use(
+      queueStreamRouter({
+        authenticator,
+        rateLimiter: new RateLimiter({ perSecond: 0, burst: 1 }),
+        queueStats,
+        intervalMs: 20,
+        recheckMs: 0,
+      }),
+    );
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const stalled = connect(port, '127.0.0.1');
+    stalled.on('error', () => undefined);
+    try {
+      await once(stalled, 'connect');
+      stalled.write('GET /v1/queues/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer stalled\r\n\r\n');
+      stalled.pause();
+      // Bytes wait in the server's own buffer once the sockets' are full.
+      await expect.poll(() => stalledRes?.writableNeedDrain, { timeout: 30_000 }).toBe(true);
+      big = false;
+
+      const healthy = await fetch(`http://127.0.0.1:${port}/v1/queues/stream`, {
+        headers: { authorization: 'Bearer healthy' },
+      });
+      const reader = healthy.body!.pipeThrough(new TextDecoderStream()).getReader();
+      revoked = true;
+      await expect.poll(() => refused, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+      expect(stalledRes!.writableEnded).toBe(true);
+      // Ticks go on for the healthy stream; none may write to the ended one.
+      const seen: StreamEvent[] = [];
+      for (let i = 0; i < 3; i += 1) await readUntil(reader, seen, (event) => event.event === 'stats');
+      expect(errors.map((error) => (error as { code?: string }).code)).toEqual([]);
+      expect(refused).toBe(1);
+      await reader.cancel();
+    } finally {
+      stalled.destroy();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
 
 describe('MinuteSeries', () => {
   const snapshot = (minute: number, completed: number, failed = 0): QueueSnapshot => ({

@@ -87,6 +87,11 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
   const recheck = async (subscriber: Subscriber): Promise<void> => {
     const principal = await deps.authenticator.authenticate(subscriber.key).catch(() => undefined);
     if (principal !== null) return;
+    if (!subscribers.has(subscriber)) return; // already gone
+    // Out of the set at once: a client that stopped reading keeps the response from finishing
+    // (and 'close' from firing) for as long as it likes, and a tick's write after end() would
+    // throw ERR_STREAM_WRITE_AFTER_END out of the process.
+    leave(subscriber);
     subscriber.res.write(`event: end\ndata: ${JSON.stringify({ reason: 'revoked' })}\n\n`);
     subscriber.res.end();
   };
