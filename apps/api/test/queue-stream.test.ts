@@ -189,6 +189,7 @@ describe('a revoked queue stream whose client stopped reading', () => {
         queueStats,
         intervalMs: 20,
         recheckMs: 0,
+        maxBufferedBytes: Number.POSITIVE_INFINITY,
       }),
     );
     const server = app.listen(0, '127.0.0.1');
@@ -219,6 +220,48 @@ describe('a revoked queue stream whose client stopped reading', () => {
       await reader.cancel();
     } finally {
       stalled.destroy();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
+
+describe('a queue stream whose client stopped reading', () => {
+  it('is dropped once more than maxBufferedBytes wait unsent', async () => {
+    const principal: Principal = { keyId: 1, owner: 'slow', scopes: new Set(['read']), isAdmin: false };
+    const authenticator = { authenticate: async () => principal } as unknown as Authenticator;
+    const kinds = Array.from({ length: 1000 }, (_, i) => ({ kind: `kind.${i}`, note: 'x'.repeat(200) }));
+    const queueStats = {
+      snapshot: async () => ({ measuredAt: new Date().toISOString(), kinds }),
+      onSnapshot: () => () => undefined,
+    } as unknown as QueueStats;
+    const app = express();
+    let slowRes: express.Response | undefined;
+    app.use((_req, res, next) => {
+      slowRes = res;
+      next();
+    });
+    app.use(
+      queueStreamRouter({
+        authenticator,
+        rateLimiter: new RateLimiter({ perSecond: 0, burst: 1 }),
+        queueStats,
+        intervalMs: 20,
+        maxBufferedBytes: 1024 * 1024,
+      }),
+    );
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const slow = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    slow.on('error', () => undefined);
+    try {
+      await once(slow, 'connect');
+      slow.write('GET /v1/queues/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer slow\r\n\r\n');
+      slow.pause();
+      await expect.poll(() => slowRes?.destroyed, { timeout: 30_000 }).toBe(true);
+      expect(slowRes!.writableLength).toBeLessThan(2 * 1024 * 1024);
+    } finally {
+      slow.destroy();
       server.closeAllConnections();
       server.close();
     }
