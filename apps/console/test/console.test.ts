@@ -5,28 +5,19 @@
 //
 // CONSOLE_SCREENSHOTS=1 also writes a screenshot of each page to docs/console/ (SQLite run only),
 // so the committed images change only when asked to.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { seedDatabase } from '@offload/db/seed';
 import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../../../scripts/console-build.ts';
 import { listApiKeys, revokeApiKey } from '../../api/src/api-keys.ts';
 import { startTestApi, type TestApi } from '../../api/test/harness.ts';
 import { pollUntil } from '../../worker/test/fixtures/poll.ts';
 import { startWorkerChild, type WorkerChild } from '../../worker/test/fixtures/worker-child.ts';
+import { launchChromium } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const WAIT_MS = 30_000;
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS === '1';
 const screenshotDir = fileURLToPath(new URL('../../../docs/console/', import.meta.url));
@@ -37,9 +28,8 @@ const XSS_PAYLOAD = '<script>window.__xss=3</script>';
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   await buildConsole({ quiet: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
