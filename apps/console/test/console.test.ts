@@ -165,6 +165,16 @@ for (const kind of testDatabases()) {
       expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain(adminKey);
     });
 
+    it('keeps the key across a reload while the server cannot be reached, and signs in once it can', async () => {
+      const page = await open(adminKey, '#/jobs');
+      await page.route('**/v1/queues/stream', (route) => route.abort('connectionrefused'));
+      await page.reload();
+      await page.getByRole('alert').filter({ hasText: 'cannot be reached' }).waitFor();
+      expect(await page.getByLabel('API key').count()).toBe(0);
+      await page.unroute('**/v1/queues/stream');
+      await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    });
+
     it('says so when the server goes away, keeping the last figures', async () => {
       const doomed = await startTestApi(kind, { testDb: t });
       const context = await browser!.newContext();
