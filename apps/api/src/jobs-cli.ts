@@ -70,7 +70,14 @@ async function call(settings: JobsCliSettings, method: string, path: string): Pr
     );
   }
   const text = await response.text();
-  const body: unknown = text === '' ? undefined : JSON.parse(text);
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    throw new ApiCallError(
+      `${method} ${path}: ${response.status}, and the answer is not JSON (is ${settings.url} the Offload API? set OFFLOAD_URL)`,
+    );
+  }
   if (!response.ok) {
     const detail = (body as { detail?: string } | undefined)?.detail ?? response.statusText;
     throw new ApiCallError(`${method} ${path}: ${response.status} ${detail}`);
@@ -81,7 +88,12 @@ async function call(settings: JobsCliSettings, method: string, path: string): Pr
 function oneId(rest: string[], command: string): string {
   const { positionals } = parseArgs({ args: rest, options: {}, allowPositionals: true, strict: true });
   if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one job id`);
-  return encodeURIComponent(positionals[0]!);
+  const id = positionals[0]!;
+  // An empty id would make the path /v1/jobs/ (the list), and '.' or '..' another path once resolved.
+  if (id.trim() === '' || id === '.' || id === '..') {
+    throw new UsageError(`${command} needs a job id (got ${JSON.stringify(id)})`);
+  }
+  return encodeURIComponent(id);
 }
 
 export async function runJobsCli(argv: string[], settings: () => JobsCliSettings): Promise<void> {

@@ -2,6 +2,8 @@
 // databases. It lists with filters and pages, shows, retries and cancels, and a bad argument
 // exits 2 with a sentence saying what is wrong.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { testDatabases } from '@offload/db/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +119,8 @@ for (const kind of testDatabases()) {
         [['list', '--owner', ''], '--owner must not be empty'],
         [['show'], 'show takes exactly one job id'],
         [['retry', 'a', 'b'], 'retry takes exactly one job id'],
+        [['show', ''], 'show needs a job id (got "")'],
+        [['cancel', '..'], 'cancel needs a job id (got "..")'],
         [['explode'], 'unknown command "explode"'],
       ] as const) {
         const run = await runCli([...args], env);
@@ -127,6 +131,17 @@ for (const kind of testDatabases()) {
       const down = await runCli(['list'], { ...env, OFFLOAD_URL: 'http://127.0.0.1:9' });
       expect(down.code).toBe(1);
       expect(down.stderr).toContain('cannot reach the API at http://127.0.0.1:9');
+      // Something else answers at OFFLOAD_URL: said so, not a JSON parser's message.
+      const other = createServer((_req, res) => res.end('<html>not the API</html>'));
+      await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+      try {
+        const otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+        const notApi = await runCli(['list'], { ...env, OFFLOAD_URL: otherUrl });
+        expect(notApi.code).toBe(1);
+        expect(notApi.stderr).toContain(`the answer is not JSON (is ${otherUrl} the Offload API?`);
+      } finally {
+        other.close();
+      }
       const noKey = await runCli(['list'], { OFFLOAD_URL: api.url });
       expect(noKey.code).toBe(2);
       expect(noKey.stderr).toContain('no API key: set OFFLOAD_API_KEY');

@@ -1,11 +1,18 @@
 // GET /v1/queues/stream on both databases: the key's session first, then the queue statistics
 // with their per-minute series, live as jobs are sent; the stream ends soon after its key is
-// revoked. MinuteSeries, which keeps those series, is checked on its own with written samples.
+// revoked. MinuteSeries, which keeps those series, is checked on its own with written samples;
+// a revoked stream whose client stopped reading, on its own router with a key that the test
+// revokes.
+import { once } from 'node:events';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { testDatabases } from '@offload/db/testing';
+import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listApiKeys, revokeApiKey } from '../src/api-keys.ts';
-import type { QueueSnapshot } from '../src/queue-stats.ts';
-import { MinuteSeries } from '../src/routes/queue-stream.ts';
+import type { Authenticator, Principal } from '../src/auth.ts';
+import type { QueueSnapshot, QueueStats } from '../src/queue-stats.ts';
+import { RateLimiter } from '../src/rate-limit.ts';
+import { MinuteSeries, queueStreamRouter } from '../src/routes/queue-stream.ts';
 import { startTestApi, type TestApi } from './harness.ts';
 
 interface StreamEvent {
@@ -137,6 +144,126 @@ for (const kind of testDatabases()) {
     }, 60_000);
   });
 }
+
+/**
+ * The stream's router alone on a server, with `authenticate` for the key check and `kinds()` for
+ * each snapshot; `stall(key)` opens a stream as a client that never reads, and `responses` holds
+ * the server's response of each key's stream.
+ */
+async function soloStreamServer(
+  authenticate: (key: string) => Principal | null,
+  kinds: () => unknown[],
+  options: { recheckMs?: number; maxBufferedBytes?: number },
+) {
+  const queueStats = {
+    snapshot: async () => ({ measuredAt: new Date().toISOString(), kinds: kinds() }),
+    onSnapshot: () => () => undefined,
+  } as unknown as QueueStats;
+  const responses = new Map<string, express.Response>();
+  const app = express();
+  app.use((req, res, next) => {
+    responses.set(req.get('authorization')?.replace(/^Bearer /, '') ?? '', res);
+    next();
+  });
+  app.use(
+    queueStreamRouter({
+      authenticator: { authenticate: async (key: string) => authenticate(key) } as unknown as Authenticator,
+      rateLimiter: new RateLimiter({ perSecond: 0, burst: 1 }),
+      queueStats,
+      intervalMs: 20,
+      ...options,
+    }),
+  );
+  const server = app.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const sockets: Socket[] = [];
+  return {
+    url: `http://127.0.0.1:${port}/v1/queues/stream`,
+    responses,
+    async stall(key: string): Promise<void> {
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      sockets.push(socket);
+      await once(socket, 'connect');
+      socket.write(`GET /v1/queues/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\n\r\n`);
+      socket.pause();
+    },
+    close(): void {
+      for (const socket of sockets) socket.destroy();
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+const reader = (owner: string, keyId: number): Principal => ({
+  keyId,
+  owner,
+  scopes: new Set(['read']),
+  isAdmin: false,
+});
+
+/** Snapshots large enough to fill a socket's buffers in a few ticks. */
+const BIG_KINDS = Array.from({ length: 5000 }, (_, i) => ({ kind: `kind.${i}`, note: 'x'.repeat(200) }));
+
+describe('a queue stream whose client stopped reading', () => {
+  it('is ended once when its key is revoked, and never written to again', async () => {
+    let revoked = false;
+    let refused = 0;
+    let big = true;
+    const solo = await soloStreamServer(
+      (key) => {
+        if (key === 'healthy') return reader('healthy', 2);
+        if (key !== 'stalled') return null;
+        if (!revoked) return reader('stalled', 1);
+        refused += 1;
+        return null;
+      },
+      () => (big ? BIG_KINDS : []),
+      { recheckMs: 0, maxBufferedBytes: Number.POSITIVE_INFINITY },
+    );
+    const errors: Error[] = [];
+    try {
+      await solo.stall('stalled');
+      await expect.poll(() => solo.responses.get('stalled'), { timeout: 30_000 }).toBeDefined();
+      const stalled = solo.responses.get('stalled')!;
+      // Seen here instead of thrown out of the process.
+      stalled.on('error', (error) => errors.push(error));
+      // Bytes wait in the server's own buffer once the sockets' are full.
+      await expect.poll(() => stalled.writableNeedDrain, { timeout: 30_000 }).toBe(true);
+      big = false;
+
+      const healthy = await fetch(solo.url, { headers: { authorization: 'Bearer healthy' } });
+      const events = healthy.body!.pipeThrough(new TextDecoderStream()).getReader();
+      revoked = true;
+      await expect.poll(() => refused, { timeout: 30_000 }).toBeGreaterThanOrEqual(1);
+      expect(stalled.writableEnded).toBe(true);
+      // Ticks go on for the healthy stream; none may write to the ended one.
+      const seen: StreamEvent[] = [];
+      for (let i = 0; i < 3; i += 1) await readUntil(events, seen, (event) => event.event === 'stats');
+      expect(errors.map((error) => (error as { code?: string }).code)).toEqual([]);
+      expect(refused).toBe(1);
+      await events.cancel();
+    } finally {
+      solo.close();
+    }
+  });
+
+  it('is dropped once more than maxBufferedBytes wait unsent', async () => {
+    const solo = await soloStreamServer(
+      () => reader('slow', 1),
+      () => BIG_KINDS,
+      { maxBufferedBytes: 1024 * 1024 },
+    );
+    try {
+      await solo.stall('slow');
+      await expect.poll(() => solo.responses.get('slow')?.destroyed, { timeout: 30_000 }).toBe(true);
+    } finally {
+      solo.close();
+    }
+  });
+});
 
 describe('MinuteSeries', () => {
   const snapshot = (minute: number, completed: number, failed = 0): QueueSnapshot => ({

@@ -16,7 +16,6 @@ import { parseArgs } from 'node:util';
 import { createDb, migrateLatest } from '@offload/db';
 import { createLogger } from '@offload/observability';
 import { createQueueBackend, Queue } from '@offload/queue';
-import { chromium } from 'playwright-core';
 import { buildConsole } from '../../../scripts/console-build.ts';
 import {
   type Backend,
@@ -30,6 +29,7 @@ import {
 import { createApiKey } from '../../api/src/api-keys.ts';
 import { createApp } from '../../api/src/app.ts';
 import { createApiServices } from '../../api/src/services.ts';
+import { launchChromium } from '../test/chromium.ts';
 
 const KINDS = [
   'system.echo',
@@ -107,18 +107,7 @@ async function benchBackend(backend: Backend, options: Options): Promise<Figures
       const server = await listen(createApp(services));
       const { key } = await createApiKey(db, { name: 'bench', owner: 'bench', scopes: ['admin'] });
       const headers = { authorization: `Bearer ${key}` };
-      const browser = await chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      const browser = await launchChromium();
       try {
         // Warm-up: the first reads fill caches and plans, as a running system has them.
         await queue.counts(new Date());

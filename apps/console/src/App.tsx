@@ -1,7 +1,7 @@
 // The shell: the sign-in page until a key is accepted, then the navigation and the page the
 // URL names. The connection's trouble shows as a banner over the page, never as a blank one.
 import { useEffect, useState } from 'preact/hooks';
-import { describeError } from './api/client.ts';
+import { describeError, UnreachableError } from './api/client.ts';
 import { CachePage } from './pages/cache/CachePage.tsx';
 import { ImportsPage } from './pages/imports/ImportsPage.tsx';
 import { JobDetailPage } from './pages/jobs/JobDetailPage.tsx';
@@ -14,6 +14,8 @@ import { WorkersPage } from './pages/workers/WorkersPage.tsx';
 import { href, useRoute } from './route.ts';
 import { endSession, type SessionState, sessionStore, signIn, storedKey } from './session.ts';
 import { useStore } from './store.ts';
+
+const RESUME_RETRY_MS = 3000;
 
 const PAGES = [
   { segment: 'overview', title: 'Overview' },
@@ -30,20 +32,59 @@ export function App() {
   const [resuming, setResuming] = useState(() => storedKey() !== undefined);
   const [resumeError, setResumeError] = useState<string | undefined>();
 
-  // A reload keeps the tab's session: sign in again with the stored key.
+  // A reload keeps the tab's session: sign in again with the stored key. A server that cannot
+  // be reached (restarting, say) keeps the key and is tried again; a refused key is dropped.
   useEffect(() => {
-    const key = storedKey();
-    if (key === undefined) return;
-    signIn(key)
-      .catch((error: unknown) => {
-        endSession('signed-out');
-        setResumeError(describeError(error));
-      })
-      .finally(() => setResuming(false));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const resume = (): void => {
+      const key = storedKey();
+      if (key === undefined) {
+        setResuming(false);
+        return;
+      }
+      signIn(key).then(
+        () => setResuming(false),
+        (error: unknown) => {
+          if (stopped) return;
+          setResumeError(describeError(error));
+          if (error instanceof UnreachableError) {
+            timer = setTimeout(resume, RESUME_RETRY_MS);
+            return;
+          }
+          endSession('signed-out');
+          setResuming(false);
+        },
+      );
+    };
+    resume();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }, []);
 
   if (state.session === undefined) {
-    if (resuming) return <p class="message">Signing in…</p>;
+    if (resuming)
+      return (
+        <main class="signin">
+          <p class="message">Signing in…</p>
+          {resumeError !== undefined && (
+            <p class="message error" role="alert">
+              {resumeError} Trying again…
+            </p>
+          )}
+          <button
+            type="button"
+            onClick={() => {
+              endSession('signed-out');
+              setResuming(false);
+            }}
+          >
+            Sign in with another key
+          </button>
+        </main>
+      );
     return <SignInPage notice={state.notice ?? resumeError} />;
   }
   return <Shell state={state} />;

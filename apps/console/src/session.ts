@@ -11,6 +11,7 @@
 //                with a message saying so.
 import { readEventStream } from './api/events.ts';
 import type { QueueStats } from './api/live-types.ts';
+import { forgetAll } from './api/resource.ts';
 import { createStore } from './store.ts';
 
 const STORAGE_KEY = 'offload.console.key';
@@ -114,6 +115,7 @@ export function endSession(reason: 'expired' | 'signed-out'): void {
   controller = undefined;
   key = undefined;
   sessionStorage.removeItem(STORAGE_KEY);
+  forgetAll();
   sessionStore.set({
     session: undefined,
     connection: 'connecting',

@@ -1,32 +1,23 @@
 // The console in a real browser (Debian's Chromium through playwright-core), on both databases:
 // a real API (in process, on an ephemeral port) and a real worker process on a fresh database.
 // Elements are found by role and name, as a person would find them. One browser serves the
-// whole file; each scenario opens its own context (its own sessionStorage).
+// whole file; each scenario opens its own context (its own sessionStorage), closed after it.
 //
 // CONSOLE_SCREENSHOTS=1 also writes a screenshot of each page to docs/console/ (SQLite run only),
 // so the committed images change only when asked to.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { seedDatabase } from '@offload/db/seed';
 import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../../../scripts/console-build.ts';
 import { listApiKeys, revokeApiKey } from '../../api/src/api-keys.ts';
 import { startTestApi, type TestApi } from '../../api/test/harness.ts';
 import { pollUntil } from '../../worker/test/fixtures/poll.ts';
 import { startWorkerChild, type WorkerChild } from '../../worker/test/fixtures/worker-child.ts';
+import { launchChromium } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const WAIT_MS = 30_000;
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS === '1';
 const screenshotDir = fileURLToPath(new URL('../../../docs/console/', import.meta.url));
@@ -37,9 +28,8 @@ const XSS_PAYLOAD = '<script>window.__xss=3</script>';
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   await buildConsole({ quiet: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
@@ -121,8 +111,13 @@ for (const kind of testDatabases()) {
       worker = await startWorkerChild({ databaseUrl: t.databaseUrl });
     }, 180_000);
 
+    // Each scenario's tabs close with it: an open tab holds one of its key's ten statistics
+    // streams and re-renders every two seconds on a machine that may be loaded already.
+    afterEach(async () => {
+      for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
+    });
+
     afterAll(async () => {
-      for (const context of contexts) await context.close().catch(() => undefined);
       await worker?.kill();
       await api?.close();
       await t?.destroy();
@@ -170,6 +165,16 @@ for (const kind of testDatabases()) {
       expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain(adminKey);
     });
 
+    it('keeps the key across a reload while the server cannot be reached, and signs in once it can', async () => {
+      const page = await open(adminKey, '#/jobs');
+      await page.route('**/v1/queues/stream', (route) => route.abort('connectionrefused'));
+      await page.reload();
+      await page.getByRole('alert').filter({ hasText: 'cannot be reached' }).waitFor();
+      expect(await page.getByLabel('API key').count()).toBe(0);
+      await page.unroute('**/v1/queues/stream');
+      await page.getByRole('heading', { name: 'Jobs' }).waitFor();
+    });
+
     it('says so when the server goes away, keeping the last figures', async () => {
       const doomed = await startTestApi(kind, { testDb: t });
       const context = await browser!.newContext();
@@ -209,12 +214,18 @@ for (const kind of testDatabases()) {
       for (let i = 0; i < 3; i += 1)
         await api.queue.send('system.echo', { sleepMs: 0 }, { runAt, owner: 'ops' });
       const page = await open(adminKey, '#/jobs?limit=2');
+      const table = page.getByRole('table', { name: 'Jobs' });
+      const rows = table.getByRole('row');
+      const next = page.getByRole('link', { name: 'Next page' });
+      // Each wait names what only the awaited render shows: the URL changes before the page
+      // re-renders, so a row count alone can still be the previous page's.
       await page.getByLabel('Kind').selectOption('system.echo');
-      await eventually('the filter in the URL', async () => page.url().includes('kind=system.echo'));
-      const rows = page.getByRole('table', { name: 'Jobs' }).getByRole('row');
-      await eventually('two jobs on the first page', async () => (await rows.count()) === 3);
+      await eventually('the filtered first page', async () =>
+        (await next.getAttribute('href'))!.includes('kind=system.echo'),
+      );
+      expect(await rows.count()).toBe(3);
       const firstPage = await textOf(rows.nth(1));
-      await page.getByRole('link', { name: 'Next page' }).click();
+      await next.click();
       await eventually('a cursor in the URL', async () => page.url().includes('cursor='));
       await eventually('another page', async () => (await textOf(rows.nth(1))) !== firstPage);
       expect(page.url()).toContain('limit=2');
@@ -222,17 +233,50 @@ for (const kind of testDatabases()) {
       await page.getByLabel('Owner', { exact: true }).fill('auditor');
       await page.getByRole('button', { name: 'Filter', exact: true }).click();
       await eventually('the owner in the URL', async () => page.url().includes('owner=auditor'));
-      await eventually('only the auditor’s two jobs', async () => (await rows.count()) === 3);
+      await eventually('only the auditor’s two jobs', async () => {
+        const ids = await table.getByRole('link').allTextContents();
+        return ids.length === 2 && ids.includes(failedId) && ids.includes(xssId);
+      });
       await page.getByLabel('Owner', { exact: true }).fill('');
       await page.getByRole('button', { name: 'Filter', exact: true }).click();
       await eventually('no owner in the URL', async () => !page.url().includes('owner='));
 
       await page.getByLabel('State').selectOption('failed');
       await eventually('only failed jobs', async () => {
-        const texts = await page.getByRole('table', { name: 'Jobs' }).getByRole('cell').allTextContents();
+        const texts = await table.getByRole('cell').allTextContents();
         return texts.includes('failed') && !texts.includes('queued');
       });
       await screenshot(page, 'jobs');
+    });
+
+    it('keeps what is typed into a filter while the live statistics re-render the page', async () => {
+      const page = await open(adminKey, '#/jobs');
+      await page.getByLabel('Owner', { exact: true }).fill('audi');
+      // A job of a kind no stats event has named yet: once the Kind list offers it, a stats
+      // event has re-rendered the page since the typing.
+      const unseen = 'console.rerender';
+      await api.queue.send(unseen, {}, { runAt: new Date(Date.now() + 3_600_000).toISOString() });
+      await eventually('a stats event naming the new kind', async () =>
+        (await page.getByLabel('Kind').locator('option').allTextContents()).includes(unseen),
+      );
+      expect(await page.getByLabel('Owner', { exact: true }).inputValue()).toBe('audi');
+    });
+
+    it('shows the next key nothing the previous session read', async () => {
+      await api.queue.send(
+        'system.echo',
+        { sleepMs: 0 },
+        { owner: 'ops', runAt: new Date(Date.now() + 3_600_000).toISOString() },
+      );
+      const page = await open(adminKey, '#/jobs?owner=ops');
+      await page.getByRole('table', { name: 'Jobs' }).getByRole('link').first().waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel('API key').fill(readKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      // The same URL, read with a key that may not list another owner's jobs: refused, and the
+      // admin's answer is not shown in its place.
+      await page.getByRole('alert').filter({ hasText: 'Not allowed' }).waitFor();
+      expect(await page.getByRole('table', { name: 'Jobs' }).count()).toBe(0);
     });
 
     it('retries a failed job and watches it complete', async () => {
@@ -242,6 +286,29 @@ for (const kind of testDatabases()) {
       await page.getByText('completed', { exact: true }).waitFor();
       expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
       await screenshot(page, 'job');
+    });
+
+    it('keeps the state a job reached when its progress arrives', async () => {
+      // A kind no worker runs, so this test moves the job itself.
+      const { job } = await api.queue.send('console.progress', {}, { owner: 'ops' });
+      const page = await open(adminKey, `#/jobs/${job.id}`);
+      const facts = page.getByRole('definition');
+      await facts.getByText('queued', { exact: true }).waitFor();
+      const [claimed] = await api.backend.jobClaim({
+        kinds: ['console.progress'],
+        limit: 1,
+        workerId: 'console-test',
+      });
+      expect(claimed?.job.id).toBe(job.id);
+      await facts.getByText('active', { exact: true }).waitFor();
+      await api.backend.jobProgress({
+        id: job.id,
+        leaseToken: claimed!.leaseToken,
+        progress: { done: 1, total: 4 },
+      });
+      await page.getByRole('progressbar', { name: 'Job progress' }).waitFor();
+      expect(await facts.getByText('active', { exact: true }).count()).toBe(1);
+      expect(await facts.getByText('queued', { exact: true }).count()).toBe(0);
     });
 
     it('renders hostile text from the API as text', async () => {
@@ -275,6 +342,48 @@ for (const kind of testDatabases()) {
       expect(lines.some((line) => line.startsWith('3'))).toBe(true);
       await page.getByRole('table', { name: 'Import history' }).getByText('completed').waitFor();
       await screenshot(page, 'imports');
+    });
+
+    it('shows an import’s end in the history even when a refresh of it was under way', async () => {
+      const page = await open(adminKey, '#/imports');
+      const history = page.getByRole('table', { name: 'Import history' });
+      await history.waitFor();
+      // The history's next answer is the one from before the upload, handed over only once the
+      // import has ended: an answer that predates every change the page learns while it is in
+      // flight, as a slow one can.
+      const before = await api.request('GET', '/v1/jobs?kind=import.csv&limit=20', { key: adminKey });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await page.route(
+        /\/v1\/jobs\?kind=import\.csv/,
+        async (route) => {
+          await released;
+          await route.fulfill({ json: before.body });
+        },
+        { times: 1 },
+      );
+      await page.getByLabel('CSV file').setInputFiles({
+        name: 'models.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(
+          'external_id,name,region,team,risk_tier,owner_email,status\nM-9,Ninth,NOWHERE,NOTEAM,T1,x,active\n',
+        ),
+      });
+      await page.getByRole('button', { name: 'Upload' }).click();
+      await eventually('the import in the URL', async () => page.url().includes('id='));
+      const id = new URLSearchParams(page.url().split('?')[1]).get('id')!;
+      await page
+        .getByRole('region', { name: 'Import', exact: true })
+        .getByText('completed', { exact: true })
+        .waitFor();
+      release();
+      await history
+        .getByRole('row')
+        .filter({ has: page.getByRole('link', { name: id }) })
+        .getByText('completed', { exact: true })
+        .waitFor();
     });
 
     it('shows the server’s message inline for an invalid cron', async () => {

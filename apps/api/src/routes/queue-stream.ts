@@ -20,7 +20,8 @@
 // lowered a total, is null.
 //
 // Streams are capped, per key and per process, as every event stream is (DESIGN §4.2): past the
-// cap a new one is refused with 429 rather than holding a connection and a subscriber more.
+// cap a new one is refused with 429 rather than holding a connection and a subscriber more. A
+// stream whose client stopped reading is dropped once `maxBufferedBytes` wait unsent.
 import { type Request, type Response, Router } from 'express';
 import { type GuardDeps, requireScope } from '../auth.ts';
 import { HttpProblem } from '../problem.ts';
@@ -38,6 +39,8 @@ export interface QueueStreamRouterDeps extends GuardDeps {
   maxStreamsPerKey?: number;
   /** Open streams this process serves. Default 1000. */
   maxStreams?: number;
+  /** Bytes a stream may hold unsent (its client stopped reading) before it is dropped. Default 1 MiB. */
+  maxBufferedBytes?: number;
 }
 
 const SERIES_MINUTES = 60;
@@ -60,6 +63,7 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
   deps.queueStats.onSnapshot((snapshot) => series.record(snapshot));
   const maxPerKey = deps.maxStreamsPerKey ?? 10;
   const maxStreams = deps.maxStreams ?? 1000;
+  const maxBuffered = deps.maxBufferedBytes ?? 1024 * 1024;
   let timer: NodeJS.Timeout | undefined;
   let ticking = false;
 
@@ -71,6 +75,13 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
       const data = `event: stats\ndata: ${JSON.stringify(statsEvent(snapshot, series))}\n\n`;
       const now = Date.now();
       for (const subscriber of subscribers) {
+        // A client that stopped reading would have every later event buffered here, without
+        // bound: past the allowance its stream is dropped (its client may reconnect).
+        if (subscriber.res.writableLength > maxBuffered) {
+          leave(subscriber);
+          subscriber.res.destroy();
+          continue;
+        }
         subscriber.res.write(data);
         if (now - subscriber.checkedAtMs >= recheckMs) {
           subscriber.checkedAtMs = now;
@@ -87,6 +98,11 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
   const recheck = async (subscriber: Subscriber): Promise<void> => {
     const principal = await deps.authenticator.authenticate(subscriber.key).catch(() => undefined);
     if (principal !== null) return;
+    if (!subscribers.has(subscriber)) return; // already gone
+    // Out of the set at once: a client that stopped reading keeps the response from finishing
+    // (and 'close' from firing) for as long as it likes, and a tick's write after end() would
+    // throw ERR_STREAM_WRITE_AFTER_END out of the process.
+    leave(subscriber);
     subscriber.res.write(`event: end\ndata: ${JSON.stringify({ reason: 'revoked' })}\n\n`);
     subscriber.res.end();
   };

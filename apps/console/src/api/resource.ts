@@ -9,6 +9,8 @@ interface Entry {
   error?: string;
   fetchedAt: number;
   inFlight?: Promise<void>;
+  /** Bumped by invalidate: an answer to a request sent before it is shown, but not kept fresh. */
+  generation: number;
 }
 
 const FRESH_MS = 5000;
@@ -20,8 +22,9 @@ function notify(key: string): void {
 }
 
 function load(key: string, loader: () => Promise<unknown>): Promise<void> {
-  const entry = cache.get(key) ?? { fetchedAt: 0 };
+  const entry = cache.get(key) ?? { fetchedAt: 0, generation: 0 };
   cache.set(key, entry);
+  const generation = entry.generation;
   entry.inFlight ??= loader()
     .then(
       (data) => {
@@ -33,11 +36,20 @@ function load(key: string, loader: () => Promise<unknown>): Promise<void> {
       },
     )
     .finally(() => {
-      entry.fetchedAt = Date.now();
+      // Invalidated while in flight: the answer may predate the change, so load again.
+      entry.fetchedAt = entry.generation === generation ? Date.now() : 0;
       entry.inFlight = undefined;
       notify(key);
     });
   return entry.inFlight;
+}
+
+/**
+ * Forgets every cached answer: they were read with the key of a session that has ended, and
+ * the next key may not be allowed to see them.
+ */
+export function forgetAll(): void {
+  cache.clear();
 }
 
 /** Drops cached answers whose key starts with `prefix`; watching components reload. */
@@ -46,6 +58,7 @@ export function invalidate(prefix: string): void {
     if (!key.startsWith(prefix)) continue;
     const entry = cache.get(key)!;
     entry.fetchedAt = 0;
+    entry.generation += 1;
     notify(key);
   }
 }
@@ -80,7 +93,7 @@ export function useResource<T>(key: string, loader: () => Promise<T>): Resource<
   const reload = useCallback(() => void load(key, loader), [key]);
   const put = useCallback(
     (value: T) => {
-      cache.set(key, { data: value, fetchedAt: Date.now() });
+      cache.set(key, { data: value, fetchedAt: Date.now(), generation: 0 });
       notify(key);
     },
     [key],

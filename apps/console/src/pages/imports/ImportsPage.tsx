@@ -124,19 +124,27 @@ function ImportDetail({ id }: { id: string }) {
   const resource = useResource(`import:${id}`, () => fetchImport(id));
   const [progress, setProgress] = useState<Record<string, unknown> | undefined>();
   const view = resource.data as ImportView | undefined;
-  const running = view !== undefined && ['queued', 'active', 'retrying'].includes(view.state);
+  const state = view?.state;
+  const running = state !== undefined && ['queued', 'active', 'retrying'].includes(state);
+
+  // The history shows the state too: whenever this view learns a new one (an import may also
+  // have ended before this view first loaded), the history is read again.
+  useEffect(() => {
+    if (state !== undefined) invalidate('jobs?');
+  }, [state]);
 
   useEffect(() => {
     if (!running) return;
     const controller = new AbortController();
+    let last: string | undefined = state;
     void readEventStream(
       buildUrl('/v1/jobs/{id}/events', { id }),
       (event) => {
         const data = JSON.parse(event.data) as { state?: string; progress: Record<string, unknown> | null };
         if (data.progress) setProgress(data.progress);
-        if (event.event === 'state' && data.state !== view.state) {
+        if (event.event === 'state' && data.state !== last) {
+          last = data.state;
           resource.reload();
-          invalidate('jobs?'); // the history shows the state too
         }
       },
       controller.signal,

@@ -26,20 +26,22 @@ export function JobDetailPage({ id }: { id: string }) {
   useEffect(() => {
     if (!live) return;
     const controller = new AbortController();
-    let last = job.state;
+    // The job as this stream last saw it: `resource` is this render's, and its data goes stale
+    // as soon as the stream puts a newer state.
+    let current = job;
     void readEventStream(
       buildUrl('/v1/jobs/{id}/events', { id }),
       (event) => {
         if (event.event === 'state') {
           const fresh = JSON.parse(event.data) as Job;
-          if (fresh.state !== last)
+          if (fresh.state !== current.state)
             setSeen((changes) => [...changes, { at: new Date().toISOString(), state: fresh.state }]);
-          last = fresh.state;
+          current = fresh;
           resource.put(fresh);
         } else if (event.event === 'progress') {
           const { progress } = JSON.parse(event.data) as { progress: Job['progress'] };
-          const current = resource.data;
-          if (current !== undefined) resource.put({ ...current, progress });
+          current = { ...current, progress };
+          resource.put(current);
         }
       },
       controller.signal,

@@ -67,10 +67,12 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
           onChange={(value) => setFilter('state', value)}
         />
         {can('admin') && (
-          <form onSubmit={filterOwner} aria-label="Filter by owner">
+          // Uncontrolled, keyed by the URL's owner: a live re-render (stats every two seconds)
+          // must not wipe what is being typed, while Back still shows the URL's owner.
+          <form key={owner ?? ''} onSubmit={filterOwner} aria-label="Filter by owner">
             <label>
               Owner
-              <input name="owner" value={owner ?? ''} autocomplete="off" spellcheck={false} />
+              <input name="owner" defaultValue={owner ?? ''} autocomplete="off" spellcheck={false} />
             </label>
             <button type="submit">Filter</button>
           </form>

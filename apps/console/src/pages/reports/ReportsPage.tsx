@@ -92,14 +92,15 @@ export function ReportsPage({ route }: { route: Route }) {
       )}
 
       <h3>KPI of a scope</h3>
-      <form onSubmit={setScope} aria-label="KPI scope" class="filters">
+      {/* Uncontrolled, keyed by the URL's scope: a re-render must not wipe what is being typed. */}
+      <form key={`${region ?? ''}/${team ?? ''}`} onSubmit={setScope} aria-label="KPI scope" class="filters">
         <label>
           Region code
-          <input name="region" value={region ?? ''} autocomplete="off" />
+          <input name="region" defaultValue={region ?? ''} autocomplete="off" />
         </label>
         <label>
           Team code
-          <input name="team" value={team ?? ''} autocomplete="off" />
+          <input name="team" defaultValue={team ?? ''} autocomplete="off" />
         </label>
         <button type="submit">Show</button>
       </form>
