@@ -5,6 +5,12 @@ export {
   readCacheVersions,
 } from './cache-versions.ts';
 export {
+  CursorSigner,
+  cursorSigner,
+  InvalidCursorError,
+  setDefaultCursorSecret,
+} from './cursor-signer.ts';
+export {
   ConflictError,
   type ConflictKind,
   DatabaseError,
@@ -45,7 +51,6 @@ export {
   DEFAULT_PAGE_LIMIT,
   deploymentCursorSecret,
   encodeCursor,
-  InvalidCursorError,
   InvalidPageError,
   MAX_PAGE_LIMIT,
   type OrderBy,
@@ -54,7 +59,6 @@ export {
   type PaginateOptions,
   paginate,
   parsePageParams,
-  setDefaultCursorSecret,
 } from './pagination.ts';
 export { queryRows, type RawRow, rawRows } from './raw.ts';
 export { type RetryOptions, withRetry } from './retry.ts';

@@ -271,10 +271,15 @@ CREATE TABLE ${n.ours}.leader (
   expires_at timestamptz NOT NULL
 );
 DROP TABLE ${n.ours}.maintenance;`,
+
+  // 4: list cursors are signed with the deployment's one cursor secret (@offload/db's `secrets`
+  //    table or CURSOR_SECRET, passed in as cursorSecret), no longer with a key of the queue's own.
+  `
+DROP TABLE ${n.ours}.secret;`,
 ];
 
 /** The step our schema is at once `install` ran. */
-export const EXTRAS_VERSION = 3;
+export const EXTRAS_VERSION = 4;
 
 /**
  * install: runs the steps of our schema the database has not had yet (extrasSteps), in one
@@ -313,7 +318,6 @@ export const bossVersionTable = `SELECT to_regclass(quote_ident($1::text) || '.v
 export const bossVersion = (n: SqlNames) => `SELECT version FROM ${n.boss}.version`;
 
 /** The key list cursors are signed with. */
-export const cursorSecret = (n: SqlNames) => `SELECT value FROM ${n.ours}.secret WHERE name = 'cursor'`;
 
 /** Queue names that exist (pg-boss's internal queues are left out by the callers). */
 export const queueNames = (n: SqlNames) => `SELECT name FROM ${n.boss}.queue`;

@@ -397,11 +397,3 @@ SELECT name, cron, timezone, kind, payload, options, last_tick_at FROM queue_sch
  */
 export const SCHEDULE_ADVANCE = `
 UPDATE queue_schedules SET last_tick_at = ? WHERE name = ? AND last_tick_at IS ?`;
-
-// ---- settings -----------------------------------------------------------------------------------------
-
-/** meta_init: sets a setting unless it exists. Parameters: key, value. */
-export const META_INIT = 'INSERT INTO queue_meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING';
-
-/** meta_get: Parameters: key. */
-export const META_GET = 'SELECT value FROM queue_meta WHERE key = ?';
