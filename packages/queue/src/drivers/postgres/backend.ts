@@ -11,7 +11,7 @@
 // whole-table count (we keep counters, and rescue every few seconds), and its cron forwards ticks
 // through its own send, without the per-tick idempotency key our contract fires them with.
 import { createHash } from 'node:crypto';
-import { cursorSigner } from '@offload/db';
+import { cursorSigner, isRefusedData } from '@offload/db';
 import { PgBoss } from 'pg-boss';
 import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
@@ -21,7 +21,6 @@ import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../../runtime/
 import { Maintenance, type MaintenanceSettings } from '../../runtime/maintenance.ts';
 import { pageLimit } from '../../runtime/paging.ts';
 import { retryAt } from '../../runtime/retry.ts';
-import { isRefusedData } from '../../runtime/transient.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
