@@ -276,10 +276,38 @@ DROP TABLE ${n.ours}.maintenance;`,
   //    table or CURSOR_SECRET, passed in as cursorSecret), no longer with a key of the queue's own.
   `
 DROP TABLE ${n.ours}.secret;`,
+
+  // 5: oldest_ready answers when the longest-waiting ready job became due: the earliest
+  //    greatest(created_on, start_after) (a retry is due at its start_after, not at its creation),
+  //    as on SQLite. Per priority, the first ready job along the fetch index (by created_on)
+  //    became due at d; a job due earlier was created before d, so only entries up to d are read.
+  `
+CREATE OR REPLACE FUNCTION ${n.ours}.oldest_ready(kind text, at timestamptz) RETURNS timestamptz
+LANGUAGE sql STABLE AS $fn$
+  WITH RECURSIVE priorities AS (
+    (SELECT j.priority FROM ${table(n)} j
+      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked
+      ORDER BY j.priority DESC LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.priority FROM ${table(n)} j
+      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked AND j.priority < p.priority
+      ORDER BY j.priority DESC LIMIT 1)
+    FROM priorities p WHERE p.priority IS NOT NULL
+  )
+  SELECT min((SELECT min(greatest(j.created_on, j.start_after)) FROM ${table(n)} j
+      WHERE j.name = kind AND j.priority = p.priority AND j.state < 'active' AND NOT j.blocked
+        AND j.start_after <= at AND j.created_on <= f.due))
+  FROM priorities p
+  CROSS JOIN LATERAL (SELECT greatest(j.created_on, j.start_after) AS due FROM ${table(n)} j
+      WHERE j.name = kind AND j.priority = p.priority AND j.state < 'active' AND NOT j.blocked
+        AND j.start_after <= at
+      ORDER BY j.created_on LIMIT 1) f
+  WHERE p.priority IS NOT NULL
+$fn$;`,
 ];
 
 /** The step our schema is at once `install` ran. */
-export const EXTRAS_VERSION = 4;
+export const EXTRAS_VERSION = 5;
 
 /**
  * install: runs the steps of our schema the database has not had yet (extrasSteps), in one
@@ -781,8 +809,8 @@ export const listJobs = (n: SqlNames, f: ListFilters) => {
 
 /**
  * count_jobs: jobs per kind and pg-boss state from the maintained counters (a few rows per kind,
- * whatever the table's size), and per kind with unclaimed jobs the creation time of the oldest one
- * ready at $1 (or now), from `oldest_ready`.
+ * whatever the table's size), and per kind with unclaimed jobs when the longest-waiting one
+ * ready at $1 (or now) became due, from `oldest_ready`.
  */
 export const countJobs = (n: SqlNames) => `
 WITH counts AS (
