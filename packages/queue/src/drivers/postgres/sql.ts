@@ -159,6 +159,21 @@ const wakeKinds = (n: SqlNames, source: string) => `(
   FROM (SELECT s.name, min(s.start_after) AS at FROM ${source} s GROUP BY s.name) w)`;
 
 /**
+ * The distinct priorities of a kind's unclaimed jobs (the `kind` parameter of oldest_ready), one
+ * seek each along pg-boss's fetch index: the `priorities` CTE of oldest_ready, in steps 1 and 5.
+ */
+const readyPriorities = (n: SqlNames) => `  WITH RECURSIVE priorities AS (
+    (SELECT j.priority FROM ${table(n)} j
+      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked
+      ORDER BY j.priority DESC LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.priority FROM ${table(n)} j
+      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked AND j.priority < p.priority
+      ORDER BY j.priority DESC LIMIT 1)
+    FROM priorities p WHERE p.priority IS NOT NULL
+  )`;
+
+/**
  * Our schema's numbered steps, in order. Step i runs once, in the install transaction of the first
  * process that finds `<ours>.version` below i; a released step is never edited, a change is a new
  * step. (Step 1 once also created a `retry_delay()` function; step 2 drops it where it exists.)
@@ -200,16 +215,7 @@ CREATE INDEX IF NOT EXISTS offload_job_owner ON ${table(n)} ((data->>'owner'), i
 -- index (name, priority DESC, created_on, start_after): one short probe per distinct priority.
 CREATE FUNCTION ${n.ours}.oldest_ready(kind text, at timestamptz) RETURNS timestamptz
 LANGUAGE sql STABLE AS $fn$
-  WITH RECURSIVE priorities AS (
-    (SELECT j.priority FROM ${table(n)} j
-      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked
-      ORDER BY j.priority DESC LIMIT 1)
-    UNION ALL
-    SELECT (SELECT j.priority FROM ${table(n)} j
-      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked AND j.priority < p.priority
-      ORDER BY j.priority DESC LIMIT 1)
-    FROM priorities p WHERE p.priority IS NOT NULL
-  )
+${readyPriorities(n)}
   SELECT min((SELECT j.created_on FROM ${table(n)} j
       WHERE j.name = kind AND j.priority = p.priority AND j.state < 'active' AND NOT j.blocked
         AND j.start_after <= at
@@ -284,16 +290,7 @@ DROP TABLE ${n.ours}.secret;`,
   `
 CREATE OR REPLACE FUNCTION ${n.ours}.oldest_ready(kind text, at timestamptz) RETURNS timestamptz
 LANGUAGE sql STABLE AS $fn$
-  WITH RECURSIVE priorities AS (
-    (SELECT j.priority FROM ${table(n)} j
-      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked
-      ORDER BY j.priority DESC LIMIT 1)
-    UNION ALL
-    SELECT (SELECT j.priority FROM ${table(n)} j
-      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked AND j.priority < p.priority
-      ORDER BY j.priority DESC LIMIT 1)
-    FROM priorities p WHERE p.priority IS NOT NULL
-  )
+${readyPriorities(n)}
   SELECT min((SELECT min(greatest(j.created_on, j.start_after)) FROM ${table(n)} j
       WHERE j.name = kind AND j.priority = p.priority AND j.state < 'active' AND NOT j.blocked
         AND j.start_after <= at AND j.created_on <= f.due))
