@@ -133,7 +133,10 @@ for (const kind of testDatabases()) {
       await expect(uploads.stat(writer.id)).rejects.toThrow(/not found/);
     });
 
-    it('on SIGTERM releases a long job, which a second worker then completes', async () => {
+    // Two worker processes start one after the other: more than vitest's 5 s on a loaded machine.
+    it('on SIGTERM releases a long job, which a second worker then completes', {
+      timeout: 60_000,
+    }, async () => {
       const payload = { sleepMs: 1_500 };
       const { job } = await queue.send('system.echo', payload);
       await jobIn(job.id, ['active']);
