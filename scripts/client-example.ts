@@ -7,7 +7,8 @@ import { type ChildProcess, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startChild } from './processes.ts';
+import { freePort } from '@offload/db/testing';
+import { startChild } from './processes.ts';
 
 const EXAMPLE = 'examples/client';
 const KEY = `example-client-${process.pid}-key`;

@@ -2,7 +2,6 @@
 // runs them in the foreground with the script's own environment; `npm run load` runs them with
 // an environment of its own and their output in a log file, and stops them when it is done.
 import { type ChildProcess, type StdioOptions, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 
 export const API_ENTRY = 'apps/api/src/main.ts';
 export const WORKER_ENTRY = 'apps/worker/src/main.ts';
@@ -41,13 +40,4 @@ export function stopChild(child: ChildProcess, graceMs = 20_000): Promise<void> 
     });
     child.kill('SIGTERM');
   });
-}
-
-/** A TCP port free on 127.0.0.1 right now, for a child to listen on. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }

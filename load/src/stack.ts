@@ -3,7 +3,7 @@
 // logs in a file, and stopped when the run ends. Ready means GET /readyz answers 200.
 import type { ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '@offload/db/testing';
 import { API_ENTRY, startChild, stopChild, WORKER_ENTRY } from '../../scripts/processes.ts';
 
 export interface StackOptions {
@@ -94,16 +94,4 @@ async function waitReady(url: string): Promise<void> {
     if (Date.now() > deadline) throw new StackError(`${url} was not ready after ${READY_TIMEOUT_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -4,10 +4,9 @@
 // lets the worker finish its running job and every process exit, leaving no job active; a
 // second Ctrl-C later stops at once.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
+import { createTestDb, freePort, type TestDb, testDatabases } from '@offload/db/testing';
 import { createQueueBackend, Queue } from '@offload/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../processes.ts';
 
 const KEY = 'start-test-admin-key-0123456789';
 

@@ -4,14 +4,13 @@
 //   → liveness/readiness → JSON body (1 MB, depth and keys bounded before parsing)
 //   → request context (request id and query stats through AsyncLocalStorage) → resource routers
 //   → 404 → problem+json error handler.
-import type { Db } from '@offload/db';
+import type { CursorSigner, Db } from '@offload/db';
 import type { UploadStore } from '@offload/imports';
 import type { Logger } from '@offload/observability';
 import type { Queue } from '@offload/queue';
 import express, { type Express } from 'express';
 import type { Authenticator } from './auth.ts';
 import { consoleRouter } from './console.ts';
-import type { CursorSeal } from './cursor-seal.ts';
 import type { EventStreams } from './event-streams.ts';
 import { databaseCheck, healthRouter, queueCheck } from './health.ts';
 import { NO_STORE } from './http-cache.ts';
@@ -75,7 +74,7 @@ export interface ApiDeps {
   queueStats: QueueStats;
   authenticator: Authenticator;
   rateLimiter: RateLimiter;
-  cursorSeal: CursorSeal;
+  cursorSigner: CursorSigner;
   idempotencyKeys: IdempotencyKeys;
   /** The precomputed reads through the two-tier cache (KPI, reports, dashboard, models). */
   cache: ApiReadCache;
@@ -160,7 +159,7 @@ export function createApp(deps: ApiDeps): Express {
         queue: deps.queue,
         uploads: deps.uploads,
         runAtHorizonDays: options.runAtHorizonDays ?? DEFAULT_RUN_AT_HORIZON_DAYS,
-        cursorSeal: deps.cursorSeal,
+        cursorSigner: deps.cursorSigner,
         idempotencyKeys: deps.idempotencyKeys,
       }),
     ),
@@ -177,9 +176,9 @@ export function createApp(deps: ApiDeps): Express {
   );
   app.use(scoped(queuesRouter({ ...guard, queueStats: deps.queueStats })));
   app.use(scoped(queueStreamRouter({ ...guard, queueStats: deps.queueStats })));
-  app.use(scoped(schedulesRouter({ ...guard, queue: deps.queue, cursorSeal: deps.cursorSeal })));
+  app.use(scoped(schedulesRouter({ ...guard, queue: deps.queue, cursorSigner: deps.cursorSigner })));
   app.use(scoped(metricSourcesRouter({ ...guard, db: deps.db, queue: deps.queue })));
-  app.use(scoped(workersRouter({ ...guard, db: deps.db, cursorSeal: deps.cursorSeal })));
+  app.use(scoped(workersRouter({ ...guard, db: deps.db, cursorSigner: deps.cursorSigner })));
   app.use(
     scoped(
       systemHealthRouter({

@@ -100,11 +100,13 @@ async function runPrimary(config: Config, logger: Logger): Promise<void> {
 async function serve(config: Config, settings: ApiSettings, logger: Logger, prepare: boolean): Promise<void> {
   const db = createDb({ databaseUrl: config.databaseUrl, poolMax: config.databasePoolMax });
   if (prepare) await prepareDatabase(config, db, logger);
-  // Every list's cursors (the job lists' seal and the database's keyset cursors) share it.
+  // Every list's cursors (the queue's, the API's scope on them, the database's keyset cursors) are
+  // signed with it, by @offload/db's one CursorSigner.
   const cursorSecret = await deploymentCursorSecret(db, config.cursorSecret);
   setDefaultCursorSecret(cursorSecret);
   const backend = await createQueueBackend(config.databaseUrl, {
     defaults: jobDefaultsOf,
+    cursorSecret,
     pgboss: {
       // A request should not wait out the default minute of reconnecting: answer 503 sooner.
       reconnectTimeoutMs: QUEUE_RECONNECT_TIMEOUT_MS,

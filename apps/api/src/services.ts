@@ -1,14 +1,13 @@
 // The long-lived parts an API process builds once around its database and queue, then hands to
 // createApp: the key authenticator, the rate limiter, the queue statistics, the metrics and the
 // cursor seal. main.ts and the tests build them the same way.
-import type { Db } from '@offload/db';
+import { CursorSigner, type Db } from '@offload/db';
 import { createUploadStore } from '@offload/imports';
 import { jobKindNames } from '@offload/jobs';
 import type { Logger } from '@offload/observability';
 import type { Queue } from '@offload/queue';
 import { type ApiDeps, type ApiOptions, DEFAULT_SSE_HEARTBEAT_MS } from './app.ts';
 import { Authenticator } from './auth.ts';
-import { CursorSeal } from './cursor-seal.ts';
 import { EventStreams } from './event-streams.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { JobEventLogs } from './job-event-log.ts';
@@ -86,7 +85,7 @@ export function createApiServices(input: ApiServicesOptions): ApiServices {
       }),
     }),
     rateLimiter: new RateLimiter({ perSecond: settings.rateLimitPerSecond, burst: settings.rateLimitBurst }),
-    cursorSeal: new CursorSeal(input.cursorSecret),
+    cursorSigner: new CursorSigner(input.cursorSecret),
     idempotencyKeys,
     cache,
     jobEventLogs,

@@ -166,17 +166,5 @@ export async function uploadHeaderOnlyCsv(
   return { payload: res.body.payload, jobId: res.body.id };
 }
 
-/** Polls until `probe` returns something other than undefined/false, or fails at the deadline. */
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** The one poll-with-a-deadline (@offload/db/testing), re-exported for the API's tests. */
+export { eventually } from '@offload/db/testing';

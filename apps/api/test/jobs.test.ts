@@ -287,7 +287,7 @@ for (const kind of testDatabases()) {
         const cursor: string = first.body.nextCursor;
         expect(cursor).toEqual(expect.any(String));
         const flipped = cursor.slice(0, 3) + (cursor[3] === 'A' ? 'B' : 'A') + cursor.slice(4);
-        for (const bad of [flipped, `${cursor}x`, 'garbage', cursor.split('.')[0]!]) {
+        for (const bad of [flipped, `${cursor}x`, 'garbage', cursor.slice(0, -1)]) {
           const res = await api.request('GET', `/v1/jobs?limit=2&cursor=${encodeURIComponent(bad)}`, {
             key: owner,
           });

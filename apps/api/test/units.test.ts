@@ -1,9 +1,7 @@
-// Unit tests of the API's in-process parts: the token bucket, the cursor seal and the queue
-// statistics (throughput from count deltas).
-import { InvalidCursorError } from '@offload/db';
+// Unit tests of the API's in-process parts: the token bucket and the queue statistics (throughput
+// from count deltas). The cursor signer's are @offload/db's (cursor-signer.test.ts).
 import type { KindCounts, Queue } from '@offload/queue';
 import { describe, expect, it } from 'vitest';
-import { CursorSeal } from '../src/cursor-seal.ts';
 import { QueueStats } from '../src/queue-stats.ts';
 import { RateLimiter } from '../src/rate-limit.ts';
 
@@ -27,28 +25,6 @@ describe('RateLimiter', () => {
     expect(slow.take('k', 0)).toEqual({ allowed: false, retryAfterSeconds: 10 });
     const off = new RateLimiter({ perSecond: 0, burst: 1 });
     for (let i = 0; i < 100; i += 1) expect(off.take('k', 0).allowed).toBe(true);
-  });
-});
-
-describe('CursorSeal', () => {
-  const seal = new CursorSeal('a-secret-of-enough-length');
-
-  it('round-trips a cursor for the same list only', () => {
-    const sealed = seal.seal('["123","abc"]', 'list-a');
-    expect(seal.unseal(sealed, 'list-a')).toBe('["123","abc"]');
-    expect(() => seal.unseal(sealed, 'list-b')).toThrow(InvalidCursorError);
-  });
-
-  it('refuses altered, truncated and foreign cursors', () => {
-    const sealed = seal.seal('inner', 'list');
-    const [body, tag] = sealed.split('.') as [string, string];
-    const otherBody = Buffer.from('other').toString('base64url');
-    for (const bad of [`${otherBody}.${tag}`, body, `${sealed}.x`, '', '.', `${body}.`]) {
-      expect(() => seal.unseal(bad, 'list'), bad).toThrow(InvalidCursorError);
-    }
-    expect(() => new CursorSeal('another-secret-entirely').unseal(sealed, 'list')).toThrow(
-      InvalidCursorError,
-    );
   });
 });
 

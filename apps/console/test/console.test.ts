@@ -8,13 +8,12 @@
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { seedDatabase } from '@offload/db/seed';
-import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
+import { createTestDb, type TestDb, testDatabases, eventually as waitFor } from '@offload/db/testing';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildConsole } from '../../../scripts/console-build.ts';
 import { listApiKeys, revokeApiKey } from '../../api/src/api-keys.ts';
 import { startTestApi, type TestApi } from '../../api/test/harness.ts';
-import { pollUntil } from '../../worker/test/fixtures/poll.ts';
 import { startWorkerChild, type WorkerChild } from '../../worker/test/fixtures/worker-child.ts';
 import { launchChromium } from './chromium.ts';
 
@@ -36,13 +35,9 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** Polls `probe` until it holds, failing after a generous deadline with what was last seen. */
+/** Polls `probe` until it holds (@offload/db/testing's eventually), with the browser's generous deadline. */
 async function eventually(what: string, probe: () => Promise<boolean>): Promise<void> {
-  await pollUntil(async () => ((await probe()) ? true : undefined), {
-    timeoutMs: WAIT_MS,
-    intervalMs: 100,
-    describe: () => what,
-  });
+  await waitFor(what, probe, { timeoutMs: WAIT_MS, intervalMs: 100 });
 }
 
 async function textOf(locator: Locator): Promise<string> {

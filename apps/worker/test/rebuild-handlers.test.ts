@@ -5,7 +5,7 @@
 import { onQuery, readCacheVersions } from '@offload/db';
 import { kpiSnapshotKey, readComplianceReport, readKpiSnapshot } from '@offload/db/reports';
 import { seedDatabase } from '@offload/db/seed';
-import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
+import { createTestDb, eventually, type TestDb, testDatabases } from '@offload/db/testing';
 import type { JobKindName } from '@offload/jobs';
 import { createQueueBackend, type Job, type JsonObject, Queue, UnrecoverableError } from '@offload/queue';
 import { pino } from 'pino';
@@ -13,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindCatalogHandler } from '../src/handlers/index.ts';
 import { createTaskPool, type TaskPool } from '../src/pool.ts';
 import { activeJob } from './fixtures/active-job.ts';
-import { pollUntil } from './fixtures/poll.ts';
 import { startWorkerChild } from './fixtures/worker-child.ts';
 
 const logger = pino({ level: 'silent' });
@@ -144,10 +143,14 @@ for (const kind of testDatabases()) {
         const kpi = await queue.send('rebuild.kpi', { asOf: '2025-06-30' });
         const compliance = await queue.send('rebuild.compliance', {});
         const finished = (id: string) =>
-          pollUntil(async () => {
-            const job = await queue.get(id);
-            return job !== null && ['completed', 'failed'].includes(job.state) ? job : undefined;
-          });
+          eventually(
+            `job ${id} to finish`,
+            async () => {
+              const job = await queue.get(id);
+              return job !== null && ['completed', 'failed'].includes(job.state) ? job : undefined;
+            },
+            20_000,
+          );
         const kpiJob = await finished(kpi.job.id);
         const complianceJob = await finished(compliance.job.id);
         expect(kpiJob).toMatchObject({ state: 'completed', result: { asOf: '2025-06-30' } });

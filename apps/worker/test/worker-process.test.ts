@@ -4,12 +4,11 @@
 // long job is released and then completed by a second worker process.
 import { Readable } from 'node:stream';
 import { listLiveWorkers } from '@offload/db';
-import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
+import { createTestDb, eventually, type TestDb, testDatabases } from '@offload/db/testing';
 import { createUploadStore } from '@offload/imports';
 import { jobKindNames } from '@offload/jobs';
 import { createQueueBackend, type Job, Queue, type QueueBackend } from '@offload/queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pollUntil } from './fixtures/poll.ts';
 import { startWorkerChild, type WorkerChild } from './fixtures/worker-child.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 300;
@@ -32,12 +31,13 @@ for (const kind of testDatabases()) {
 
     const jobIn = (id: string, states: ReadonlyArray<Job['state']>, timeoutMs = 20_000): Promise<Job> => {
       let last: Job | null = null;
-      return pollUntil(
+      return eventually(
+        () => `job ${id} to be ${states.join(' or ')}; it is ${JSON.stringify(last)}`,
         async () => {
           last = await queue.get(id);
           return last !== null && states.includes(last.state) ? last : undefined;
         },
-        { timeoutMs, describe: () => `job ${id} is ${JSON.stringify(last)}` },
+        timeoutMs,
       );
     };
 
@@ -133,7 +133,10 @@ for (const kind of testDatabases()) {
       await expect(uploads.stat(writer.id)).rejects.toThrow(/not found/);
     });
 
-    it('on SIGTERM releases a long job, which a second worker then completes', async () => {
+    // Two worker processes start one after the other: more than vitest's 5 s on a loaded machine.
+    it('on SIGTERM releases a long job, which a second worker then completes', {
+      timeout: 60_000,
+    }, async () => {
       const payload = { sleepMs: 1_500 };
       const { job } = await queue.send('system.echo', payload);
       await jobIn(job.id, ['active']);

@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { bumpCacheVersion, createDb, type Db } from '@offload/db';
-import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
+import { createTestDb, eventually, type TestDb, testDatabases } from '@offload/db/testing';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -14,17 +14,6 @@ import {
   type ReadCacheOptions,
   UnknownCacheFamilyError,
 } from '../src/index.ts';
-
-/** Polls until `probe` is truthy, or fails at the deadline. */
-async function eventually<T>(what: string, probe: () => Promise<T> | T, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 for (const kind of testDatabases()) {
   describe(`ReadCache (${kind})`, () => {

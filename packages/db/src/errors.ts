@@ -5,7 +5,9 @@
 // hold (DataError: SQLSTATE class 22, SQLITE_MISMATCH/RANGE/TOOBIG) is permanent, and so is any
 // other error the database itself raised; a lost, refused or busy connection, a serialization
 // failure, a deadlock, a lock or statement timeout, a full disk or exhausted memory
-// (TransientError) may succeed if tried again.
+// (TransientError) may succeed if tried again. The lists behind it (below) are the project's one
+// classifier: the queue's drivers (a lost connection retried on a new one, a busy SQLite file
+// waited out, a refused row failing only its own send) and the worker use them too.
 // `publicDbError` gives each class a stable code and message for callers; the driver's text,
 // which can quote SQL, values, hosts and addresses, goes to the log only.
 
@@ -102,28 +104,134 @@ const SQLITE_CONFLICTS: Record<string, ConflictKind> = {
   SQLITE_CONSTRAINT_NOTNULL: 'not_null',
 };
 
-const PG_TRANSIENT = new Set([
-  '40001', // serialization_failure
-  '40P01', // deadlock_detected
-  '55P03', // lock_not_available
-  '55000', // object_not_in_prerequisite_state: e.g. a database not accepting connections yet
-  '53100', // disk_full
-  '53200', // out_of_memory
-  '53300', // too_many_connections
-  '57014', // query_canceled: statement_timeout, or cancelled by an operator
+const SQLITE_DATA = new Set(['SQLITE_MISMATCH', 'SQLITE_RANGE', 'SQLITE_TOOBIG']);
+const PG_SQLSTATE = /^[0-9A-Z]{5}$/;
+
+// ---- the one classifier --------------------------------------------------------------------------
+// Explicit lists, used by toDbError below and, through the exports, by the queue's drivers and the
+// worker (one classification for the database layer, the queue and the worker):
+//
+//   lost connection  the connection, not the statement, failed: the queue's PostgreSQL driver runs
+//                    the statement again on a new connection (drivers/postgres/supervisor.ts),
+//                    a LISTEN client reconnects;
+//   contention       another writer holds what we need (SQLite's busy or locked file,
+//                    serialization failures, deadlocks, lock timeouts): worth running again after a
+//                    pause (the SQLite driver's connection.ts, withRetry);
+//   resources        a full disk, exhausted memory, a cancelled statement, a database not yet
+//                    accepting connections, a full pool: may be back on the next attempt;
+//   refused data     the database refused this row's data (SQLSTATE classes 22 and 23, SQLite
+//                    constraint and value codes): permanent, the error of that one item alone.
+//
+// Transient (TransientError) is the first three.
+
+/** SQLSTATEs of a lost or refused connection (and every code of class 08, connection_exception). */
+export const LOST_CONNECTION_SQLSTATES: ReadonlySet<string> = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
+  '53300', // too_many_connections
 ]);
 
-// Resources that may be back on the next attempt: a full disk, memory. (SQLITE_IOERR_* too.)
-const SQLITE_TRANSIENT = new Set(['SQLITE_FULL', 'SQLITE_NOMEM']);
+/** Socket errors of a lost or refused connection. */
+export const LOST_CONNECTION_ERRNOS: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
-const NETWORK_TRANSIENT = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN']);
+/** What pg says, by message only, when a socket closed under it or would not open. */
+export const LOST_CONNECTION_MESSAGES: readonly string[] = [
+  'Connection terminated',
+  'terminating connection',
+  'Client has encountered a connection error',
+  'timeout exceeded when trying to connect',
+  'Connection ended',
+  'the database system is starting up',
+  'the database system is shutting down',
+];
 
-// pg reports a socket closed under it by message only.
-const TRANSIENT_MESSAGE =
-  /Connection terminated|Client has encountered a connection error|terminating connection|Timeout acquiring a connection/i;
+/** SQLSTATEs of contention between writers (PostgreSQL); SQLite's are SQLITE_BUSY* and SQLITE_LOCKED*. */
+export const CONTENTION_SQLSTATES: ReadonlySet<string> = new Set([
+  '40001', // serialization_failure
+  '40P01', // deadlock_detected
+  '55P03', // lock_not_available
+]);
+
+// Resources that may be back on the next attempt. (SQLITE_IOERR_* too.)
+const RESOURCE_CODES: ReadonlySet<string> = new Set([
+  '55000', // object_not_in_prerequisite_state: e.g. a database not accepting connections yet
+  '53100', // disk_full
+  '53200', // out_of_memory
+  '57014', // query_canceled: statement_timeout, or cancelled by an operator
+  'SQLITE_FULL',
+  'SQLITE_NOMEM',
+]);
+
+// knex's pool, full for longer than its acquire timeout (also known by the name KnexTimeoutError).
+const POOL_TIMEOUT_MESSAGE = 'Timeout acquiring a connection';
+
+function codeOf(candidate: DriverError): string | undefined {
+  return typeof candidate.code === 'string' ? candidate.code : undefined;
+}
+
+function messageOf(candidate: DriverError): string {
+  return typeof candidate.message === 'string' ? candidate.message : '';
+}
+
+function lostConnection(candidate: DriverError): boolean {
+  const code = codeOf(candidate);
+  if (
+    code !== undefined &&
+    (LOST_CONNECTION_SQLSTATES.has(code) ||
+      LOST_CONNECTION_ERRNOS.has(code) ||
+      (code.startsWith('08') && PG_SQLSTATE.test(code)))
+  ) {
+    return true;
+  }
+  const message = messageOf(candidate);
+  return LOST_CONNECTION_MESSAGES.some((m) => message.includes(m));
+}
+
+function contention(candidate: DriverError): boolean {
+  const code = codeOf(candidate);
+  return (
+    code !== undefined &&
+    (CONTENTION_SQLSTATES.has(code) || code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+  );
+}
+
+function resources(candidate: DriverError): boolean {
+  const code = codeOf(candidate);
+  if (code !== undefined && (RESOURCE_CODES.has(code) || code.startsWith('SQLITE_IOERR'))) return true;
+  return candidate.name === 'KnexTimeoutError' || messageOf(candidate).includes(POOL_TIMEOUT_MESSAGE);
+}
+
+function refusedData(candidate: DriverError): boolean {
+  const code = codeOf(candidate);
+  if (code === undefined) return false;
+  if ((code.startsWith('22') || code.startsWith('23')) && PG_SQLSTATE.test(code)) return true;
+  return code.startsWith('SQLITE_CONSTRAINT') || SQLITE_DATA.has(code);
+}
+
+/** Whether `error` (or its cause, or one of an AggregateError's) means the connection was lost or refused. */
+export function isLostConnection(error: unknown): boolean {
+  return [...chain(error)].some(lostConnection);
+}
+
+/** Whether another writer holds what the statement needed (worth running again after a pause). */
+export function isContention(error: unknown): boolean {
+  return [...chain(error)].some(contention);
+}
+
+/** The database refused this item's data (a constraint or a value): permanent, and its own. */
+export function isRefusedData(error: unknown): boolean {
+  return [...chain(error)].some(refusedData);
+}
 
 interface DriverError {
   name?: unknown;
@@ -160,9 +268,6 @@ export function toDbError(err: unknown): Error {
   }
   return err instanceof Error ? err : new Error(String(err));
 }
-
-const SQLITE_DATA = new Set(['SQLITE_MISMATCH', 'SQLITE_RANGE', 'SQLITE_TOOBIG']);
-const PG_SQLSTATE = /^[0-9A-Z]{5}$/;
 
 function mapPermanent(candidate: DriverError, original: unknown): Error | undefined {
   const code = typeof candidate.code === 'string' ? candidate.code : undefined;
@@ -233,19 +338,8 @@ function mapOne(candidate: DriverError, original: unknown): Error | undefined {
     if (sqliteConflict !== undefined) {
       return new ConflictError(sqliteConflict, sqliteConstraint(message), options);
     }
-    if (
-      PG_TRANSIENT.has(code) ||
-      code.startsWith('08') || // connection_exception class
-      code.startsWith('SQLITE_BUSY') ||
-      code.startsWith('SQLITE_LOCKED') ||
-      SQLITE_TRANSIENT.has(code) ||
-      code.startsWith('SQLITE_IOERR') ||
-      NETWORK_TRANSIENT.has(code)
-    ) {
-      return new TransientError(transientMessage(code, message), code, options);
-    }
   }
-  if (candidate.name === 'KnexTimeoutError' || TRANSIENT_MESSAGE.test(message)) {
+  if (lostConnection(candidate) || contention(candidate) || resources(candidate)) {
     return new TransientError(transientMessage(code, message), code, options);
   }
   return undefined;

@@ -5,10 +5,19 @@ export {
   readCacheVersions,
 } from './cache-versions.ts';
 export {
+  CursorSigner,
+  cursorSigner,
+  InvalidCursorError,
+  setDefaultCursorSecret,
+} from './cursor-signer.ts';
+export {
   ConflictError,
   type ConflictKind,
   DatabaseError,
   DataError,
+  isContention,
+  isLostConnection,
+  isRefusedData,
   isTransientError,
   NotFoundError,
   type PublicDbError,
@@ -45,7 +54,6 @@ export {
   DEFAULT_PAGE_LIMIT,
   deploymentCursorSecret,
   encodeCursor,
-  InvalidCursorError,
   InvalidPageError,
   MAX_PAGE_LIMIT,
   type OrderBy,
@@ -54,7 +62,6 @@ export {
   type PaginateOptions,
   paginate,
   parsePageParams,
-  setDefaultCursorSecret,
 } from './pagination.ts';
 export { queryRows, type RawRow, rawRows } from './raw.ts';
 export { type RetryOptions, withRetry } from './retry.ts';

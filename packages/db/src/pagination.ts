@@ -1,5 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { cursorSigner, InvalidCursorError } from './cursor-signer.ts';
 import type { Db } from './knex.ts';
 import { rawRows } from './raw.ts';
 
@@ -19,14 +20,6 @@ export class InvalidPageError extends Error {
   }
 }
 
-/** A cursor we did not issue, altered or garbled: the API answers 400. */
-export class InvalidCursorError extends Error {
-  constructor(message = 'cursor is not one this API issued') {
-    super(message);
-    this.name = 'InvalidCursorError';
-  }
-}
-
 export type CursorValue = string | number;
 
 export interface PageParams {
@@ -36,18 +29,8 @@ export interface PageParams {
 }
 
 export interface CursorOptions {
-  /** HMAC key; defaults to the process's (see setDefaultCursorSecret). */
+  /** HMAC key; defaults to the process's (cursor-signer.ts, setDefaultCursorSecret). */
   secret?: string | Uint8Array;
-}
-
-// Random per process until start-up sets the deployment's secret, so that a forgotten call
-// fails closed (cursors from another process are refused) rather than accepting forgeries.
-let defaultSecret: string | Uint8Array = randomBytes(32);
-
-/** Sets the process-wide cursor secret; every API process of a deployment must share it. */
-export function setDefaultCursorSecret(secret: string | Uint8Array): void {
-  if (secret.length < 16) throw new Error('cursor secret must be at least 16 bytes');
-  defaultSecret = secret;
 }
 
 // secrets: write the named secret unless it exists. Params: name, value.
@@ -96,36 +79,22 @@ function parseLimit(raw: unknown): number {
   return value;
 }
 
-const TAG_BYTES = 16;
-
 export function encodeCursor(key: readonly CursorValue[], options: CursorOptions = {}): string {
-  const body = Buffer.from(JSON.stringify(key)).toString('base64url');
-  return `${body}.${tag(body, options).toString('base64url')}`;
+  return cursorSigner(options.secret).seal(JSON.stringify(key));
 }
 
 export function decodeCursor(cursor: string, options: CursorOptions = {}): CursorValue[] {
-  const [body, signature, extra] = cursor.split('.');
-  if (body === undefined || signature === undefined || extra !== undefined) throw new InvalidCursorError();
-  const given = Buffer.from(signature, 'base64url');
-  const expected = tag(body, options);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new InvalidCursorError();
   let key: unknown;
   try {
-    key = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-  } catch {
+    key = JSON.parse(cursorSigner(options.secret).openText(cursor));
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw error;
     throw new InvalidCursorError();
   }
   if (!Array.isArray(key) || !key.every((v) => typeof v === 'string' || typeof v === 'number')) {
     throw new InvalidCursorError();
   }
   return key;
-}
-
-function tag(body: string, options: CursorOptions): Buffer {
-  return createHmac('sha256', options.secret ?? defaultSecret)
-    .update(body)
-    .digest()
-    .subarray(0, TAG_BYTES);
 }
 
 export interface OrderBy {

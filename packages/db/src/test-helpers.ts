@@ -5,10 +5,11 @@ import { createServer } from 'node:net';
 
 /**
  * Polls `probe` until it returns something other than undefined or false, and returns it; fails
- * at the deadline. `options` may be the timeout alone (ms).
+ * at the deadline, saying what it waited for (`what`, or `what()` then: what was last seen). A
+ * probe that throws fails at once. `options` may be the timeout alone (ms).
  */
 export async function eventually<T>(
-  what: string,
+  what: string | (() => string),
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   options: number | { timeoutMs?: number; intervalMs?: number } = {},
 ): Promise<T> {
@@ -18,7 +19,11 @@ export async function eventually<T>(
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === 'string' ? what : what()}`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConflictError,
   createDb,
+  isContention,
+  isLostConnection,
+  isRefusedData,
   isTransientError,
   NotFoundError,
   TransientError,
@@ -21,6 +24,21 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
     return toDbError(err);
   }
   throw new Error('expected the operation to fail');
+}
+
+/** The driver's own error, unmapped: what the queue's drivers and the worker classify. */
+async function driverFailure(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the operation to fail');
+}
+
+/** The one classifier's answers for `err`: [lost connection, contention, refused data, transient]. */
+function classes(err: unknown): [boolean, boolean, boolean, boolean] {
+  return [isLostConnection(err), isContention(err), isRefusedData(err), isTransientError(err)];
 }
 
 /** Resolves once `parties` callers have arrived: lines two transactions up on one step. */
@@ -55,6 +73,18 @@ for (const kind of testDatabases()) {
         constraint: kind === 'postgres' ? 'regions_code_unique' : 'regions.code',
       });
       expect(err.cause).toBeDefined();
+    });
+
+    it('classifies a refused row (a constraint, a value) as refused data, never transient', async () => {
+      const duplicate = await driverFailure(t.db.knex('regions').insert({ code: 'EU', name: 'again' }));
+      expect(classes(duplicate)).toEqual([false, false, true, false]);
+      // PostgreSQL refuses text for an integer (22P02: the value's fault); SQLite stores any value,
+      // and its malformed-JSON error is the statement's fault: permanent, but not the row's data.
+      const value =
+        kind === 'postgres'
+          ? await driverFailure(t.db.knex.raw('SELECT CAST(? AS integer)', ['x']))
+          : await driverFailure(t.db.knex.raw("SELECT json_extract('not json', '$')"));
+      expect(classes(value)).toEqual([false, false, kind === 'postgres', false]);
     });
 
     it('maps a foreign-key violation to ConflictError', async () => {
@@ -160,10 +190,12 @@ for (const kind of testDatabases()) {
           await contender.destroy();
         });
 
-        it('makes a write fail with TransientError SQLITE_BUSY', async () => {
+        it('makes a write fail with TransientError SQLITE_BUSY, classified as contention', async () => {
           holder.exec('BEGIN IMMEDIATE');
           try {
-            const err = await failure(contender.knex('regions').insert({ code: 'BUSY', name: 'b' }));
+            const raw = await driverFailure(contender.knex('regions').insert({ code: 'BUSY', name: 'b' }));
+            expect(classes(raw)).toEqual([false, true, false, true]);
+            const err = toDbError(raw);
             expect(err).toBeInstanceOf(TransientError);
             expect((err as TransientError).code).toMatch(/^SQLITE_BUSY/);
           } finally {
@@ -211,7 +243,9 @@ for (const kind of testDatabases()) {
         ]);
         const rejected = results.filter((r) => r.status === 'rejected');
         expect(rejected).toHaveLength(1);
-        const err = toDbError((rejected[0] as PromiseRejectedResult).reason);
+        const reason = (rejected[0] as PromiseRejectedResult).reason;
+        expect(classes(reason)).toEqual([false, true, false, true]);
+        const err = toDbError(reason);
         expect(err).toBeInstanceOf(TransientError);
         expect((err as TransientError).code).toBe('40001');
       });
@@ -240,7 +274,9 @@ for (const kind of testDatabases()) {
       }
 
       it('maps a connection killed by pg_terminate_backend to TransientError, and recovers', async () => {
-        const err = await failure(killedMidTransaction(t.db.knex, { n: 0 }));
+        const raw = await driverFailure(killedMidTransaction(t.db.knex, { n: 0 }));
+        expect(classes(raw)).toEqual([true, false, false, true]);
+        const err = toDbError(raw);
         expect(err).toBeInstanceOf(TransientError);
         // The pool replaced the dead connection.
         expect((await t.db.knex.raw('SELECT 1 AS one')).rows[0].one).toBe(1);
@@ -254,7 +290,9 @@ for (const kind of testDatabases()) {
         url.port = '1';
         const db = createDb({ databaseUrl: url.toString() });
         try {
-          const err = await failure(db.knex.raw('SELECT 1'));
+          const raw = await driverFailure(db.knex.raw('SELECT 1'));
+          expect(classes(raw)).toEqual([true, false, false, true]);
+          const err = toDbError(raw);
           expect(err).toBeInstanceOf(TransientError);
           expect((err as TransientError).code).toBe('ECONNREFUSED');
         } finally {
@@ -300,6 +338,61 @@ describe('toDbError', () => {
     'Knex: Timeout acquiring a connection. The pool is probably full.',
   ])('maps "%s" to TransientError', (message) => {
     expect(toDbError(new Error(message))).toBeInstanceOf(TransientError);
+  });
+
+  it.each([
+    ['57P01', 'admin shutdown'],
+    ['08006', 'connection failure'],
+    ['08P01', 'protocol violation'],
+    ['53300', 'too many connections'],
+    ['EHOSTUNREACH', 'host unreachable'],
+    ['ENOTFOUND', 'unknown host'],
+  ])('classifies %s (%s) as a lost connection, transient', (code) => {
+    expect(classes(driverError({ code }))).toEqual([true, false, false, true]);
+  });
+
+  it.each([
+    'Connection terminated unexpectedly',
+    'terminating connection due to administrator command',
+    'Connection ended',
+    'timeout exceeded when trying to connect',
+    'the database system is starting up',
+  ])('classifies "%s" as a lost connection', (message) => {
+    expect(classes(new Error(message))).toEqual([true, false, false, true]);
+  });
+
+  it.each(['40001', '40P01', '55P03', 'SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_LOCKED'])(
+    'classifies %s as contention, transient',
+    (code) => {
+      expect(classes(driverError({ code }))).toEqual([false, true, false, true]);
+    },
+  );
+
+  it.each(['57014', '53100', 'SQLITE_FULL', 'SQLITE_IOERR_WRITE'])(
+    'classifies %s as transient, neither lost connection nor contention',
+    (code) => {
+      expect(classes(driverError({ code }))).toEqual([false, false, false, true]);
+    },
+  );
+
+  it.each([
+    '22P02',
+    '22003',
+    '23505',
+    '23001',
+    'SQLITE_CONSTRAINT',
+    'SQLITE_CONSTRAINT_TRIGGER',
+    'SQLITE_MISMATCH',
+  ])('classifies %s as refused data, permanent', (code) => {
+    expect(classes(driverError({ code }))).toEqual([false, false, true, false]);
+  });
+
+  it('classifies through causes and AggregateErrors', () => {
+    const refused = new AggregateError([driverError({ code: 'ECONNREFUSED' })], 'connect failed');
+    expect(isLostConnection(refused)).toBe(true);
+    expect(isContention(new Error('outer', { cause: driverError({ code: 'SQLITE_BUSY' }) }))).toBe(true);
+    expect(classes(new Error('plain'))).toEqual([false, false, false, false]);
+    expect(classes('text')).toEqual([false, false, false, false]);
   });
 
   it("maps knex's pool timeout by name", () => {

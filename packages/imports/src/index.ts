@@ -13,9 +13,11 @@ export {
 export {
   type CsvBatch,
   CsvFormatError,
+  type CsvRawRecord,
   type CsvRecord,
   type CsvRowError,
   type CsvSource,
+  CsvTokenizer,
   MAX_RECORD_CHARS,
   type ParseCsvOptions,
   parseCsv,

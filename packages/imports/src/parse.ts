@@ -71,7 +71,7 @@ const OTHER_DELIMITERS: ReadonlyArray<[string, string]> = [
 ];
 
 /** One raw record of the tokenizer: fields as written, or why the record is malformed. */
-interface RawRecord {
+export interface CsvRawRecord {
   line: number;
   fields: string[] | null;
   reason?: string;
@@ -96,16 +96,16 @@ export class CsvTokenizer {
    */
   holdsNul = false;
 
-  push(text: string, out: RawRecord[]): void {
+  push(text: string, out: CsvRawRecord[]): void {
     this.scan(this.pending.length === 0 ? text : this.pending + text, false, out);
   }
 
-  end(out: RawRecord[]): void {
+  end(out: CsvRawRecord[]): void {
     if (this.pending.length > 0) this.scan(this.pending, true, out);
     this.pending = '';
   }
 
-  private scan(s: string, final: boolean, out: RawRecord[]): void {
+  private scan(s: string, final: boolean, out: CsvRawRecord[]): void {
     this.suspicious = s.includes(REPLACEMENT_CHAR);
     this.holdsNul = s.includes('\u0000');
     const len = s.length;
@@ -251,7 +251,7 @@ export async function* parseCsv(
 ): AsyncGenerator<CsvBatch, void, undefined> {
   const tokenizer = new CsvTokenizer();
   const decoder = new StringDecoder('utf8');
-  const raw: RawRecord[] = [];
+  const raw: CsvRawRecord[] = [];
   let order: number[] | null = null;
   let identity = false;
   let bytes = 0;
@@ -333,7 +333,7 @@ export async function* parseCsv(
  * case-insensitively; a header that names the columns but splits on another delimiter gets its
  * own message, as does one with a column missing, unknown or repeated.
  */
-function headerOrder(header: RawRecord, columns: readonly string[]): number[] {
+function headerOrder(header: CsvRawRecord, columns: readonly string[]): number[] {
   if (header.fields === null) {
     throw new CsvFormatError(`the header row is malformed: ${header.reason}`, header.line);
   }

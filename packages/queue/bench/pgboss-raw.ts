@@ -12,6 +12,7 @@
 // runs never see each other's jobs. Timings are wall clock around the whole operation.
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { eventually } from '@offload/db/testing';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 
@@ -96,7 +97,11 @@ export async function rawPgBossDrainRate(
       );
       await handledAll;
       // The last batches are completed after their handlers resolve: wait for the database to agree.
-      await pollUntil(async () => (await countCompleted(boss, schema)) >= jobs, 60_000);
+      await eventually(
+        'every job completed',
+        async () => (await countCompleted(boss, schema)) >= jobs,
+        60_000,
+      );
       return rate(jobs, performance.now() - started);
     } finally {
       await boss.stop({ graceful: false });
@@ -203,14 +208,6 @@ export function percentiles(values: readonly number[]): LatencyResult {
     p99Ms: at(99),
     maxMs: sorted.at(-1) ?? Number.NaN,
   };
-}
-
-async function pollUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await delay(20);
-  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

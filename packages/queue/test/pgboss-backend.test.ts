@@ -141,6 +141,7 @@ describe('install', () => {
     await admin.query(
       `CREATE TABLE ${schema}_offload.maintenance (task text PRIMARY KEY, ran_at timestamptz NOT NULL)`,
     );
+    await admin.query(`CREATE TABLE ${schema}_offload.secret (name text PRIMARY KEY, value text NOT NULL)`);
     await admin.query(`UPDATE ${schema}_offload.version SET version = 1`);
     await Promise.all([backend({ schema }).start(), backend({ schema }).start()]);
     expect((await admin.query(`SELECT version FROM ${schema}_offload.version`)).rows).toEqual([

@@ -52,11 +52,10 @@ describe('schema', () => {
         'queue_events',
         'queue_jobs',
         'queue_leader',
-        'queue_meta',
         'queue_schedules',
         'queue_schema_version',
       ]);
-      expect(db.prepare('SELECT version FROM queue_schema_version').pluck().all()).toEqual([1]);
+      expect(db.prepare('SELECT version FROM queue_schema_version').pluck().all()).toEqual([1, 2]);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       db.close();
@@ -127,7 +126,11 @@ describe('lists', () => {
   });
 
   it('refuses a cursor signed for another database', async () => {
-    const elsewhere = createSqliteBackend({ path: join(dir, 'elsewhere.db') });
+    // Another deployment: its own cursor secret (this file's backends sign with the process's).
+    const elsewhere = createSqliteBackend({
+      path: join(dir, 'elsewhere.db'),
+      cursorSecret: 'another-deployment-secret',
+    });
     await elsewhere.start();
     try {
       await elsewhere.jobInsertMany([

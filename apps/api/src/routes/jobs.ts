@@ -14,13 +14,12 @@
 // travels in the job's meta, which keeps refusing a different body after the claim itself has
 // expired while the job is still retained.
 import { createHash } from 'node:crypto';
-import { NotFoundError } from '@offload/db';
+import { type CursorSigner, NotFoundError } from '@offload/db';
 import type { UploadStore } from '@offload/imports';
 import { findJobKind, type ImportCsvPayload, importCsvKind } from '@offload/jobs';
 import type { Job, Json, JsonObject, Queue } from '@offload/queue';
 import { type Request, type Response, Router } from 'express';
 import { assertMayStart, type GuardDeps, type Principal, requireScope } from '../auth.ts';
-import type { CursorSeal } from '../cursor-seal.ts';
 import type { IdempotencyClaim, IdempotencyKeys } from '../idempotency.ts';
 import { HttpProblem, PROBLEM_TYPES, validationProblem } from '../problem.ts';
 import { currentRequestContext } from '../request-context.ts';
@@ -34,7 +33,7 @@ export interface JobsRouterDeps extends GuardDeps {
   uploads: UploadStore;
   /** JOB_RUN_AT_HORIZON_DAYS: how far ahead runAt may lie. */
   runAtHorizonDays: number;
-  cursorSeal: CursorSeal;
+  cursorSigner: CursorSigner;
   idempotencyKeys: IdempotencyKeys;
 }
 
@@ -252,12 +251,14 @@ async function listJobs(deps: JobsRouterDeps, req: Request, res: Response): Prom
     ...(query.state === undefined ? {} : { state: query.state }),
     ...(owner === undefined ? {} : { owner }),
     cursor:
-      query.cursor === undefined || query.cursor === '' ? null : deps.cursorSeal.unseal(query.cursor, scope),
+      query.cursor === undefined || query.cursor === ''
+        ? null
+        : deps.cursorSigner.openText(query.cursor, scope),
     limit: query.limit ?? 50,
   });
   res.json({
     items: page.items.map(toJobView),
-    nextCursor: page.nextCursor === null ? null : deps.cursorSeal.seal(page.nextCursor, scope),
+    nextCursor: page.nextCursor === null ? null : deps.cursorSigner.seal(page.nextCursor, scope),
   });
 }
 

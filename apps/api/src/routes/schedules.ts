@@ -2,10 +2,11 @@
 // creating, replacing and deleting one needs `admin`, as schedules belong to no owner. A
 // schedule's payload is validated against its kind's schema when it is written, so a bad one is
 // refused here rather than failing at every tick.
+
+import type { CursorSigner } from '@offload/db';
 import type { Json, Queue, Schedule } from '@offload/queue';
 import { type Request, Router } from 'express';
 import { type GuardDeps, requireScope } from '../auth.ts';
-import type { CursorSeal } from '../cursor-seal.ts';
 import { pageInMemory } from '../list-page.ts';
 import { HttpProblem, validationProblem } from '../problem.ts';
 import { defineRoute } from '../routing.ts';
@@ -14,7 +15,7 @@ import { parseBody, parsePayload, parseQuery } from '../validation.ts';
 
 export interface SchedulesRouterDeps extends GuardDeps {
   queue: Queue;
-  cursorSeal: CursorSeal;
+  cursorSigner: CursorSigner;
 }
 
 export function schedulesRouter(deps: SchedulesRouterDeps): Router {
@@ -29,7 +30,7 @@ export function schedulesRouter(deps: SchedulesRouterDeps): Router {
       async (req, res) => {
         const query = parseQuery(pageOnlyQuery, req);
         const page = pageInMemory(await queue.scheduleList(), (schedule) => schedule.name, query, {
-          cursorSeal: deps.cursorSeal,
+          cursorSigner: deps.cursorSigner,
           scope: 'schedules',
         });
         res.json({ items: page.items.map(toScheduleView), nextCursor: page.nextCursor });

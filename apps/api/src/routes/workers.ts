@@ -1,8 +1,7 @@
 // GET /v1/workers?cursor&limit — the live worker processes, by id in pages (admin: hosts and pids are operators' business).
-import { type Db, listLiveWorkers } from '@offload/db';
+import { type CursorSigner, type Db, listLiveWorkers } from '@offload/db';
 import { Router } from 'express';
 import { type GuardDeps, requireScope } from '../auth.ts';
-import type { CursorSeal } from '../cursor-seal.ts';
 import { pageInMemory } from '../list-page.ts';
 import { defineRoute } from '../routing.ts';
 import { pageOnlyQuery } from '../schemas.ts';
@@ -10,7 +9,7 @@ import { parseQuery } from '../validation.ts';
 
 export interface WorkersRouterDeps extends GuardDeps {
   db: Db;
-  cursorSeal: CursorSeal;
+  cursorSigner: CursorSigner;
 }
 
 export function workersRouter(deps: WorkersRouterDeps): Router {
@@ -23,7 +22,7 @@ export function workersRouter(deps: WorkersRouterDeps): Router {
         // The live workers are a few rows of the registry: read whole, cut here.
         res.json(
           pageInMemory(await listLiveWorkers(deps.db), (worker) => worker.id, query, {
-            cursorSeal: deps.cursorSeal,
+            cursorSigner: deps.cursorSigner,
             scope: 'workers',
           }),
         );

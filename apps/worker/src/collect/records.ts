@@ -4,13 +4,17 @@
 //   NDJSON  one object per line: {"model_external_id": "...", "metric": "auc",
 //           "observed_at": "2026-01-01T00:00:00Z", "value": 0.81}
 //   CSV     a header row naming model_external_id, metric, observed_at, value in any order
-//           (other columns are ignored), then one record per line; fields may be quoted
-//           ("a ""quoted"" field"), a quoted field may not span lines.
+//           (other columns are ignored), then one record per line, read by the import
+//           tokenizer (@offload/imports' CsvTokenizer, the project's one CSV reader): RFC 4180,
+//           fields may be quoted ("a ""quoted"" field", holding commas and line breaks), CRLF or
+//           LF line ends, an optional byte-order mark.
 //
-// Blank lines are skipped. A record that is not valid is rejected with its line and the reason,
-// and reading goes on; a CSV without the four columns fails as a whole (SourceFormatError).
-// Memory holds one chunk, one partial line and one batch, whatever the size of the source.
+// Blank lines are skipped. A record that is not valid is rejected with the line it starts on and
+// the reason, and reading goes on; a CSV without the four columns, or a record that never ends,
+// fails as a whole (SourceFormatError). Memory holds one chunk, one partial line (or record) and
+// one batch, whatever the size of the source.
 import { StringDecoder } from 'node:string_decoder';
+import { CsvFormatError, type CsvRawRecord, CsvTokenizer } from '@offload/imports';
 
 export const METRIC_FIELDS = ['model_external_id', 'metric', 'observed_at', 'value'] as const;
 export const SOURCE_FORMATS = ['ndjson', 'csv'] as const;
@@ -52,16 +56,9 @@ export async function* readMetricRecords(
   format: SourceFormat,
   batchSize: number,
 ): AsyncGenerator<RecordBatch> {
-  let columns: number[] | null = null; // CSV: the position of each METRIC_FIELDS column
   let batch: RecordBatch = { records: [], errors: [], read: 0 };
-  for await (const { line, text } of lines(chunks)) {
-    if (text.trim() === '') continue;
-    if (format === 'csv' && columns === null) {
-      columns = csvColumns(text, line);
-      continue;
-    }
+  for await (const { line, parsed } of format === 'csv' ? csvRecords(chunks) : ndjsonRecords(chunks)) {
     batch.read += 1;
-    const parsed = format === 'csv' ? fromCsv(text, columns!) : fromNdjson(text);
     if (typeof parsed === 'string') batch.errors.push({ line, reason: parsed });
     else {
       const record = validate(parsed, line);
@@ -73,9 +70,69 @@ export async function* readMetricRecords(
       batch = { records: [], errors: [], read: 0 };
     }
   }
-  if (format === 'csv' && columns === null)
-    throw new SourceFormatError('the CSV source is empty: a header row is required');
   if (batch.read > 0) yield batch;
+}
+
+type RawRecord = Record<(typeof METRIC_FIELDS)[number], unknown>;
+
+/** A data record of the source, or why it is malformed, with the line it starts on. */
+interface SourceRecord {
+  line: number;
+  parsed: RawRecord | string;
+}
+
+async function* ndjsonRecords(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord> {
+  for await (const { line, text } of lines(chunks)) {
+    if (text.trim() !== '') yield { line, parsed: fromNdjson(text) };
+  }
+}
+
+async function* csvRecords(chunks: AsyncIterable<Buffer>): AsyncGenerator<SourceRecord> {
+  const tokenizer = new CsvTokenizer();
+  const decoder = new StringDecoder('utf8');
+  const raw: CsvRawRecord[] = [];
+  let columns: number[] | null = null; // the position of each METRIC_FIELDS column
+  let started = false;
+
+  function* take(): Generator<SourceRecord> {
+    for (const { line, fields, reason } of raw) {
+      // A line of spaces is blank too (the tokenizer skips only empty ones).
+      if (fields !== null && fields.length === 1 && fields[0]!.trim() === '') continue;
+      if (columns === null) {
+        if (fields === null) {
+          throw new SourceFormatError(
+            `the CSV header (line ${line}) cannot be read (${reason}); it must name ${METRIC_FIELDS.join(', ')}`,
+          );
+        }
+        columns = csvColumns(fields, line);
+        continue;
+      }
+      yield { line, parsed: fields === null ? reason! : fromCsv(fields, columns) };
+    }
+    raw.length = 0;
+  }
+
+  function push(text: string): void {
+    if (!started) {
+      if (text.length === 0) return;
+      started = true;
+      if (text.startsWith('\uFEFF')) text = text.slice(1);
+    }
+    try {
+      tokenizer.push(text, raw);
+    } catch (error) {
+      throw error instanceof CsvFormatError ? new SourceFormatError(error.message) : error;
+    }
+  }
+
+  for await (const chunk of chunks) {
+    push(decoder.write(chunk));
+    yield* take();
+  }
+  push(decoder.end());
+  tokenizer.end(raw);
+  yield* take();
+  if (columns === null) throw new SourceFormatError('the CSV source is empty: a header row is required');
 }
 
 async function* lines(chunks: AsyncIterable<Buffer>): AsyncGenerator<{ line: number; text: string }> {
@@ -104,8 +161,6 @@ function stripEnd(text: string): string {
   return withoutCr.startsWith('\uFEFF') ? withoutCr.slice(1) : withoutCr;
 }
 
-type RawRecord = Record<(typeof METRIC_FIELDS)[number], unknown>;
-
 function fromNdjson(text: string): RawRecord | string {
   let value: unknown;
   try {
@@ -117,9 +172,7 @@ function fromNdjson(text: string): RawRecord | string {
   return value as RawRecord;
 }
 
-function csvColumns(header: string, line: number): number[] {
-  const names = splitCsvLine(header);
-  if (names === null) throw new SourceFormatError(`the CSV header (line ${line}) has an unterminated quote`);
+function csvColumns(names: readonly string[], line: number): number[] {
   const trimmed = names.map((name) => name.trim().toLowerCase());
   const missing = METRIC_FIELDS.filter((field) => !trimmed.includes(field));
   if (missing.length > 0) {
@@ -130,47 +183,12 @@ function csvColumns(header: string, line: number): number[] {
   return METRIC_FIELDS.map((field) => trimmed.indexOf(field));
 }
 
-function fromCsv(text: string, columns: number[]): RawRecord | string {
-  const fields = splitCsvLine(text);
-  if (fields === null) return 'unterminated quoted field';
+function fromCsv(fields: readonly string[], columns: number[]): RawRecord | string {
   const at = (i: number) => fields[columns[i]!];
   if (columns.some((column) => column >= fields.length)) {
     return `expected at least ${Math.max(...columns) + 1} fields, found ${fields.length}`;
   }
   return { model_external_id: at(0), metric: at(1), observed_at: at(2), value: at(3) };
-}
-
-/** Splits one CSV line (RFC 4180 quoting within the line); null for an unterminated quote. */
-export function splitCsvLine(text: string): string[] | null {
-  const fields: string[] = [];
-  let i = 0;
-  for (;;) {
-    if (text[i] === '"') {
-      let value = '';
-      i += 1;
-      for (;;) {
-        const quote = text.indexOf('"', i);
-        if (quote < 0) return null;
-        value += text.slice(i, quote);
-        if (text[quote + 1] === '"') {
-          value += '"';
-          i = quote + 2;
-        } else {
-          i = quote + 1;
-          break;
-        }
-      }
-      const comma = text.indexOf(',', i);
-      fields.push(value + text.slice(i, comma < 0 ? text.length : comma));
-      if (comma < 0) return fields;
-      i = comma + 1;
-    } else {
-      const comma = text.indexOf(',', i);
-      fields.push(text.slice(i, comma < 0 ? text.length : comma));
-      if (comma < 0) return fields;
-      i = comma + 1;
-    }
-  }
 }
 
 const INSTANT =

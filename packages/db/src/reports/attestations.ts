@@ -140,7 +140,7 @@ export function attestationCycleCountsQuery(knex: Knex): Knex.QueryBuilder {
 /**
  * One page of attestation cycles with their counts as of the last KPI rebuild (none before the
  * first), newest first (opens_on, then id, both descending). A limit above 100 throws
- * InvalidPageError and a cursor we did not issue InvalidCursorError (both from pagination.ts).
+ * InvalidPageError (pagination.ts) and a cursor we did not issue InvalidCursorError (cursor-signer.ts).
  */
 export async function listAttestationCycleCounts(
   db: Db,

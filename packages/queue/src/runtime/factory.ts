@@ -13,6 +13,8 @@ export interface QueueBackendOptions {
    * from any path (API, triggers, cron ticks, scripts), takes the kind's value before the queue's.
    */
   defaults?: KindDefaultsResolver;
+  /** The deployment's cursor secret (see SqliteBackendOptions.cursorSecret); both backends sign with it. */
+  cursorSecret?: string;
   /** Passed to the SQLite backend (busy timeout, watch and maintenance intervals, retention). */
   sqlite?: Omit<SqliteBackendOptions, 'path'>;
   /** Passed to the pg-boss backend (pool size, schema, maintenance intervals). */
@@ -27,8 +29,18 @@ export async function createQueueBackend(
   const target = parseDatabaseUrl(databaseUrl);
   if (target.kind === 'sqlite') {
     const { createSqliteBackend } = await import('../drivers/sqlite/backend.ts');
-    return createSqliteBackend({ ...options.sqlite, path: target.path, defaults: options.defaults });
+    return createSqliteBackend({
+      ...options.sqlite,
+      path: target.path,
+      defaults: options.defaults,
+      cursorSecret: options.cursorSecret,
+    });
   }
   const { createPgBossBackend } = await import('../drivers/postgres/backend.ts');
-  return createPgBossBackend({ ...options.pgboss, connectionString: target.url, defaults: options.defaults });
+  return createPgBossBackend({
+    ...options.pgboss,
+    connectionString: target.url,
+    defaults: options.defaults,
+    cursorSecret: options.cursorSecret,
+  });
 }

@@ -1,17 +1,10 @@
-// Job list pages, shared by both backends: the page size's validation and the errors for a bad
-// limit or a cursor the queue did not issue. They carry the names `@offload/db`'s pagination uses,
-// which the API maps to 400. Each backend encodes its own cursor (its keyset differs).
+// Job list pages, shared by both backends: the page size's validation and the error for a bad
+// limit, named as `@offload/db`'s pagination names it, which the API maps to 400. A cursor the
+// queue did not issue is @offload/db's InvalidCursorError (its one signer, cursor-signer.ts); each
+// backend encodes its own keyset position (they differ).
 
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 100;
-
-/** A cursor we did not issue, altered or garbled. */
-export class InvalidCursorError extends Error {
-  constructor(message = 'cursor is not one this queue issued') {
-    super(message);
-    this.name = 'InvalidCursorError';
-  }
-}
 
 /** A page size outside 1…100 (refused, never clamped). */
 export class InvalidPageError extends Error {

@@ -125,6 +125,45 @@ export function readCases(env: Environment): void {
       const row = (await env.a.jobCounts()).find((counts) => counts.kind === kind);
       expect(row).toMatchObject({ queued: 1, oldestQueuedAgeSeconds: null });
     });
+
+    it('measures the oldest age from when the job became due: its runAt or its creation, whichever is later', async () => {
+      // Inserted due an hour ago: due since it was created, not for an hour.
+      const past = uniqueKind('counts-due-past');
+      const { job } = await env.a.jobInsert({
+        kind: past,
+        payload: {},
+        runAt: later(-3_600_000).toISOString(),
+      });
+      const pastRow = (await env.b.jobCounts(later(60_000, Date.parse(job.createdAt))))!.find(
+        (counts) => counts.kind === past,
+      );
+      expect(Math.abs(pastRow!.oldestQueuedAgeSeconds! - 60)).toBeLessThan(1);
+
+      // Failed two minutes after its creation (the clock passed in), so retrying since then plus
+      // its backoff: due since its retry's runAt, not since it was created.
+      const retried = uniqueKind('counts-due-retry');
+      const { job: first } = await env.a.jobInsert({ kind: retried, payload: {}, maxAttempts: 2 });
+      const created = Date.parse(first.createdAt);
+      const [claimed] = await env.b.jobClaim({
+        kinds: [retried],
+        limit: 1,
+        workerId: WORKER,
+        now: later(110_000, created),
+      });
+      await env.b.jobFail({
+        id: first.id,
+        leaseToken: claimed!.leaseToken,
+        error: anError('again'),
+        now: later(120_000, created),
+      });
+      const waiting = await getJob(env.a, first.id);
+      expect(waiting.state).toBe('retrying');
+      expect(Date.parse(waiting.runAt) - created).toBeGreaterThanOrEqual(120_000);
+      const retryRow = (await env.a.jobCounts(later(600_000, Date.parse(waiting.runAt)))).find(
+        (counts) => counts.kind === retried,
+      );
+      expect(Math.abs(retryRow!.oldestQueuedAgeSeconds! - 600)).toBeLessThan(1);
+    });
   });
 
   describe('events', () => {

@@ -11,6 +11,7 @@
 // whole-table count (we keep counters, and rescue every few seconds), and its cron forwards ticks
 // through its own send, without the per-tick idempotency key our contract fires them with.
 import { createHash } from 'node:crypto';
+import { cursorSigner, isRefusedData } from '@offload/db';
 import { PgBoss } from 'pg-boss';
 import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
@@ -20,7 +21,6 @@ import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../../runtime/
 import { Maintenance, type MaintenanceSettings } from '../../runtime/maintenance.ts';
 import { pageLimit } from '../../runtime/paging.ts';
 import { retryAt } from '../../runtime/retry.ts';
-import { isRefusedData } from '../../runtime/transient.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
@@ -65,7 +65,8 @@ import * as sql from './sql.ts';
 import { Subscriptions } from './subscriptions.ts';
 import { type ErrorReporter, SupervisedPool } from './supervisor.ts';
 
-export { InvalidCursorError, InvalidPageError } from '../../runtime/paging.ts';
+export { InvalidCursorError } from '@offload/db';
+export { InvalidPageError } from '../../runtime/paging.ts';
 
 export interface PgBossBackendOptions extends MaintenanceSettings {
   connectionString: string;
@@ -81,6 +82,12 @@ export interface PgBossBackendOptions extends MaintenanceSettings {
   onError?: ErrorReporter;
   /** Per-kind send options (the job catalog's), for what a send leaves out (runtime/insert.ts). */
   defaults?: KindDefaultsResolver;
+  /**
+   * The deployment's cursor secret (@offload/db's deploymentCursorSecret: CURSOR_SECRET, or the one
+   * kept in the `secrets` table), which signs job list cursors; default the process's
+   * (setDefaultCursorSecret), random until start-up sets it.
+   */
+  cursorSecret?: string;
 }
 
 /** Options every queue is created with (pg-boss's units: seconds). */
@@ -248,8 +255,7 @@ class PgBossBackend implements QueueBackend {
       await pool.query(sql.install(this.#names));
       const { rows } = await pool.query(sql.queueNames(this.#names));
       for (const row of rows) this.#queues.add(row['name'] as string);
-      const secret = await pool.query(sql.cursorSecret(this.#names));
-      this.#cursors = new CursorCodec(secret.rows[0]!['value'] as string);
+      this.#cursors = new CursorCodec(cursorSigner(options.cursorSecret));
       this.#subscriptions = new Subscriptions({
         connectionString: options.connectionString,
         wakeChannel: this.#names.wakeChannel,

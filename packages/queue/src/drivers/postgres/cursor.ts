@@ -1,15 +1,14 @@
 // The keyset position of PostgreSQL job lists: the page's last id alone (ids are time-ordered, so
-// the id is the position), as its 16 bytes, sealed by the runtime's one signer (runtime/cursor.ts).
-import { CursorSigner } from '../../runtime/cursor.ts';
-import { InvalidCursorError } from '../../runtime/paging.ts';
+// the id is the position), as its 16 bytes, sealed by the project's one signer (@offload/db).
+import { type CursorSigner, InvalidCursorError } from '@offload/db';
 
 const ID_BYTES = 16;
 
 export class CursorCodec {
   readonly #signer: CursorSigner;
 
-  constructor(secret: string) {
-    this.#signer = new CursorSigner(secret);
+  constructor(signer: CursorSigner) {
+    this.#signer = signer;
   }
 
   encode(lastId: string): string {

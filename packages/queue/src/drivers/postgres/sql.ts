@@ -159,6 +159,21 @@ const wakeKinds = (n: SqlNames, source: string) => `(
   FROM (SELECT s.name, min(s.start_after) AS at FROM ${source} s GROUP BY s.name) w)`;
 
 /**
+ * The distinct priorities of a kind's unclaimed jobs (the `kind` parameter of oldest_ready), one
+ * seek each along pg-boss's fetch index: the `priorities` CTE of oldest_ready, in steps 1 and 5.
+ */
+const readyPriorities = (n: SqlNames) => `  WITH RECURSIVE priorities AS (
+    (SELECT j.priority FROM ${table(n)} j
+      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked
+      ORDER BY j.priority DESC LIMIT 1)
+    UNION ALL
+    SELECT (SELECT j.priority FROM ${table(n)} j
+      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked AND j.priority < p.priority
+      ORDER BY j.priority DESC LIMIT 1)
+    FROM priorities p WHERE p.priority IS NOT NULL
+  )`;
+
+/**
  * Our schema's numbered steps, in order. Step i runs once, in the install transaction of the first
  * process that finds `<ours>.version` below i; a released step is never edited, a change is a new
  * step. (Step 1 once also created a `retry_delay()` function; step 2 drops it where it exists.)
@@ -200,16 +215,7 @@ CREATE INDEX IF NOT EXISTS offload_job_owner ON ${table(n)} ((data->>'owner'), i
 -- index (name, priority DESC, created_on, start_after): one short probe per distinct priority.
 CREATE FUNCTION ${n.ours}.oldest_ready(kind text, at timestamptz) RETURNS timestamptz
 LANGUAGE sql STABLE AS $fn$
-  WITH RECURSIVE priorities AS (
-    (SELECT j.priority FROM ${table(n)} j
-      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked
-      ORDER BY j.priority DESC LIMIT 1)
-    UNION ALL
-    SELECT (SELECT j.priority FROM ${table(n)} j
-      WHERE j.name = kind AND j.state < 'active' AND NOT j.blocked AND j.priority < p.priority
-      ORDER BY j.priority DESC LIMIT 1)
-    FROM priorities p WHERE p.priority IS NOT NULL
-  )
+${readyPriorities(n)}
   SELECT min((SELECT j.created_on FROM ${table(n)} j
       WHERE j.name = kind AND j.priority = p.priority AND j.state < 'active' AND NOT j.blocked
         AND j.start_after <= at
@@ -271,10 +277,34 @@ CREATE TABLE ${n.ours}.leader (
   expires_at timestamptz NOT NULL
 );
 DROP TABLE ${n.ours}.maintenance;`,
+
+  // 4: list cursors are signed with the deployment's one cursor secret (@offload/db's `secrets`
+  //    table or CURSOR_SECRET, passed in as cursorSecret), no longer with a key of the queue's own.
+  `
+DROP TABLE ${n.ours}.secret;`,
+
+  // 5: oldest_ready answers when the longest-waiting ready job became due: the earliest
+  //    greatest(created_on, start_after) (a retry is due at its start_after, not at its creation),
+  //    as on SQLite. Per priority, the first ready job along the fetch index (by created_on)
+  //    became due at d; a job due earlier was created before d, so only entries up to d are read.
+  `
+CREATE OR REPLACE FUNCTION ${n.ours}.oldest_ready(kind text, at timestamptz) RETURNS timestamptz
+LANGUAGE sql STABLE AS $fn$
+${readyPriorities(n)}
+  SELECT min((SELECT min(greatest(j.created_on, j.start_after)) FROM ${table(n)} j
+      WHERE j.name = kind AND j.priority = p.priority AND j.state < 'active' AND NOT j.blocked
+        AND j.start_after <= at AND j.created_on <= f.due))
+  FROM priorities p
+  CROSS JOIN LATERAL (SELECT greatest(j.created_on, j.start_after) AS due FROM ${table(n)} j
+      WHERE j.name = kind AND j.priority = p.priority AND j.state < 'active' AND NOT j.blocked
+        AND j.start_after <= at
+      ORDER BY j.created_on LIMIT 1) f
+  WHERE p.priority IS NOT NULL
+$fn$;`,
 ];
 
 /** The step our schema is at once `install` ran. */
-export const EXTRAS_VERSION = 3;
+export const EXTRAS_VERSION = 5;
 
 /**
  * install: runs the steps of our schema the database has not had yet (extrasSteps), in one
@@ -313,7 +343,6 @@ export const bossVersionTable = `SELECT to_regclass(quote_ident($1::text) || '.v
 export const bossVersion = (n: SqlNames) => `SELECT version FROM ${n.boss}.version`;
 
 /** The key list cursors are signed with. */
-export const cursorSecret = (n: SqlNames) => `SELECT value FROM ${n.ours}.secret WHERE name = 'cursor'`;
 
 /** Queue names that exist (pg-boss's internal queues are left out by the callers). */
 export const queueNames = (n: SqlNames) => `SELECT name FROM ${n.boss}.queue`;
@@ -777,8 +806,8 @@ export const listJobs = (n: SqlNames, f: ListFilters) => {
 
 /**
  * count_jobs: jobs per kind and pg-boss state from the maintained counters (a few rows per kind,
- * whatever the table's size), and per kind with unclaimed jobs the creation time of the oldest one
- * ready at $1 (or now), from `oldest_ready`.
+ * whatever the table's size), and per kind with unclaimed jobs when the longest-waiting one
+ * ready at $1 (or now) became due, from `oldest_ready`.
  */
 export const countJobs = (n: SqlNames) => `
 WITH counts AS (

@@ -14,8 +14,8 @@
 // `retried: true` and the callers whose statements are not idempotent settle the doubt themselves
 // (see `endedWithToken` in sql.ts). Statements sent through a caller's transaction are never retried.
 import { createHash } from 'node:crypto';
+import { isLostConnection } from '@offload/db';
 import pg from 'pg';
-import { isLostConnection } from '../../runtime/transient.ts';
 
 export interface QueryResult {
   rows: Array<Record<string, unknown>>;

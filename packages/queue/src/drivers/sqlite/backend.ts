@@ -16,7 +16,7 @@
 //
 // better-sqlite3 is synchronous: each method does its database work at once and returns a settled
 // promise, except while the file is busy, when connection.ts's retry waits off the event loop.
-import { randomBytes } from 'node:crypto';
+import { type CursorSigner, cursorSigner } from '@offload/db';
 import type Database from 'better-sqlite3';
 import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
@@ -83,7 +83,8 @@ import {
   type Transactions,
 } from './transactions.ts';
 
-export { InvalidCursorError, InvalidPageError } from '../../runtime/paging.ts';
+export { InvalidCursorError } from '@offload/db';
+export { InvalidPageError } from '../../runtime/paging.ts';
 
 export interface SqliteBackendOptions extends MaintenanceSettings {
   /** The SQLite file (the application's own database). */
@@ -98,6 +99,12 @@ export interface SqliteBackendOptions extends MaintenanceSettings {
   onError?: ErrorReporter;
   /** Per-kind send options (the job catalog's), for what a send leaves out (runtime/insert.ts). */
   defaults?: KindDefaultsResolver;
+  /**
+   * The deployment's cursor secret (@offload/db's deploymentCursorSecret: CURSOR_SECRET, or the one
+   * kept in the `secrets` table), which signs job list cursors; default the process's
+   * (setDefaultCursorSecret), random until start-up sets it.
+   */
+  cursorSecret?: string;
 }
 
 /** The SQLite backend: QueueBackend plus its maintenance entry points (called by tests with their own `now`). */
@@ -133,6 +140,7 @@ class SqliteBackend implements SqliteQueueBackend {
   readonly #eventsRetentionMs: number;
   readonly #onError: ErrorReporter;
   readonly #defaults: KindDefaultsResolver | undefined;
+  readonly #cursorSigner: CursorSigner;
   #open: Open | null = null;
   #starting: Promise<void> | null = null;
   #maintenance: Maintenance | null = null;
@@ -147,6 +155,7 @@ class SqliteBackend implements SqliteQueueBackend {
       throw new TypeError('path is required');
     this.#path = options.path;
     this.#defaults = options.defaults;
+    this.#cursorSigner = cursorSigner(options.cursorSecret);
     this.#busyTimeoutMs = positive(options.busyTimeoutMs ?? 10_000, 'busyTimeoutMs');
     this.#watchIntervalMs = positive(options.watchIntervalMs ?? 1, 'watchIntervalMs');
     this.#maintenanceSettings = maintenanceSettings(options);
@@ -184,16 +193,6 @@ class SqliteBackend implements SqliteQueueBackend {
     const db = await retryBusy(() => openDatabase(this.#path), this.#busyTimeoutMs);
     try {
       await retryBusy(() => installSchema(db, new Date().toISOString()), this.#busyTimeoutMs);
-      const secret = await retryBusy(
-        () =>
-          db
-            .transaction(() => {
-              db.prepare(sql.META_INIT).run('cursor_secret', randomBytes(32).toString('hex'));
-              return db.prepare<[string], string>(sql.META_GET).pluck().get('cursor_secret')!;
-            })
-            .immediate(),
-        this.#busyTimeoutMs,
-      );
       const statements = prepareStatements(db);
       this.#open = {
         db,
@@ -203,7 +202,7 @@ class SqliteBackend implements SqliteQueueBackend {
           intervalMs: this.#watchIntervalMs,
           onError: this.#onError,
         }),
-        cursors: new CursorCodec(Buffer.from(secret, 'hex')),
+        cursors: new CursorCodec(this.#cursorSigner),
         lists: new Map(),
         bulk: new Map(),
         tx: prepareTransactions(db, statements),

@@ -6,8 +6,9 @@
 // an `await`, and it can only finish if the event loop turns. So the busy handler waits only a few
 // milliseconds (enough for another process's claim or completion to commit), and `retryBusy`
 // waits longer off the event loop, with backoff, until the operation's own deadline.
+
+import { isContention } from '@offload/db';
 import Database from 'better-sqlite3';
-import { isContention } from '../../runtime/transient.ts';
 
 /** SQLite's own wait for a lock, per attempt (the event loop is blocked meanwhile). */
 const SYNC_BUSY_TIMEOUT_MS = 10;
@@ -26,7 +27,7 @@ export function openDatabase(path: string): Database.Database {
   }
 }
 
-/** Another connection holds the file's write lock (runtime/transient.ts's contention). */
+/** Another connection holds the file's write lock (@offload/db's one classifier: contention). */
 export const isBusy = isContention;
 
 /**

@@ -1,7 +1,6 @@
 // The keyset position of SQLite job lists: the last row's (created_at, id), as JSON bytes, sealed
-// by the runtime's one signer (runtime/cursor.ts) under a secret kept in queue_meta.
-import { CursorSigner } from '../../runtime/cursor.ts';
-import { InvalidCursorError } from '../../runtime/paging.ts';
+// by the project's one signer (@offload/db) under the deployment's cursor secret.
+import { type CursorSigner, InvalidCursorError } from '@offload/db';
 
 export interface CursorPosition {
   createdAt: string;
@@ -11,8 +10,8 @@ export interface CursorPosition {
 export class CursorCodec {
   readonly #signer: CursorSigner;
 
-  constructor(secret: Buffer) {
-    this.#signer = new CursorSigner(secret);
+  constructor(signer: CursorSigner) {
+    this.#signer = signer;
   }
 
   encode(position: CursorPosition): string {

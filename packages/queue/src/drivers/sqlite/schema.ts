@@ -14,7 +14,7 @@
 import type Database from 'better-sqlite3';
 
 /** The step the schema is at once installSchema ran: the number of STEPS. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const BOOTSTRAP = `
 -- One row per installed schema step (the highest is current).
@@ -128,7 +128,12 @@ CREATE INDEX queue_jobs_unhappy_list
  * The schema's numbered steps, in order (step i is STEPS[i - 1]). Step 1 is the schema as first
  * released; files installed by it record version 1 and never run it again.
  */
-const STEPS: readonly string[] = [TABLES.replaceAll('', '') + INDEXES.replaceAll('', '')];
+const STEPS: readonly string[] = [
+  TABLES.replaceAll('', '') + INDEXES.replaceAll('', ''),
+  // 2: list cursors are signed with the deployment's one cursor secret (@offload/db's `secrets`
+  //    table or CURSOR_SECRET, passed in as cursorSecret); the queue's own key and its table go.
+  'DROP TABLE queue_meta;',
+];
 
 /** Runs the steps this file has not had; returns the installed version. */
 export function installSchema(db: Database.Database, now: string): number {

@@ -247,9 +247,12 @@ export const COUNTS = 'SELECT kind, state, n FROM queue_counts WHERE n <> 0 ORDE
 export const KINDS_IN_STATE = 'SELECT kind FROM queue_counts WHERE state = ? AND n > 0 ORDER BY kind';
 
 /**
- * oldest_ready: the earliest run_at among a kind's jobs ready at @now, read off the ready index
- * without a scan: the recursive part walks its distinct priorities (one seek each), and for each
- * the first entry is that priority's earliest run_at. Parameters: @kind, @now.
+ * oldest_ready: when the longest-waiting of a kind's jobs ready at @now became due: the earliest
+ * max(run_at, created_at) (a job inserted with a past runAt is due since its creation), as on
+ * PostgreSQL. Read off the ready index without a scan: the recursive part walks the kind's
+ * distinct priorities (one seek each); per priority, the first entry by run_at became due at d,
+ * and a job due earlier has run_at <= its due time < d, so only the entries up to d are read.
+ * Parameters: @kind, @now.
  */
 export const OLDEST_READY = `
 WITH RECURSIVE levels(priority) AS (
@@ -261,10 +264,13 @@ WITH RECURSIVE levels(priority) AS (
           ORDER BY priority DESC LIMIT 1)
   FROM levels WHERE levels.priority IS NOT NULL
 )
-SELECT min((SELECT run_at FROM queue_jobs INDEXED BY queue_jobs_ready
+SELECT min((SELECT min(max(run_at, created_at)) FROM queue_jobs INDEXED BY queue_jobs_ready
             WHERE state IN ('queued', 'retrying') AND kind = @kind AND priority = levels.priority
               AND run_at <= @now
-            ORDER BY run_at LIMIT 1))
+              AND run_at <= (SELECT max(run_at, created_at) FROM queue_jobs INDEXED BY queue_jobs_ready
+                             WHERE state IN ('queued', 'retrying') AND kind = @kind
+                               AND priority = levels.priority AND run_at <= @now
+                             ORDER BY run_at LIMIT 1)))
 FROM levels WHERE levels.priority IS NOT NULL`;
 
 export interface ListFilter {
@@ -397,11 +403,3 @@ SELECT name, cron, timezone, kind, payload, options, last_tick_at FROM queue_sch
  */
 export const SCHEDULE_ADVANCE = `
 UPDATE queue_schedules SET last_tick_at = ? WHERE name = ? AND last_tick_at IS ?`;
-
-// ---- settings -----------------------------------------------------------------------------------------
-
-/** meta_init: sets a setting unless it exists. Parameters: key, value. */
-export const META_INIT = 'INSERT INTO queue_meta (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING';
-
-/** meta_get: Parameters: key. */
-export const META_GET = 'SELECT value FROM queue_meta WHERE key = ?';
