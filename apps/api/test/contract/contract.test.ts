@@ -48,7 +48,9 @@ for (const kind of testDatabases()) {
       api = await startTestApi(kind, {
         cache: { versionCheckMs: 0 },
         // A limit no test reaches, but for the key whose bucket a test empties.
-        settings: { rateLimitPerSecond: 1, rateLimitBurst: 10_000 },
+        // Refilled one token per 100 s: on a loaded machine a second may pass between emptying
+        // the limited key's bucket and its request, and a token a second would let it through.
+        settings: { rateLimitPerSecond: 0.01, rateLimitBurst: 10_000 },
         options: { maxUploadBytes: MAX_UPLOAD_BYTES },
       });
       const make = async (owner: string, scopes: Scope[]) =>
