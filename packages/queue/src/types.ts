@@ -202,6 +202,16 @@ export interface Schedule {
   options: Pick<JobInsertParams, 'priority' | 'maxAttempts' | 'leaseSeconds'>;
 }
 
+/** What a schedule has done and may do, beside its definition (`scheduleStates`). */
+export interface ScheduleState {
+  name: string;
+  /** A paused schedule fires no tick; resumed, it counts its ticks from the resumption. */
+  paused: boolean;
+  /** The tick of the last job the schedule sent (its runAt), or null before its first. */
+  lastRunAt: string | null;
+  lastJobId: string | null;
+}
+
 export interface JobEvent {
   id: string;
   kind: string;
@@ -288,6 +298,15 @@ export interface QueueBackend {
   scheduleUpsert(schedule: Schedule): Promise<void>;
   scheduleDelete(name: string): Promise<boolean>;
   scheduleList(): Promise<Schedule[]>;
+  /** Every schedule's state in one read (the console's and API's schedule views). */
+  scheduleStates(): Promise<ScheduleState[]>;
+  /**
+   * Pauses (`paused: true`) or resumes a schedule at `now`; false when there is no such schedule.
+   * A paused schedule fires no tick; resuming counts ticks from `now`, so the ticks missed while
+   * paused never fire (runtime/cron.ts). Pausing a paused schedule, or resuming a running one,
+   * changes nothing.
+   */
+  schedulePause(name: string, paused: boolean, now?: Date): Promise<boolean>;
   /**
    * One cron pass at `now` (maintenance runs it; tests call it with the clock they choose): each
    * schedule's latest tick, if later than the last it fired, is sent once (runtime/cron.ts).

@@ -42,6 +42,7 @@ import type {
   PruneParams,
   QueueBackend,
   Schedule,
+  ScheduleState,
   SqlExecutor,
   Unsubscribe,
 } from '../../types.ts';
@@ -736,8 +737,10 @@ class PgBossBackend implements QueueBackend {
     const schedules = await this.scheduleList();
     const { rows } = await pool.query(sql.scheduleTicks(this.#names));
     const lastTicks = new Map(rows.map((row) => [row['name'] as string, row['last_tick_at'] as string]));
+    const paused = new Set(rows.filter((row) => row['paused'] === true).map((row) => row['name'] as string));
     const fired: Job[] = [];
     for (const schedule of schedules) {
+      if (paused.has(schedule.name)) continue;
       const last = lastTicks.get(schedule.name);
       try {
         if (last === undefined) {
@@ -752,7 +755,7 @@ class PgBossBackend implements QueueBackend {
         const tick = dueTick(schedule, last, now);
         if (tick === null) continue;
         const [sent] = await this.jobInsertMany([tickInsert(schedule, tick)]);
-        await pool.query(sql.scheduleTickAdvance(this.#names), [schedule.name, tick, last]);
+        await pool.query(sql.scheduleTickAdvance(this.#names), [schedule.name, tick, last, sent!.job.id]);
         if (sent!.created) fired.push(sent!.job);
       } catch (error) {
         this.#onError(toError(error), `schedule ${schedule.name} could not be fired`);
@@ -791,6 +794,26 @@ class PgBossBackend implements QueueBackend {
     }
     await this.#requirePool().query(sql.scheduleTickDelete(this.#names), [name]);
     return found;
+  }
+
+  async scheduleStates(): Promise<ScheduleState[]> {
+    const { rows } = await this.#requirePool().query(sql.scheduleStates(this.#names));
+    return rows.map((row) => ({
+      name: row['name'] as string,
+      paused: row['paused'] === true,
+      lastRunAt: (row['last_run_at'] as string | null) ?? null,
+      lastJobId: (row['last_job_id'] as string | null) ?? null,
+    }));
+  }
+
+  async schedulePause(name: string, paused: boolean, now: Date = new Date()): Promise<boolean> {
+    const schedule = (await this.scheduleList()).find((candidate) => candidate.name === name);
+    if (schedule === undefined) return false;
+    await this.#requirePool().query(
+      paused ? sql.schedulePause(this.#names) : sql.scheduleResume(this.#names),
+      [name, schedule.cron, schedule.timezone || 'UTC', now.toISOString()],
+    );
+    return true;
   }
 
   async scheduleList(): Promise<Schedule[]> {

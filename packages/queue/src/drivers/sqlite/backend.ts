@@ -53,6 +53,7 @@ import type {
   PruneParams,
   QueueBackend,
   Schedule,
+  ScheduleState,
   SqlExecutor,
   Unsubscribe,
 } from '../../types.ts';
@@ -638,12 +639,31 @@ class SqliteBackend implements SqliteQueueBackend {
     return this.#run(({ statements }) => statements.scheduleList.all().map(toSchedule));
   }
 
+  scheduleStates(): Promise<ScheduleState[]> {
+    return this.#run(({ statements }) =>
+      statements.scheduleStates.all().map((row) => ({
+        name: row.name,
+        paused: row.paused === 1,
+        lastRunAt: row.last_run_at,
+        lastJobId: row.last_job_id,
+      })),
+    );
+  }
+
+  schedulePause(name: string, paused: boolean, now: Date = new Date()): Promise<boolean> {
+    return this.#run(({ statements }) => {
+      const statement = paused ? statements.schedulePause : statements.scheduleResume;
+      return statement.run(now.toISOString(), name).changes > 0;
+    });
+  }
+
   async scheduleFireDue(now: Date = new Date()): Promise<Job[]> {
     const open = this.#ready();
     const at = now.toISOString();
     const schedules = await this.#run(({ statements }) => statements.scheduleList.all());
     const fired: Job[] = [];
     for (const schedule of schedules) {
+      if (schedule.paused === 1) continue;
       const definition = toSchedule(schedule);
       let tick: string | null;
       let job: NewJob;

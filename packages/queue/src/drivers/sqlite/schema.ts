@@ -14,7 +14,7 @@
 import type Database from 'better-sqlite3';
 
 /** The step the schema is at once installSchema ran: the number of STEPS. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const BOOTSTRAP = `
 -- One row per installed schema step (the highest is current).
@@ -86,7 +86,7 @@ CREATE TABLE queue_schedules (
   kind         TEXT NOT NULL,
   payload      TEXT NOT NULL,                   -- JSON
   options      TEXT NOT NULL,                   -- JSON: priority, maxAttempts, leaseSeconds
-  last_tick_at TEXT,                            -- the last tick fired (or the definition time)
+  last_tick_at TEXT,                            -- the last tick fired (or the definition or resumption time)
   updated_at   TEXT NOT NULL
 ) WITHOUT ROWID;
 
@@ -128,7 +128,14 @@ CREATE INDEX queue_jobs_unhappy_list
  * The schema's numbered steps, in order (step i is STEPS[i - 1]). Step 1 is the schema as first
  * released; files installed by it record version 1 and never run it again.
  */
-const STEPS: readonly string[] = [TABLES.replaceAll('', '') + INDEXES.replaceAll('', '')];
+const STEPS: readonly string[] = [
+  TABLES.replaceAll('', '') + INDEXES.replaceAll('', ''),
+  // 2: schedules paused and resumed, and the job each one last sent (the schedule views).
+  `
+ALTER TABLE queue_schedules ADD COLUMN paused_at TEXT;   -- set while paused: no tick fires
+ALTER TABLE queue_schedules ADD COLUMN last_run_at TEXT; -- the tick of the last job sent
+ALTER TABLE queue_schedules ADD COLUMN last_job_id TEXT;`,
+];
 
 /** Runs the steps this file has not had; returns the installed version. */
 export function installSchema(db: Database.Database, now: string): number {

@@ -389,14 +389,32 @@ export const SCHEDULE_DELETE = 'DELETE FROM queue_schedules WHERE name = ?';
 
 /** schedule_list: every schedule by name. No parameters. */
 export const SCHEDULE_LIST = `
-SELECT name, cron, timezone, kind, payload, options, last_tick_at FROM queue_schedules ORDER BY name`;
+SELECT name, cron, timezone, kind, payload, options, last_tick_at, paused_at IS NOT NULL AS paused
+FROM queue_schedules ORDER BY name`;
+
+/** schedule_states: every schedule's pause and last job (ScheduleState). No parameters. */
+export const SCHEDULE_STATES = `
+SELECT name, paused_at IS NOT NULL AS paused, last_run_at, last_job_id FROM queue_schedules ORDER BY name`;
 
 /**
- * schedule_advance: records that a schedule fired its tick, unless somebody else moved it first
- * (a leader that overlapped ours). Parameters: tick, name, the last_tick_at read before.
+ * schedule_advance: records that a schedule fired its tick and the job it sent, unless somebody
+ * else moved it first (a leader that overlapped ours) or it was paused meanwhile. Parameters:
+ * tick, jobId, name, last (the last_tick_at read before).
  */
 export const SCHEDULE_ADVANCE = `
-UPDATE queue_schedules SET last_tick_at = ? WHERE name = ? AND last_tick_at IS ?`;
+UPDATE queue_schedules SET last_tick_at = @tick, last_run_at = @tick, last_job_id = @jobId
+WHERE name = @name AND last_tick_at IS @last AND paused_at IS NULL`;
+
+/** schedule_pause: pauses a schedule from now on (a paused one keeps its time). Parameters: now, name. */
+export const SCHEDULE_PAUSE = 'UPDATE queue_schedules SET paused_at = coalesce(paused_at, ?) WHERE name = ?';
+
+/**
+ * schedule_resume: a paused schedule counts its ticks from now, so the ticks missed while it was
+ * paused never fire; a running one is left as it is. Parameters: now, name.
+ */
+export const SCHEDULE_RESUME = `
+UPDATE queue_schedules SET last_tick_at = CASE WHEN paused_at IS NULL THEN last_tick_at ELSE ? END, paused_at = NULL
+WHERE name = ?`;
 
 // ---- settings -----------------------------------------------------------------------------------------
 
