@@ -256,6 +256,12 @@ export const scheduleView = z.object({
   kind: z.string(),
   payload: z.unknown(),
   options: scheduleOptions,
+  paused: z.boolean().describe('A paused schedule fires no tick; resumed, it skips the ticks it missed.'),
+  nextRunAt: instant.nullable().describe('The next tick (null while paused).'),
+  lastRunAt: instant
+    .nullable()
+    .describe('The tick of the last job the schedule sent (its runAt), or null before its first.'),
+  lastJobId: z.string().nullable().describe('The id of that job (it may since have been pruned).'),
 });
 
 export const scheduleList = z.object({
