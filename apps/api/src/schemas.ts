@@ -126,6 +126,15 @@ export const queueView = z.object({
   depth: z.int().describe('Jobs waiting: queued and retrying.'),
   queued: z.int(),
   retrying: z.int(),
+  ready: z.int().describe('Jobs waiting (queued or retrying) whose runAt has passed: they could start now.'),
+  scheduled: z
+    .int()
+    .describe('Jobs waiting (queued or retrying) whose runAt is ahead; ready + scheduled = depth.'),
+  scheduledCapped: z
+    .boolean()
+    .describe(
+      'Over 10,000 jobs of the kind wait for a later runAt and were counted no further: scheduled is a lower bound, ready an upper bound.',
+    ),
   running: z.int(),
   completed: z.int(),
   failed: z.int(),

@@ -39,10 +39,24 @@ for (const kind of testDatabases()) {
       for (let i = 0; i < 3; i += 1) {
         await api.request('POST', '/v1/jobs', { key: user, body: { kind: ECHO, payload: { sleepMs: 0 } } });
       }
+      const runAt = new Date(Date.now() + 3_600_000).toISOString();
+      await api.request('POST', '/v1/jobs', {
+        key: user,
+        body: { kind: ECHO, payload: { sleepMs: 0 }, runAt },
+      });
       const res = await api.request('GET', '/v1/queues', { key: user });
       expect(res.status).toBe(200);
       const echo = res.body.items.find((item: { kind: string }) => item.kind === ECHO);
-      expect(echo).toMatchObject({ kind: ECHO, depth: 3, queued: 3, running: 0, failed: 0 });
+      expect(echo).toMatchObject({
+        kind: ECHO,
+        depth: 4,
+        queued: 4,
+        ready: 3,
+        scheduled: 1,
+        scheduledCapped: false,
+        running: 0,
+        failed: 0,
+      });
       expect(echo).toHaveProperty('oldestAgeSeconds');
       expect(echo).toHaveProperty('completedPerMinute');
       expect(res.body.measuredAt).toEqual(expect.any(String));

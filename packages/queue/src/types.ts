@@ -190,6 +190,15 @@ export interface KindCounts {
   cancelled: number;
   /** Age in seconds of the oldest job ready to run (queued/retrying with runAt ≤ now), or null. */
   oldestQueuedAgeSeconds: number | null;
+  /** Waiting jobs (queued or retrying) whose runAt has passed: they could start now. */
+  ready: number;
+  /** Waiting jobs (queued or retrying) whose runAt is still ahead; ready + scheduled = queued + retrying. */
+  scheduled: number;
+  /**
+   * More than SCHEDULED_COUNT_CAP jobs of the kind wait for a later runAt, which are counted no
+   * further: `scheduled` is then a lower bound and `ready` an upper bound (runtime/counts.ts).
+   */
+  scheduledCapped: boolean;
 }
 
 export interface Schedule {

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { PgBoss } from 'pg-boss';
 import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
-import { countsOf } from '../../runtime/counts.ts';
+import { countsOf, SCHEDULED_COUNT_CAP, splitWaiting } from '../../runtime/counts.ts';
 import { dueTick, tickInsert } from '../../runtime/cron.ts';
 import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../../runtime/insert.ts';
 import { Maintenance, type MaintenanceSettings } from '../../runtime/maintenance.ts';
@@ -638,9 +638,13 @@ class PgBossBackend implements QueueBackend {
   }
 
   async jobCounts(now?: Date): Promise<KindCounts[]> {
-    const { rows } = await this.#prepared(this.#sql.countJobs, [now?.toISOString() ?? null]);
+    const { rows } = await this.#prepared(this.#sql.countJobs, [
+      now?.toISOString() ?? null,
+      SCHEDULED_COUNT_CAP,
+    ]);
     const at = (now ?? new Date()).getTime();
     const byKind = new Map<string, KindCounts>();
+    const later = new Map<string, number>();
     for (const row of rows) {
       const kind = row['kind'] as string;
       if (INTERNAL_QUEUE.test(kind)) continue;
@@ -648,10 +652,12 @@ class PgBossBackend implements QueueBackend {
         countsOf(byKind, kind)[toState(row['state'] as string)] += Number(row['n']);
         continue;
       }
+      later.set(kind, Number(row['later']));
       const oldest = row['oldest_ready'] as Date | null;
       if (oldest !== null)
         countsOf(byKind, kind).oldestQueuedAgeSeconds = Math.max(0, at - oldest.getTime()) / 1000;
     }
+    for (const [kind, n] of later) splitWaiting(countsOf(byKind, kind), n);
     return [...byKind.values()]
       .filter((c) => JOB_STATES.some((state) => c[state] > 0))
       .sort((a, b) => a.kind.localeCompare(b.kind));

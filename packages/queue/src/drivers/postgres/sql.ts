@@ -272,12 +272,15 @@ CREATE TABLE ${n.ours}.leader (
 );
 DROP TABLE ${n.ours}.maintenance;`,
 
-  // 4: schedules paused and resumed, and the job each one last sent (the schedule views).
+  // 4: schedules paused and resumed, and the job each one last sent (the schedule views); the
+  //    waiting jobs of a kind in runAt order, to count those due later (count_jobs).
   `
 ALTER TABLE ${n.ours}.schedule_tick
   ADD COLUMN paused_at timestamptz,
   ADD COLUMN last_run_at timestamptz,
-  ADD COLUMN last_job_id text;`,
+  ADD COLUMN last_job_id text;
+-- Waiting jobs only: a claim leaves it (as it leaves pg-boss's fetch index), a completion never enters it.
+CREATE INDEX IF NOT EXISTS offload_job_waiting ON ${table(n)} (name, start_after) WHERE state < 'active';`,
 ];
 
 /** The step our schema is at once `install` ran. */
@@ -785,7 +788,8 @@ export const listJobs = (n: SqlNames, f: ListFilters) => {
 /**
  * count_jobs: jobs per kind and pg-boss state from the maintained counters (a few rows per kind,
  * whatever the table's size), and per kind with unclaimed jobs the creation time of the oldest one
- * ready at $1 (or now), from `oldest_ready`.
+ * ready at $1 (or now), from `oldest_ready`, and how many of them are due after it, counted up to
+ * $2 along `offload_job_waiting` (a bounded range of the index).
  */
 export const countJobs = (n: SqlNames) => `
 WITH counts AS (
@@ -794,9 +798,14 @@ WITH counts AS (
 waiting AS (
   SELECT DISTINCT kind FROM counts WHERE state IN ('created', 'retry') AND n > 0
 )
-SELECT c.kind, c.state, c.n::text AS n, NULL::timestamptz AS oldest_ready FROM counts c
+SELECT c.kind, c.state, c.n::text AS n, NULL::timestamptz AS oldest_ready, NULL::bigint AS later FROM counts c
 UNION ALL
-SELECT w.kind, NULL, NULL, ${n.ours}.oldest_ready(w.kind, COALESCE($1::timestamptz, now())) FROM waiting w`;
+SELECT w.kind, NULL, NULL, ${n.ours}.oldest_ready(w.kind, COALESCE($1::timestamptz, now())),
+  (SELECT count(*) FROM (
+    SELECT 1 FROM ${table(n)} j
+    WHERE j.name = w.kind AND j.state < 'active' AND j.start_after > COALESCE($1::timestamptz, now())
+    LIMIT $2) l)
+FROM waiting w`;
 
 /**
  * prune: deletes completed jobs finished before $1 and failed or cancelled ones finished before

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
-import { countsOf } from '../../runtime/counts.ts';
+import { countsOf, SCHEDULED_COUNT_CAP, splitWaiting } from '../../runtime/counts.ts';
 import { dueTick, tickInsert, validateSchedule } from '../../runtime/cron.ts';
 import type { KindDefaultsResolver } from '../../runtime/insert.ts';
 import {
@@ -551,6 +551,13 @@ class SqliteBackend implements SqliteQueueBackend {
         if (counts.queued + counts.retrying === 0) continue;
         const oldest = statements.oldestReady.get({ kind: counts.kind, now: at });
         if (oldest != null) counts.oldestQueuedAgeSeconds = (now.getTime() - Date.parse(oldest)) / 1000;
+        let later = 0;
+        for (const priority of statements.readyLevels.all({ kind: counts.kind })) {
+          if (later >= SCHEDULED_COUNT_CAP) break;
+          const cap = SCHEDULED_COUNT_CAP - later;
+          later += statements.waitingLater.get({ kind: counts.kind, priority, now: at, cap }) ?? 0;
+        }
+        splitWaiting(counts, later);
       }
       return [...byKind.values()];
     });

@@ -246,12 +246,8 @@ export const COUNTS = 'SELECT kind, state, n FROM queue_counts WHERE n <> 0 ORDE
 /** kinds_in_state: the kinds that have jobs in a state (to list a state across kinds). Parameters: state. */
 export const KINDS_IN_STATE = 'SELECT kind FROM queue_counts WHERE state = ? AND n > 0 ORDER BY kind';
 
-/**
- * oldest_ready: the earliest run_at among a kind's jobs ready at @now, read off the ready index
- * without a scan: the recursive part walks its distinct priorities (one seek each), and for each
- * the first entry is that priority's earliest run_at. Parameters: @kind, @now.
- */
-export const OLDEST_READY = `
+/** `levels`: a kind's distinct priorities among its waiting jobs, one seek of the ready index each. */
+const READY_LEVELS_CTE = `
 WITH RECURSIVE levels(priority) AS (
   SELECT (SELECT priority FROM queue_jobs INDEXED BY queue_jobs_ready
           WHERE state IN ('queued', 'retrying') AND kind = @kind ORDER BY priority DESC LIMIT 1)
@@ -260,12 +256,36 @@ WITH RECURSIVE levels(priority) AS (
           WHERE state IN ('queued', 'retrying') AND kind = @kind AND priority < levels.priority
           ORDER BY priority DESC LIMIT 1)
   FROM levels WHERE levels.priority IS NOT NULL
-)
+)`;
+
+/**
+ * oldest_ready: the earliest run_at among a kind's jobs ready at @now, read off the ready index
+ * without a scan: the recursive part walks its distinct priorities (one seek each), and for each
+ * the first entry is that priority's earliest run_at. Parameters: @kind, @now.
+ */
+export const OLDEST_READY = `
+${READY_LEVELS_CTE}
 SELECT min((SELECT run_at FROM queue_jobs INDEXED BY queue_jobs_ready
             WHERE state IN ('queued', 'retrying') AND kind = @kind AND priority = levels.priority
               AND run_at <= @now
             ORDER BY run_at LIMIT 1))
 FROM levels WHERE levels.priority IS NOT NULL`;
+
+/** ready_levels: a kind's distinct priorities among waiting jobs, one seek each. Parameters: @kind. */
+export const READY_LEVELS = `
+${READY_LEVELS_CTE}
+SELECT priority FROM levels WHERE priority IS NOT NULL`;
+
+/**
+ * waiting_later: how many of a kind's waiting jobs of one priority are due after @now, counted
+ * along the ready index (a range of it, index-only) up to @cap. Parameters: @kind, @priority,
+ * @now, @cap.
+ */
+export const WAITING_LATER = `
+SELECT count(*) FROM (
+  SELECT 1 FROM queue_jobs INDEXED BY queue_jobs_ready
+  WHERE state IN ('queued', 'retrying') AND kind = @kind AND priority = @priority AND run_at > @now
+  LIMIT @cap)`;
 
 export interface ListFilter {
   kind: boolean;

@@ -71,6 +71,10 @@ export function prepareStatements(db: Database.Database) {
     counts: db.prepare<[], { kind: string; state: JobState; n: number }>(sql.COUNTS),
     kindsInState: db.prepare<[string], string>(sql.KINDS_IN_STATE).pluck(),
     oldestReady: db.prepare<[{ kind: string; now: string }], string | null>(sql.OLDEST_READY).pluck(),
+    readyLevels: db.prepare<[{ kind: string }], number>(sql.READY_LEVELS).pluck(),
+    waitingLater: db
+      .prepare<[{ kind: string; priority: number; now: string; cap: number }], number>(sql.WAITING_LATER)
+      .pluck(),
     pruneCompleted: db.prepare<[string, string, string, number], { kind: string; state: JobState }>(
       sql.PRUNE_COMPLETED,
     ),
