@@ -81,7 +81,15 @@ export function SchedulesPage({ route }: { route: Route }) {
                       >
                         Edit
                       </a>{' '}
-                      <PauseButton schedule={schedule} onDone={schedules.reload} />
+                      <PauseButton
+                        schedule={schedule}
+                        onDone={(updated) =>
+                          schedules.put({
+                            items: items.map((item) => (item.name === updated.name ? updated : item)),
+                            nextCursor: schedules.data?.nextCursor ?? null,
+                          })
+                        }
+                      />
                     </td>
                   )}
                 </tr>
@@ -94,8 +102,8 @@ export function SchedulesPage({ route }: { route: Route }) {
   );
 }
 
-/** Pauses a running schedule or resumes a paused one; the server answers the new view. */
-function PauseButton({ schedule, onDone }: { schedule: Schedule; onDone: () => void }) {
+/** Pauses a running schedule or resumes a paused one; the server answers the new view, shown as is. */
+function PauseButton({ schedule, onDone }: { schedule: Schedule; onDone: (updated: Schedule) => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const action = schedule.paused ? 'Resume' : 'Pause';
@@ -104,8 +112,7 @@ function PauseButton({ schedule, onDone }: { schedule: Schedule; onDone: () => v
     setError(undefined);
     try {
       const path = schedule.paused ? '/v1/schedules/{name}/resume' : '/v1/schedules/{name}/pause';
-      await api.post(path, { path: { name: schedule.name } });
-      onDone();
+      onDone(await api.post(path, { path: { name: schedule.name } }));
     } catch (failure) {
       setError(describeError(failure));
     } finally {
