@@ -316,18 +316,18 @@ for (const kind of testDatabases()) {
       const row = page
         .getByRole('row')
         .filter({ has: page.getByRole('rowheader', { name: 'console-minutely' }) });
-      await row.getByText('Running').waitFor();
+      await row.getByText('Running', { exact: true }).waitFor();
       await row.getByRole('link', { name: 'Last run of console-minutely' }).click();
       await page.getByRole('heading', { name: `Job ${sent!.id}` }).waitFor();
 
       await page.goBack();
       await row.getByRole('button', { name: 'Pause console-minutely' }).click();
-      await row.getByText('Paused').waitFor();
+      await row.getByText('Paused', { exact: true }).waitFor();
       await row.getByText('none while paused').waitFor();
       const paused = await api.request('GET', '/v1/schedules/console-minutely', { key: adminKey });
       expect(paused.body.paused).toBe(true);
       await row.getByRole('button', { name: 'Resume console-minutely' }).click();
-      await row.getByText('Running').waitFor();
+      await row.getByText('Running', { exact: true }).waitFor();
       const resumed = await api.request('GET', '/v1/schedules/console-minutely', { key: adminKey });
       expect(resumed.body).toMatchObject({ paused: false, lastJobId: sent!.id });
       expect((await api.request('DELETE', '/v1/schedules/console-minutely', { key: adminKey })).status).toBe(
