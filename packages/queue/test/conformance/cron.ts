@@ -119,6 +119,16 @@ export function cronCases(env: Environment): void {
       expect(await env.a.schedulePause(name, true, at(1, 20_000))).toBe(true);
       expect(await env.a.schedulePause(name, true, at(1, 30_000))).toBe(true); // already paused
       expect((await state())?.paused).toBe(true);
+      // Saving it again (an edit) keeps it paused.
+      await env.b.scheduleUpsert({
+        name,
+        cron: '* * * * *',
+        timezone: 'UTC',
+        kind,
+        payload: { edited: true },
+        options: {},
+      });
+      expect((await state())?.paused).toBe(true);
       // Paused through three ticks, from either process: none fires.
       expect(ours(await env.a.scheduleFireDue(at(2, 10)))).toEqual([]);
       expect(ours(await env.b.scheduleFireDue(at(4, 10)))).toEqual([]);
