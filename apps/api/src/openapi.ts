@@ -673,6 +673,34 @@ export function buildOpenApiDocument(version: string): JsonSchema {
           },
         },
       },
+      '/v1/schedules/{name}/pause': {
+        post: {
+          operationId: 'pauseSchedule',
+          tags: ['operations'],
+          summary: 'Pause a schedule: it fires no tick until resumed (admin)',
+          parameters: [scheduleName],
+          responses: {
+            '200': json('Paused (or already paused).', ref('Schedule')),
+            '400': problem('A bad name.'),
+            '404': problem('No such schedule.'),
+            ...ERRORS,
+          },
+        },
+      },
+      '/v1/schedules/{name}/resume': {
+        post: {
+          operationId: 'resumeSchedule',
+          tags: ['operations'],
+          summary: 'Resume a schedule, from its next tick: the ticks missed while paused never fire (admin)',
+          parameters: [scheduleName],
+          responses: {
+            '200': json('Running (or already running).', ref('Schedule')),
+            '400': problem('A bad name.'),
+            '404': problem('No such schedule.'),
+            ...ERRORS,
+          },
+        },
+      },
       '/v1/workers': {
         get: {
           operationId: 'listWorkers',

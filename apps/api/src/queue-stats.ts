@@ -15,6 +15,11 @@ export interface KindStats {
   depth: number;
   queued: number;
   retrying: number;
+  /** Waiting jobs whose runAt has passed (could start now) and those still ahead: depth split. */
+  ready: number;
+  scheduled: number;
+  /** `scheduled` stopped counting at the cap (see @offload/queue's SCHEDULED_COUNT_CAP). */
+  scheduledCapped: boolean;
   running: number;
   completed: number;
   failed: number;
@@ -122,6 +127,9 @@ export class QueueStats {
           depth: (row?.queued ?? 0) + (row?.retrying ?? 0),
           queued: row?.queued ?? 0,
           retrying: row?.retrying ?? 0,
+          ready: row?.ready ?? 0,
+          scheduled: row?.scheduled ?? 0,
+          scheduledCapped: row?.scheduledCapped ?? false,
           running: row?.active ?? 0,
           completed: row?.completed ?? 0,
           failed: row?.failed ?? 0,

@@ -126,6 +126,15 @@ export const queueView = z.object({
   depth: z.int().describe('Jobs waiting: queued and retrying.'),
   queued: z.int(),
   retrying: z.int(),
+  ready: z.int().describe('Jobs waiting (queued or retrying) whose runAt has passed: they could start now.'),
+  scheduled: z
+    .int()
+    .describe('Jobs waiting (queued or retrying) whose runAt is ahead; ready + scheduled = depth.'),
+  scheduledCapped: z
+    .boolean()
+    .describe(
+      'Over 10,000 jobs of the kind wait for a later runAt and were counted no further: scheduled is a lower bound, ready an upper bound.',
+    ),
   running: z.int(),
   completed: z.int(),
   failed: z.int(),
@@ -256,6 +265,12 @@ export const scheduleView = z.object({
   kind: z.string(),
   payload: z.unknown(),
   options: scheduleOptions,
+  paused: z.boolean().describe('A paused schedule fires no tick; resumed, it skips the ticks it missed.'),
+  nextRunAt: instant.nullable().describe('The next tick (null while paused).'),
+  lastRunAt: instant
+    .nullable()
+    .describe('The tick of the last job the schedule sent (its runAt), or null before its first.'),
+  lastJobId: z.string().nullable().describe('The id of that job (it may since have been pruned).'),
 });
 
 export const scheduleList = z.object({

@@ -39,10 +39,24 @@ for (const kind of testDatabases()) {
       for (let i = 0; i < 3; i += 1) {
         await api.request('POST', '/v1/jobs', { key: user, body: { kind: ECHO, payload: { sleepMs: 0 } } });
       }
+      const runAt = new Date(Date.now() + 3_600_000).toISOString();
+      await api.request('POST', '/v1/jobs', {
+        key: user,
+        body: { kind: ECHO, payload: { sleepMs: 0 }, runAt },
+      });
       const res = await api.request('GET', '/v1/queues', { key: user });
       expect(res.status).toBe(200);
       const echo = res.body.items.find((item: { kind: string }) => item.kind === ECHO);
-      expect(echo).toMatchObject({ kind: ECHO, depth: 3, queued: 3, running: 0, failed: 0 });
+      expect(echo).toMatchObject({
+        kind: ECHO,
+        depth: 4,
+        queued: 4,
+        ready: 3,
+        scheduled: 1,
+        scheduledCapped: false,
+        running: 0,
+        failed: 0,
+      });
       expect(echo).toHaveProperty('oldestAgeSeconds');
       expect(echo).toHaveProperty('completedPerMinute');
       expect(res.body.measuredAt).toEqual(expect.any(String));
@@ -55,7 +69,15 @@ for (const kind of testDatabases()) {
         const created = await api.request('PUT', '/v1/schedules/nightly-echo', { key: admin, body });
         expect(created.status).toBe(201);
         expect(created.headers.get('location')).toBe('/v1/schedules/nightly-echo');
-        expect(created.body).toEqual({ name: 'nightly-echo', timezone: 'UTC', ...body });
+        expect(created.body).toEqual({
+          name: 'nightly-echo',
+          timezone: 'UTC',
+          ...body,
+          paused: false,
+          nextRunAt: expect.stringMatching(/:[0-5][05]:00\.000Z$/),
+          lastRunAt: null,
+          lastJobId: null,
+        });
 
         const got = await api.request('GET', '/v1/schedules/nightly-echo', { key: user });
         expect(got.status).toBe(200);
@@ -79,6 +101,40 @@ for (const kind of testDatabases()) {
         expect((await api.request('DELETE', '/v1/schedules/nightly-echo', { key: admin })).status).toBe(204);
         expect((await api.request('DELETE', '/v1/schedules/nightly-echo', { key: admin })).status).toBe(404);
         expect((await api.request('GET', '/v1/schedules/nightly-echo', { key: user })).status).toBe(404);
+      });
+
+      it('shows the last run and its job, and pauses and resumes a schedule (admin)', async () => {
+        const every = { ...body, cron: '* * * * *' };
+        expect((await api.request('PUT', '/v1/schedules/minutely', { key: admin, body: every })).status).toBe(
+          201,
+        );
+        const minute = Math.ceil(Date.now() / 60_000) * 60_000;
+        const [sent] = (await api.queue.backend.scheduleFireDue(new Date(minute + 10))).filter(
+          (job) => job.meta['schedule'] === 'minutely',
+        );
+        const got = await api.request('GET', '/v1/schedules/minutely', { key: user });
+        expect(got.body).toMatchObject({
+          paused: false,
+          lastRunAt: new Date(minute).toISOString(),
+          lastJobId: sent!.id,
+          nextRunAt: expect.any(String),
+        });
+
+        expect((await api.request('POST', '/v1/schedules/minutely/pause', { key: user })).status).toBe(403);
+        const paused = await api.request('POST', '/v1/schedules/minutely/pause', { key: admin });
+        expect(paused.status).toBe(200);
+        expect(paused.body).toMatchObject({ paused: true, nextRunAt: null, lastJobId: sent!.id });
+        const list = await api.request('GET', '/v1/schedules', { key: user });
+        expect(list.body.items).toEqual([expect.objectContaining({ name: 'minutely', paused: true })]);
+        expect(
+          (await api.queue.backend.scheduleFireDue(new Date(minute + 60_010))).filter(
+            (job) => job.meta['schedule'] === 'minutely',
+          ),
+        ).toEqual([]);
+        const resumed = await api.request('POST', '/v1/schedules/minutely/resume', { key: admin });
+        expect(resumed.body).toMatchObject({ paused: false, nextRunAt: expect.any(String) });
+        expect((await api.request('POST', '/v1/schedules/nope/resume', { key: admin })).status).toBe(404);
+        expect((await api.request('DELETE', '/v1/schedules/minutely', { key: admin })).status).toBe(204);
       });
 
       it('refuses a bad cron, time zone or payload (422 naming each) and needs admin to write', async () => {

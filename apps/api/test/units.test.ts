@@ -48,6 +48,9 @@ describe('QueueStats', () => {
     failed,
     cancelled: 0,
     oldestQueuedAgeSeconds: 12,
+    ready: 3,
+    scheduled: 2,
+    scheduledCapped: false,
   });
 
   it('lists catalog kinds with zeros and computes depth', async () => {

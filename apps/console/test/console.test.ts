@@ -186,10 +186,13 @@ for (const kind of testDatabases()) {
       expect(await page.getByRole('table', { name: 'Queues' }).count()).toBe(1);
     });
 
-    it('shows queue counts that change without a reload', async () => {
+    it('shows queue counts that change without a reload, a job due later under scheduled, not ready', async () => {
       const page = await open(adminKey);
-      const queued = page.getByRole('cell', { name: 'system.echo queued' });
-      const before = Number((await textOf(queued)).replace(/,/g, ''));
+      const figure = async (name: string) =>
+        Number((await textOf(page.getByRole('cell', { name: `system.echo ${name}` }))).replace(/\D/g, ''));
+      const before = await figure('scheduled');
+      // The worker only ever lowers the ready figure meanwhile (it drains ready jobs).
+      const readyBefore = await figure('ready');
       const runAt = new Date(Date.now() + 3_600_000).toISOString();
       for (let i = 0; i < 3; i += 1) {
         const response = await api.request('POST', '/v1/jobs', {
@@ -198,9 +201,11 @@ for (const kind of testDatabases()) {
         });
         expect(response.status).toBe(202);
       }
-      await eventually('system.echo queued to grow by 3', async () => {
-        return Number((await textOf(queued)).replace(/,/g, '')) >= before + 3;
-      });
+      await eventually(
+        'system.echo scheduled to grow by 3',
+        async () => (await figure('scheduled')) >= before + 3,
+      );
+      expect(await figure('ready')).toBeLessThanOrEqual(readyBefore);
       await screenshot(page, 'overview');
     });
 
@@ -399,6 +404,41 @@ for (const kind of testDatabases()) {
       await page.getByRole('cell', { name: '0 12 * * *' }).waitFor();
     });
 
+    it('pauses a schedule and resumes it, and links its last run to the job it sent', async () => {
+      const put = await api.request('PUT', '/v1/schedules/console-minutely', {
+        key: adminKey,
+        body: { cron: '* * * * *', kind: 'rebuild.compliance', payload: {} },
+      });
+      expect(put.status).toBe(201);
+      // The next minute's tick, fired now with the queue's injected clock rather than waited for.
+      const minute = Math.ceil(Date.now() / 60_000) * 60_000;
+      const sent = (await api.backend.scheduleFireDue(new Date(minute + 10))).find(
+        (job) => job.meta['schedule'] === 'console-minutely',
+      );
+      expect(sent).toBeDefined();
+      const page = await open(adminKey, '#/schedules');
+      const row = page
+        .getByRole('row')
+        .filter({ has: page.getByRole('rowheader', { name: 'console-minutely' }) });
+      await row.getByText('Running', { exact: true }).waitFor();
+      await row.getByRole('link', { name: 'Last run of console-minutely' }).click();
+      await page.getByRole('heading', { name: `Job ${sent!.id}` }).waitFor();
+
+      await page.goBack();
+      await row.getByRole('button', { name: 'Pause console-minutely' }).click();
+      await row.getByText('Paused', { exact: true }).waitFor();
+      await row.getByText('none while paused').waitFor();
+      const paused = await api.request('GET', '/v1/schedules/console-minutely', { key: adminKey });
+      expect(paused.body.paused).toBe(true);
+      await row.getByRole('button', { name: 'Resume console-minutely' }).click();
+      await row.getByText('Running', { exact: true }).waitFor();
+      const resumed = await api.request('GET', '/v1/schedules/console-minutely', { key: adminKey });
+      expect(resumed.body).toMatchObject({ paused: false, lastJobId: sent!.id });
+      expect((await api.request('DELETE', '/v1/schedules/console-minutely', { key: adminKey })).status).toBe(
+        204,
+      );
+    });
+
     it('shows the reports as charts and tables once rebuilt', async () => {
       await seedDatabase(t.db, { models: 40, quiet: true });
       for (const kind of ['rebuild.kpi', 'rebuild.compliance']) {
@@ -443,6 +483,7 @@ for (const kind of testDatabases()) {
       await page.getByRole('link', { name: 'Schedules' }).click();
       await page.getByRole('table', { name: 'Schedules' }).waitFor();
       expect(await page.getByRole('link', { name: /^Edit / }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: /^(Pause|Resume) / }).count()).toBe(0);
       await page.getByRole('link', { name: 'Cache' }).click();
       await page.getByRole('table', { name: 'Cache families' }).waitFor();
       expect(await page.getByRole('button', { name: /^Invalidate / }).count()).toBe(0);

@@ -120,7 +120,7 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
     const sample = () => readyJobs().catch(() => undefined);
     new Gauge({
       name: 'offload_queue_ready_jobs',
-      help: 'Jobs that could run now (queued or retrying, runAt passed), by kind; a lower bound past 1000.',
+      help: 'Jobs that could run now (queued or retrying, runAt passed), by kind; exact unless over 10000 wait for a later runAt.',
       labelNames: ['kind'] as const,
       registers,
       async collect() {

@@ -3,18 +3,14 @@
 // a job sent for tomorrow). Depth counts both; scaling on it would add workers for work that
 // cannot start yet. Read through the queue's public surface:
 //
-//   counts     one maintained-counter read gives each kind's waiting jobs and the age of its
-//              oldest ready one; a kind with nothing waiting, or nothing ready (no age), costs
-//              nothing more;
-//   scan       otherwise its queued and retrying jobs are listed, newest first, a page at a time,
-//              counting those whose runAt has passed, up to SCAN_CAP jobs per kind: past it the
-//              ready figure is a lower bound (`capped`), which is all a scaler needs (it asks for
-//              threshold × replicas, far below the cap);
-//   sample     shared while in flight and kept SAMPLE_TTL_MS, so scrapes cost one sample.
+//   counts     one read of the queue's counts gives each kind's ready and scheduled jobs: the
+//              waiting total from the maintained counters, split by a bounded, index-only count
+//              of those due later (runtime/counts.ts), so the figure is exact whatever the
+//              backlog, unless more than SCHEDULED_COUNT_CAP jobs of a kind wait for later
+//              (`capped`: `ready` is then an upper bound);
+//   sample     shared while in flight and kept SAMPLE_TTL_MS, so scrapes cost one read.
 import type { Queue } from '@offload/queue';
 
-export const SCAN_CAP = 1000;
-const PAGE = 100;
 const SAMPLE_TTL_MS = 5000;
 
 export interface ReadyJobs {
@@ -23,35 +19,17 @@ export interface ReadyJobs {
   ready: number;
   /** Queued or retrying with runAt still ahead. */
   scheduled: number;
-  /** The scan stopped at SCAN_CAP: `ready` is at least this, `scheduled` at most. */
+  /** More jobs wait for later than the queue counts: `scheduled` is at least this, `ready` at most. */
   capped: boolean;
 }
 
 export async function countReadyJobs(queue: Queue, now: Date = new Date()): Promise<ReadyJobs[]> {
-  const counts = await queue.counts(now);
-  return Promise.all(
-    counts.map(async (kind) => {
-      const waiting = kind.queued + kind.retrying;
-      if (waiting === 0 || kind.oldestQueuedAgeSeconds === null) {
-        return { kind: kind.kind, ready: 0, scheduled: waiting, capped: false };
-      }
-      let ready = 0;
-      let scanned = 0;
-      for (const state of ['queued', 'retrying'] as const) {
-        if ((state === 'queued' ? kind.queued : kind.retrying) === 0) continue;
-        let cursor: string | null = null;
-        do {
-          const page = await queue.list({ kind: kind.kind, state, cursor, limit: PAGE });
-          for (const job of page.items) if (Date.parse(job.runAt) <= now.getTime()) ready += 1;
-          scanned += page.items.length;
-          cursor = page.nextCursor;
-        } while (cursor !== null && scanned < SCAN_CAP);
-        if (scanned >= SCAN_CAP) break;
-      }
-      const capped = scanned >= SCAN_CAP && scanned < waiting;
-      return { kind: kind.kind, ready, scheduled: Math.max(0, waiting - ready), capped };
-    }),
-  );
+  return (await queue.counts(now)).map((kind) => ({
+    kind: kind.kind,
+    ready: kind.ready,
+    scheduled: kind.scheduled,
+    capped: kind.scheduledCapped,
+  }));
 }
 
 /** countReadyJobs, sampled at most once per SAMPLE_TTL_MS and shared while in flight. */

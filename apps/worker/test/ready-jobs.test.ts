@@ -32,7 +32,7 @@ for (const kind of testDatabases()) {
       const later = new Date(Date.now() + 3_600_000).toISOString();
       for (let i = 0; i < 3; i++) await queue.send(ECHO, { sleepMs: 0 });
       for (let i = 0; i < 2; i++) await queue.send(ECHO, { sleepMs: 0 }, { runAt: later });
-      // Only scheduled work in a kind costs no scan, and counts none ready.
+      // Only scheduled work in a kind counts none ready.
       await queue.send('rebuild.compliance', {}, { runAt: later });
 
       const counts = await countReadyJobs(queue);
@@ -53,6 +53,19 @@ for (const kind of testDatabases()) {
       expect(text).toMatch(/^offload_queue_ready_jobs\{kind="system\.echo"\} 3$/m);
       expect(text).toMatch(/^offload_queue_scheduled_jobs\{kind="system\.echo"\} 2$/m);
       expect(text).toMatch(/^offload_queue_scheduled_jobs\{kind="rebuild\.compliance"\} 1$/m);
+    });
+
+    it('stays exact past the thousand waiting jobs the old scan stopped at', async () => {
+      const kind = 'rebuild.kpi';
+      const later = new Date(Date.now() + 3_600_000).toISOString();
+      await queue.sendMany(Array.from({ length: 1500 }, () => ({ kind, payload: {} })));
+      await queue.sendMany(Array.from({ length: 1200 }, () => ({ kind, payload: {}, runAt: later })));
+      expect((await countReadyJobs(queue)).find((k) => k.kind === kind)).toEqual({
+        kind,
+        ready: 1500,
+        scheduled: 1200,
+        capped: false,
+      });
     });
   });
 }

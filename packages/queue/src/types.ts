@@ -190,6 +190,15 @@ export interface KindCounts {
   cancelled: number;
   /** Age in seconds of the oldest job ready to run (queued/retrying with runAt ≤ now), or null. */
   oldestQueuedAgeSeconds: number | null;
+  /** Waiting jobs (queued or retrying) whose runAt has passed: they could start now. */
+  ready: number;
+  /** Waiting jobs (queued or retrying) whose runAt is still ahead; ready + scheduled = queued + retrying. */
+  scheduled: number;
+  /**
+   * More than SCHEDULED_COUNT_CAP jobs of the kind wait for a later runAt, which are counted no
+   * further: `scheduled` is then a lower bound and `ready` an upper bound (runtime/counts.ts).
+   */
+  scheduledCapped: boolean;
 }
 
 export interface Schedule {
@@ -200,6 +209,16 @@ export interface Schedule {
   kind: string;
   payload: Json;
   options: Pick<JobInsertParams, 'priority' | 'maxAttempts' | 'leaseSeconds'>;
+}
+
+/** What a schedule has done and may do, beside its definition (`scheduleStates`). */
+export interface ScheduleState {
+  name: string;
+  /** A paused schedule fires no tick; resumed, it counts its ticks from the resumption. */
+  paused: boolean;
+  /** The tick of the last job the schedule sent (its runAt), or null before its first. */
+  lastRunAt: string | null;
+  lastJobId: string | null;
 }
 
 export interface JobEvent {
@@ -288,6 +307,15 @@ export interface QueueBackend {
   scheduleUpsert(schedule: Schedule): Promise<void>;
   scheduleDelete(name: string): Promise<boolean>;
   scheduleList(): Promise<Schedule[]>;
+  /** Every schedule's state in one read (the console's and API's schedule views). */
+  scheduleStates(): Promise<ScheduleState[]>;
+  /**
+   * Pauses (`paused: true`) or resumes a schedule at `now`; false when there is no such schedule.
+   * A paused schedule fires no tick; resuming counts ticks from `now`, so the ticks missed while
+   * paused never fire (runtime/cron.ts). Pausing a paused schedule, or resuming a running one,
+   * changes nothing.
+   */
+  schedulePause(name: string, paused: boolean, now?: Date): Promise<boolean>;
   /**
    * One cron pass at `now` (maintenance runs it; tests call it with the clock they choose): each
    * schedule's latest tick, if later than the last it fired, is sent once (runtime/cron.ts).

@@ -64,6 +64,7 @@ describe('install', () => {
       'offload_job_active',
       'offload_job_idempotency',
       'offload_job_owner',
+      'offload_job_waiting',
     ]);
   });
 

@@ -1,10 +1,11 @@
 // /v1/schedules — cron schedules that send a job of a kind on each tick, listed by name in pages. Reading needs `read`;
-// creating, replacing and deleting one needs `admin`, as schedules belong to no owner. A
+// creating, replacing, pausing, resuming and deleting one needs `admin`, as schedules belong to no owner. A
 // schedule's payload is validated against its kind's schema when it is written, so a bad one is
-// refused here rather than failing at every tick.
-
+// refused here rather than failing at every tick. A view adds what the schedule has done and will
+// do (paused, next run, last run and its job), read for every schedule in one query
+// (Queue.scheduleStates), never one per schedule.
 import type { CursorSigner } from '@offload/db';
-import type { Json, Queue, Schedule } from '@offload/queue';
+import { type Json, nextTick, type Queue, type Schedule, type ScheduleState } from '@offload/queue';
 import { type Request, Router } from 'express';
 import { type GuardDeps, requireScope } from '../auth.ts';
 import { pageInMemory } from '../list-page.ts';
@@ -33,7 +34,8 @@ export function schedulesRouter(deps: SchedulesRouterDeps): Router {
           cursorSigner: deps.cursorSigner,
           scope: 'schedules',
         });
-        res.json({ items: page.items.map(toScheduleView), nextCursor: page.nextCursor });
+        const views = await scheduleViews(queue);
+        res.json({ items: page.items.map(views), nextCursor: page.nextCursor });
       },
     ],
   });
@@ -43,9 +45,7 @@ export function schedulesRouter(deps: SchedulesRouterDeps): Router {
       read,
       async (req, res) => {
         const name = scheduleName(req);
-        const schedule = (await queue.scheduleList()).find((candidate) => candidate.name === name);
-        if (schedule === undefined) throw notFound(name);
-        res.json(toScheduleView(schedule));
+        res.json(await scheduleView(queue, name));
       },
     ],
     put: [
@@ -66,7 +66,7 @@ export function schedulesRouter(deps: SchedulesRouterDeps): Router {
         await queue.scheduleUpsert(schedule);
         res.status(existed ? 200 : 201);
         if (!existed) res.setHeader('Location', `/v1/schedules/${encodeURIComponent(name)}`);
-        res.json(toScheduleView(schedule));
+        res.json((await scheduleViews(queue))(schedule));
       },
     ],
     delete: [
@@ -78,6 +78,23 @@ export function schedulesRouter(deps: SchedulesRouterDeps): Router {
       },
     ],
   });
+
+  // Pausing and resuming are actions (POST, like a job's cancel and retry) that answer the view.
+  for (const [action, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    defineRoute(router, `/v1/schedules/:name/${action}`, {
+      post: [
+        admin,
+        async (req, res) => {
+          const name = scheduleName(req);
+          if (!(await queue.schedulePause(name, paused))) throw notFound(name);
+          res.json(await scheduleView(queue, name));
+        },
+      ],
+    });
+  }
 
   return router;
 }
@@ -92,7 +109,23 @@ function scheduleName(req: Request): string {
   return name;
 }
 
-function toScheduleView(schedule: Schedule) {
+/** Renders schedules with every schedule's state, read once (two queries however many schedules). */
+async function scheduleViews(
+  queue: Queue,
+): Promise<(schedule: Schedule) => ReturnType<typeof toScheduleView>> {
+  const states = new Map((await queue.scheduleStates()).map((state) => [state.name, state]));
+  const now = new Date();
+  return (schedule) => toScheduleView(schedule, states.get(schedule.name), now);
+}
+
+async function scheduleView(queue: Queue, name: string) {
+  const schedule = (await queue.scheduleList()).find((candidate) => candidate.name === name);
+  if (schedule === undefined) throw notFound(name);
+  return (await scheduleViews(queue))(schedule);
+}
+
+function toScheduleView(schedule: Schedule, state: ScheduleState | undefined, now: Date) {
+  const paused = state?.paused ?? false;
   return {
     name: schedule.name,
     cron: schedule.cron,
@@ -100,6 +133,10 @@ function toScheduleView(schedule: Schedule) {
     kind: schedule.kind,
     payload: schedule.payload,
     options: schedule.options,
+    paused,
+    nextRunAt: paused ? null : nextTick(schedule.cron, schedule.timezone, now),
+    lastRunAt: state?.lastRunAt ?? null,
+    lastJobId: state?.lastJobId ?? null,
   };
 }
 

@@ -303,6 +303,26 @@ for (const kind of testDatabases()) {
       await expectCall(200, 'GET', '/v1/schedules/{name}', { key, params: named('contract-a') });
       await expectCall(404, 'GET', '/v1/schedules/{name}', { key, params: nothing });
       await expectCall(400, 'GET', '/v1/schedules/{name}', { key, params: named('bad name') });
+      const paused = await expectCall(200, 'POST', '/v1/schedules/{name}/pause', {
+        key: admin,
+        params: named('contract-a'),
+      });
+      expect(paused.body).toMatchObject({ paused: true, nextRunAt: null, lastRunAt: null, lastJobId: null });
+      const resumed = await expectCall(200, 'POST', '/v1/schedules/{name}/resume', {
+        key: admin,
+        params: named('contract-a'),
+      });
+      expect(resumed.body).toMatchObject({
+        paused: false,
+        nextRunAt: expect.stringMatching(/T03:00:00\.000Z$/),
+      });
+      for (const action of ['pause', 'resume'] as const) {
+        await expectCall(404, 'POST', `/v1/schedules/{name}/${action}`, { key: admin, params: nothing });
+        await expectCall(400, 'POST', `/v1/schedules/{name}/${action}`, {
+          key: admin,
+          params: named('bad name'),
+        });
+      }
       await expectCall(204, 'DELETE', '/v1/schedules/{name}', { key: admin, params: named('contract-b') });
       await expectCall(404, 'DELETE', '/v1/schedules/{name}', { key: admin, params: nothing });
       await expectCall(400, 'DELETE', '/v1/schedules/{name}', { key: admin, params: named('bad name') });

@@ -53,6 +53,14 @@ export function latestTick(cron: string, timezone: string, now: Date): string | 
   return expression.prev().toDate().toISOString();
 }
 
+/** The first tick of `cron` after `now`, as an ISO instant (what a schedule view shows as its next run). */
+export function nextTick(cron: string, timezone: string, now: Date): string {
+  return CronExpressionParser.parse(cron, { tz: timezone || 'UTC', currentDate: now })
+    .next()
+    .toDate()
+    .toISOString();
+}
+
 /** The tick to fire now (the missed-tick policy above), or null: the latest, if after the last fired. */
 export function dueTick(
   schedule: Pick<Schedule, 'cron' | 'timezone'>,

@@ -13,6 +13,7 @@ import type {
   Page,
   QueueBackend,
   Schedule,
+  ScheduleState,
   Unsubscribe,
 } from '../types.ts';
 
@@ -87,6 +88,14 @@ export class Queue {
 
   scheduleList(): Promise<Schedule[]> {
     return this.backend.scheduleList();
+  }
+
+  scheduleStates(): Promise<ScheduleState[]> {
+    return this.backend.scheduleStates();
+  }
+
+  schedulePause(name: string, paused: boolean, now?: Date): Promise<boolean> {
+    return this.backend.schedulePause(name, paused, now);
   }
 
   /**

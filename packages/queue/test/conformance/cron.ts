@@ -1,7 +1,9 @@
 // Leader election and cron on both backends, with an injected clock (scheduleFireDue(now)), never a real minute: each
 // tick fires once even from two processes at the same moment, a schedule counts from when it was
-// saved, and after downtime only the latest missed tick fires (runtime/cron.ts's one policy).
+// saved, after downtime only the latest missed tick fires (runtime/cron.ts's one policy), and a
+// paused schedule fires nothing, nor, once resumed, the ticks it missed.
 import { describe, expect, it } from 'vitest';
+import type { Job, Schedule } from '../../src/index.ts';
 import type { Environment } from './environment.ts';
 import { uniqueKind } from './harness.ts';
 
@@ -30,14 +32,16 @@ export function cronCases(env: Environment): void {
   });
 
   describe('cron', () => {
-    it('fires each tick once, even from two processes at the same moment; after downtime only the latest', async () => {
-      const kind = uniqueKind('cron');
+    /** Saves a schedule firing every minute (UTC) for a kind of its own. */
+    const everyMinute = async (prefix: string, job: Pick<Schedule, 'payload' | 'options'>) => {
+      const kind = uniqueKind(prefix);
       const name = `${kind}.every-minute`;
-      await env.a.scheduleUpsert({
-        name,
-        cron: '* * * * *',
-        timezone: 'UTC',
-        kind,
+      await env.a.scheduleUpsert({ name, cron: '* * * * *', timezone: 'UTC', kind, ...job });
+      return { kind, name };
+    };
+
+    it('fires each tick once, even from two processes at the same moment; after downtime only the latest', async () => {
+      const { kind, name } = await everyMinute('cron', {
         payload: { scope: 'all' },
         options: { priority: 3 },
       });
@@ -94,6 +98,59 @@ export function cronCases(env: Environment): void {
       await env.a.scheduleUpsert({ ...schedule, cron: '0 10 * * *' });
       expect(await env.a.scheduleFireDue(new Date(saved + 1000))).toEqual([]);
       await env.a.scheduleDelete(name);
+    });
+
+    it('a paused schedule fires no tick; resumed, it skips the ticks missed while paused', async () => {
+      const { kind, name } = await everyMinute('cron-pause', { payload: null, options: {} });
+      const state = async () => (await env.b.scheduleStates()).find((candidate) => candidate.name === name);
+      expect(await state()).toEqual({ name, paused: false, lastRunAt: null, lastJobId: null });
+      const minute = Math.floor(Date.now() / 60_000) * 60_000;
+      const at = (minutes: number, ms = 0) => new Date(minute + minutes * 60_000 + ms);
+      const ours = (jobs: Job[]) => jobs.filter((job) => job.kind === kind);
+      const [first] = ours(await env.a.scheduleFireDue(at(1, 10)));
+      expect(first?.runAt).toBe(at(1).toISOString());
+      expect(await state()).toEqual({
+        name,
+        paused: false,
+        lastRunAt: at(1).toISOString(),
+        lastJobId: first!.id,
+      });
+
+      expect(await env.a.schedulePause(name, true, at(1, 20_000))).toBe(true);
+      expect(await env.a.schedulePause(name, true, at(1, 30_000))).toBe(true); // already paused
+      expect((await state())?.paused).toBe(true);
+      // Saving it again (an edit) keeps it paused.
+      await env.b.scheduleUpsert({
+        name,
+        cron: '* * * * *',
+        timezone: 'UTC',
+        kind,
+        payload: { edited: true },
+        options: {},
+      });
+      expect((await state())?.paused).toBe(true);
+      // Paused through three ticks, from either process: none fires.
+      expect(ours(await env.a.scheduleFireDue(at(2, 10)))).toEqual([]);
+      expect(ours(await env.b.scheduleFireDue(at(4, 10)))).toEqual([]);
+      // Resumed between ticks: the ticks missed while paused (2, 3, 4) never fire; the next one does.
+      expect(await env.b.schedulePause(name, false, at(4, 30_000))).toBe(true);
+      expect(await state()).toEqual({
+        name,
+        paused: false,
+        lastRunAt: at(1).toISOString(),
+        lastJobId: first!.id,
+      });
+      expect(ours(await env.a.scheduleFireDue(at(4, 40_000)))).toEqual([]);
+      const [next] = ours(await env.a.scheduleFireDue(at(5, 10)));
+      expect(next?.runAt).toBe(at(5).toISOString());
+      expect((await state())?.lastJobId).toBe(next!.id);
+      // Resuming a running schedule changes nothing: the tick just fired is not fired again.
+      expect(await env.a.schedulePause(name, false, at(5, 20))).toBe(true);
+      expect(ours(await env.a.scheduleFireDue(at(5, 30)))).toEqual([]);
+      expect((await env.a.jobList({ kind })).items).toHaveLength(2);
+
+      expect(await env.a.schedulePause(`${kind}.missing`, true)).toBe(false);
+      expect(await env.a.scheduleDelete(name)).toBe(true);
     });
   });
 }

@@ -123,7 +123,31 @@ export function readCases(env: Environment): void {
       const kind = uniqueKind('counts-idle');
       await env.a.jobInsert({ kind, payload: {}, runAt: later(3_600_000).toISOString() });
       const row = (await env.a.jobCounts()).find((counts) => counts.kind === kind);
-      expect(row).toMatchObject({ queued: 1, oldestQueuedAgeSeconds: null });
+      expect(row).toMatchObject({
+        queued: 1,
+        oldestQueuedAgeSeconds: null,
+        ready: 0,
+        scheduled: 1,
+        scheduledCapped: false,
+      });
+    });
+
+    it('splits waiting jobs into ready (runAt passed) and scheduled (runAt ahead), at every priority', async () => {
+      const kind = uniqueKind('counts-split');
+      await env.a.jobInsertMany([
+        ...Array.from({ length: 3 }, (_, i) => ({ kind, payload: {}, priority: i })),
+        { kind, payload: {}, priority: 5, runAt: later(600_000).toISOString() },
+        { kind, payload: {}, runAt: later(3_600_000).toISOString() },
+      ]);
+      const row = (await env.b.jobCounts()).find((counts) => counts.kind === kind);
+      expect(row).toMatchObject({ queued: 5, ready: 3, scheduled: 2, scheduledCapped: false });
+      // An hour and a bit on, every one of them is due.
+      const after = (await env.b.jobCounts(later(3_700_000))).find((counts) => counts.kind === kind);
+      expect(after).toMatchObject({ queued: 5, ready: 5, scheduled: 0 });
+      // Claimed jobs leave both figures.
+      await env.a.jobClaim({ kinds: [kind], limit: 2, workerId: WORKER });
+      const claimed = (await env.b.jobCounts()).find((counts) => counts.kind === kind);
+      expect(claimed).toMatchObject({ queued: 3, active: 2, ready: 1, scheduled: 2 });
     });
 
     it('measures the oldest age from when the job became due: its runAt or its creation, whichever is later', async () => {

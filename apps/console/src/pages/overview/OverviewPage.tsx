@@ -13,8 +13,8 @@ export function OverviewPage({ state }: { state: SessionState }) {
       ) : (
         <>
           <p class="hint" aria-live="off">
-            Live: measured {when(state.stats.measuredAt)}. Queued counts jobs waiting for their time as well
-            as ready ones.
+            Live: measured {when(state.stats.measuredAt)}. Ready jobs could start now; scheduled ones wait for
+            a later time (retries included in both).
           </p>
           <QueueTable stats={state.stats} />
         </>

@@ -1,5 +1,7 @@
-// Per kind: what waits, what runs, what failed, how old the oldest ready job is, and the last
-// hour's completed and failed jobs per minute.
+// Per kind: what waits (ready to run now apart from scheduled for later), what runs, what failed,
+// how old the oldest ready job is, and the last hour's completed and failed jobs per minute.
+// Ready and scheduled both count queued and retrying jobs (split by runAt); Retrying says how many
+// of the waiting jobs are retries.
 import type { QueueStats } from '../../api/live-types.ts';
 import { Sparkline } from '../../components/Sparkline.tsx';
 import { Table } from '../../components/Table.tsx';
@@ -12,7 +14,8 @@ export function QueueTable({ stats }: { stats: QueueStats }) {
       label="Queues"
       columns={[
         'Kind',
-        'Queued',
+        'Ready',
+        'Scheduled',
         'Active',
         'Retrying',
         'Failed',
@@ -29,7 +32,13 @@ export function QueueTable({ stats }: { stats: QueueStats }) {
             <th scope="row">
               <a href={href(['jobs'], { kind: row.kind })}>{row.kind}</a>
             </th>
-            <td aria-label={`${row.kind} queued`}>{count(row.queued)}</td>
+            {/* Past the server's cap, scheduled was counted no further: the figures are bounds. */}
+            <td
+              aria-label={`${row.kind} ready`}
+            >{`${row.scheduledCapped ? '≤ ' : ''}${count(row.ready)}`}</td>
+            <td aria-label={`${row.kind} scheduled`}>
+              {`${row.scheduledCapped ? '≥ ' : ''}${count(row.scheduled)}`}
+            </td>
             <td aria-label={`${row.kind} active`}>{count(row.running)}</td>
             <td aria-label={`${row.kind} retrying`}>{count(row.retrying)}</td>
             <td aria-label={`${row.kind} failed`}>

@@ -1,4 +1,5 @@
-// Schedules: every cron schedule with its time zone and the kind it sends; admin keys edit the
+// Schedules: every cron schedule with its time zone, the kind it sends, its next run and its last
+// run (a link to the job that tick sent), paused or running; admin keys pause, resume and edit the
 // cron and time zone, and the server's validation errors appear next to the field they name.
 // The schedule being edited is in the URL (#/schedules?edit=<name>).
 import { useState } from 'preact/hooks';
@@ -7,7 +8,7 @@ import { useResource } from '../../api/resource.ts';
 import { Loaded } from '../../components/Loaded.tsx';
 import { ErrorMessage } from '../../components/Message.tsx';
 import { Table } from '../../components/Table.tsx';
-import { pretty } from '../../format.ts';
+import { pretty, when } from '../../format.ts';
 import { href, navigate, type Route } from '../../route.ts';
 import { can } from '../../session.ts';
 
@@ -24,14 +25,24 @@ export function SchedulesPage({ route }: { route: Route }) {
         {({ items }) => (
           <Table
             label="Schedules"
-            columns={['Name', 'Cron', 'Time zone', 'Kind', 'Payload', admin && 'Action']}
+            columns={[
+              'Name',
+              'Cron',
+              'Time zone',
+              'Kind',
+              'Payload',
+              'State',
+              'Next run',
+              'Last run',
+              admin && 'Action',
+            ]}
             rows={items.length}
             empty="No schedule."
           >
             {items.map((schedule) =>
               editing === schedule.name ? (
                 <tr key={schedule.name}>
-                  <td colSpan={admin ? 6 : 5}>
+                  <td colSpan={admin ? 9 : 8}>
                     <ScheduleForm schedule={schedule} onSaved={schedules.reload} />
                   </td>
                 </tr>
@@ -44,6 +55,24 @@ export function SchedulesPage({ route }: { route: Route }) {
                   <td>
                     <code>{pretty(schedule.payload)}</code>
                   </td>
+                  <td>
+                    <span class={`state ${schedule.paused ? 'state-retrying' : 'state-completed'}`}>
+                      {schedule.paused ? 'Paused' : 'Running'}
+                    </span>
+                  </td>
+                  <td>{schedule.paused ? 'none while paused' : when(schedule.nextRunAt)}</td>
+                  <td>
+                    {schedule.lastJobId === null ? (
+                      when(schedule.lastRunAt)
+                    ) : (
+                      <a
+                        href={href(['jobs', schedule.lastJobId])}
+                        aria-label={`Last run of ${schedule.name}`}
+                      >
+                        {when(schedule.lastRunAt)}
+                      </a>
+                    )}
+                  </td>
                   {admin && (
                     <td>
                       <a
@@ -51,7 +80,16 @@ export function SchedulesPage({ route }: { route: Route }) {
                         aria-label={`Edit ${schedule.name}`}
                       >
                         Edit
-                      </a>
+                      </a>{' '}
+                      <PauseButton
+                        schedule={schedule}
+                        onDone={(updated) =>
+                          schedules.put({
+                            items: items.map((item) => (item.name === updated.name ? updated : item)),
+                            nextCursor: schedules.data?.nextCursor ?? null,
+                          })
+                        }
+                      />
                     </td>
                   )}
                 </tr>
@@ -61,6 +99,38 @@ export function SchedulesPage({ route }: { route: Route }) {
         )}
       </Loaded>
     </section>
+  );
+}
+
+/** Pauses a running schedule or resumes a paused one; the server answers the new view, shown as is. */
+function PauseButton({ schedule, onDone }: { schedule: Schedule; onDone: (updated: Schedule) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const action = schedule.paused ? 'Resume' : 'Pause';
+  const act = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const path = schedule.paused ? '/v1/schedules/{name}/resume' : '/v1/schedules/{name}/pause';
+      onDone(await api.post(path, { path: { name: schedule.name } }));
+    } catch (failure) {
+      setError(describeError(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button
+        type="button"
+        disabled={busy}
+        onClick={() => void act()}
+        aria-label={`${action} ${schedule.name}`}
+      >
+        {action}
+      </button>
+      <ErrorMessage text={error} />
+    </>
   );
 }
 

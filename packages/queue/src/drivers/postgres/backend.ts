@@ -15,7 +15,7 @@ import { cursorSigner, isRefusedData } from '@offload/db';
 import { PgBoss } from 'pg-boss';
 import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
-import { countsOf } from '../../runtime/counts.ts';
+import { countsOf, SCHEDULED_COUNT_CAP, splitWaiting } from '../../runtime/counts.ts';
 import { dueTick, tickInsert } from '../../runtime/cron.ts';
 import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../../runtime/insert.ts';
 import { Maintenance, type MaintenanceSettings } from '../../runtime/maintenance.ts';
@@ -42,6 +42,7 @@ import type {
   PruneParams,
   QueueBackend,
   Schedule,
+  ScheduleState,
   SqlExecutor,
   Unsubscribe,
 } from '../../types.ts';
@@ -643,9 +644,13 @@ class PgBossBackend implements QueueBackend {
   }
 
   async jobCounts(now?: Date): Promise<KindCounts[]> {
-    const { rows } = await this.#prepared(this.#sql.countJobs, [now?.toISOString() ?? null]);
+    const { rows } = await this.#prepared(this.#sql.countJobs, [
+      now?.toISOString() ?? null,
+      SCHEDULED_COUNT_CAP,
+    ]);
     const at = (now ?? new Date()).getTime();
     const byKind = new Map<string, KindCounts>();
+    const later = new Map<string, number>();
     for (const row of rows) {
       const kind = row['kind'] as string;
       if (INTERNAL_QUEUE.test(kind)) continue;
@@ -653,10 +658,12 @@ class PgBossBackend implements QueueBackend {
         countsOf(byKind, kind)[toState(row['state'] as string)] += Number(row['n']);
         continue;
       }
+      later.set(kind, Number(row['later']));
       const oldest = row['oldest_ready'] as Date | null;
       if (oldest !== null)
         countsOf(byKind, kind).oldestQueuedAgeSeconds = Math.max(0, at - oldest.getTime()) / 1000;
     }
+    for (const [kind, n] of later) splitWaiting(countsOf(byKind, kind), n);
     return [...byKind.values()]
       .filter((c) => JOB_STATES.some((state) => c[state] > 0))
       .sort((a, b) => a.kind.localeCompare(b.kind));
@@ -742,8 +749,10 @@ class PgBossBackend implements QueueBackend {
     const schedules = await this.scheduleList();
     const { rows } = await pool.query(sql.scheduleTicks(this.#names));
     const lastTicks = new Map(rows.map((row) => [row['name'] as string, row['last_tick_at'] as string]));
+    const paused = new Set(rows.filter((row) => row['paused'] === true).map((row) => row['name'] as string));
     const fired: Job[] = [];
     for (const schedule of schedules) {
+      if (paused.has(schedule.name)) continue;
       const last = lastTicks.get(schedule.name);
       try {
         if (last === undefined) {
@@ -758,7 +767,7 @@ class PgBossBackend implements QueueBackend {
         const tick = dueTick(schedule, last, now);
         if (tick === null) continue;
         const [sent] = await this.jobInsertMany([tickInsert(schedule, tick)]);
-        await pool.query(sql.scheduleTickAdvance(this.#names), [schedule.name, tick, last]);
+        await pool.query(sql.scheduleTickAdvance(this.#names), [schedule.name, tick, last, sent!.job.id]);
         if (sent!.created) fired.push(sent!.job);
       } catch (error) {
         this.#onError(toError(error), `schedule ${schedule.name} could not be fired`);
@@ -797,6 +806,26 @@ class PgBossBackend implements QueueBackend {
     }
     await this.#requirePool().query(sql.scheduleTickDelete(this.#names), [name]);
     return found;
+  }
+
+  async scheduleStates(): Promise<ScheduleState[]> {
+    const { rows } = await this.#requirePool().query(sql.scheduleStates(this.#names));
+    return rows.map((row) => ({
+      name: row['name'] as string,
+      paused: row['paused'] === true,
+      lastRunAt: (row['last_run_at'] as string | null) ?? null,
+      lastJobId: (row['last_job_id'] as string | null) ?? null,
+    }));
+  }
+
+  async schedulePause(name: string, paused: boolean, now: Date = new Date()): Promise<boolean> {
+    const schedule = (await this.scheduleList()).find((candidate) => candidate.name === name);
+    if (schedule === undefined) return false;
+    await this.#requirePool().query(
+      paused ? sql.schedulePause(this.#names) : sql.scheduleResume(this.#names),
+      [name, schedule.cron, schedule.timezone || 'UTC', now.toISOString()],
+    );
+    return true;
   }
 
   async scheduleList(): Promise<Schedule[]> {

@@ -301,10 +301,20 @@ ${readyPriorities(n)}
       ORDER BY j.created_on LIMIT 1) f
   WHERE p.priority IS NOT NULL
 $fn$;`,
+
+  // 6: schedules paused and resumed, and the job each one last sent (the schedule views); the
+  //    waiting jobs of a kind in runAt order, to count those due later (count_jobs).
+  `
+ALTER TABLE ${n.ours}.schedule_tick
+  ADD COLUMN paused_at timestamptz,
+  ADD COLUMN last_run_at timestamptz,
+  ADD COLUMN last_job_id text;
+-- Waiting jobs only: a claim leaves it (as it leaves pg-boss's fetch index), a completion never enters it.
+CREATE INDEX IF NOT EXISTS offload_job_waiting ON ${table(n)} (name, start_after) WHERE state < 'active';`,
 ];
 
 /** The step our schema is at once `install` ran. */
-export const EXTRAS_VERSION = 5;
+export const EXTRAS_VERSION = 6;
 
 /**
  * install: runs the steps of our schema the database has not had yet (extrasSteps), in one
@@ -807,7 +817,8 @@ export const listJobs = (n: SqlNames, f: ListFilters) => {
 /**
  * count_jobs: jobs per kind and pg-boss state from the maintained counters (a few rows per kind,
  * whatever the table's size), and per kind with unclaimed jobs when the longest-waiting one
- * ready at $1 (or now) became due, from `oldest_ready`.
+ * ready at $1 (or now) became due, from `oldest_ready`, and how many of them are due after it,
+ * counted up to $2 along `offload_job_waiting` (a bounded range of the index).
  */
 export const countJobs = (n: SqlNames) => `
 WITH counts AS (
@@ -816,9 +827,14 @@ WITH counts AS (
 waiting AS (
   SELECT DISTINCT kind FROM counts WHERE state IN ('created', 'retry') AND n > 0
 )
-SELECT c.kind, c.state, c.n::text AS n, NULL::timestamptz AS oldest_ready FROM counts c
+SELECT c.kind, c.state, c.n::text AS n, NULL::timestamptz AS oldest_ready, NULL::bigint AS later FROM counts c
 UNION ALL
-SELECT w.kind, NULL, NULL, ${n.ours}.oldest_ready(w.kind, COALESCE($1::timestamptz, now())) FROM waiting w`;
+SELECT w.kind, NULL, NULL, ${n.ours}.oldest_ready(w.kind, COALESCE($1::timestamptz, now())),
+  (SELECT count(*) FROM (
+    SELECT 1 FROM ${table(n)} j
+    WHERE j.name = w.kind AND j.state < 'active' AND j.start_after > COALESCE($1::timestamptz, now())
+    LIMIT $2) l)
+FROM waiting w`;
 
 /**
  * prune: deletes completed jobs finished before $1 and failed or cancelled ones finished before
@@ -849,19 +865,45 @@ ON CONFLICT (name) DO UPDATE SET cron = excluded.cron, timezone = excluded.timez
 /** schedule_tick_delete: forgets schedule $1's last tick. */
 export const scheduleTickDelete = (n: SqlNames) => `DELETE FROM ${n.ours}.schedule_tick WHERE name = $1`;
 
-/** schedule_ticks: every schedule's last tick, as ISO text. */
+const isoText = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** schedule_ticks: every schedule's last tick, as ISO text, and whether it is paused. */
 export const scheduleTicks = (n: SqlNames) => `
-SELECT name, to_char(last_tick_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_tick_at
+SELECT name, ${isoText('last_tick_at')} AS last_tick_at, paused_at IS NOT NULL AS paused
+FROM ${n.ours}.schedule_tick`;
+
+/** schedule_states: every schedule's pause and last job (ScheduleState), one row per schedule. */
+export const scheduleStates = (n: SqlNames) => `
+SELECT name, paused_at IS NOT NULL AS paused, ${isoText('last_run_at')} AS last_run_at, last_job_id
 FROM ${n.ours}.schedule_tick`;
 
 /**
- * schedule_tick_advance: moves schedule $1's last tick to $2 if it is still $3 (both ISO text).
- * Returns the row when it moved: a pass that overlapped another finds it moved already.
+ * schedule_tick_advance: moves schedule $1's last tick to $2 if it is still $3 (both ISO text)
+ * and the schedule is not paused, recording $4 as the job the tick sent. Returns the row when it
+ * moved: a pass that overlapped another finds it moved already.
  */
 export const scheduleTickAdvance = (n: SqlNames) => `
-UPDATE ${n.ours}.schedule_tick SET last_tick_at = $2::timestamptz
-WHERE name = $1 AND last_tick_at = $3::timestamptz
+UPDATE ${n.ours}.schedule_tick SET last_tick_at = $2::timestamptz, last_run_at = $2::timestamptz, last_job_id = $4
+WHERE name = $1 AND last_tick_at = $3::timestamptz AND paused_at IS NULL
 RETURNING name`;
+
+/**
+ * schedule_pause: pauses schedule $1 ($2 cron, $3 timezone, for a schedule with no row yet) at $4;
+ * a paused one stays paused since its first pause.
+ */
+export const schedulePause = (n: SqlNames) => `
+INSERT INTO ${n.ours}.schedule_tick AS t (name, cron, timezone, last_tick_at, paused_at)
+VALUES ($1, $2, $3, $4::timestamptz, $4::timestamptz)
+ON CONFLICT (name) DO UPDATE SET paused_at = COALESCE(t.paused_at, excluded.paused_at)`;
+
+/**
+ * schedule_resume: resumes schedule $1 at $4: a paused one counts its ticks from $4 (the ticks
+ * missed while paused never fire); a running one is left as it is.
+ */
+export const scheduleResume = (n: SqlNames) => `
+INSERT INTO ${n.ours}.schedule_tick AS t (name, cron, timezone, last_tick_at) VALUES ($1, $2, $3, $4::timestamptz)
+ON CONFLICT (name) DO UPDATE SET paused_at = NULL,
+  last_tick_at = CASE WHEN t.paused_at IS NULL THEN t.last_tick_at ELSE excluded.last_tick_at END`;
 
 /**
  * leader_acquire: takes or renews lease $1 for holder $2 until $3, if it is free, expired at $4, or

@@ -20,7 +20,7 @@ import { type CursorSigner, cursorSigner } from '@offload/db';
 import type Database from 'better-sqlite3';
 import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
-import { countsOf } from '../../runtime/counts.ts';
+import { countsOf, SCHEDULED_COUNT_CAP, splitWaiting } from '../../runtime/counts.ts';
 import { dueTick, tickInsert, validateSchedule } from '../../runtime/cron.ts';
 import type { KindDefaultsResolver } from '../../runtime/insert.ts';
 import {
@@ -53,6 +53,7 @@ import type {
   PruneParams,
   QueueBackend,
   Schedule,
+  ScheduleState,
   SqlExecutor,
   Unsubscribe,
 } from '../../types.ts';
@@ -549,6 +550,13 @@ class SqliteBackend implements SqliteQueueBackend {
         if (counts.queued + counts.retrying === 0) continue;
         const oldest = statements.oldestReady.get({ kind: counts.kind, now: at });
         if (oldest != null) counts.oldestQueuedAgeSeconds = (now.getTime() - Date.parse(oldest)) / 1000;
+        let later = 0;
+        for (const priority of statements.readyLevels.all({ kind: counts.kind })) {
+          if (later >= SCHEDULED_COUNT_CAP) break;
+          const cap = SCHEDULED_COUNT_CAP - later;
+          later += statements.waitingLater.get({ kind: counts.kind, priority, now: at, cap }) ?? 0;
+        }
+        splitWaiting(counts, later);
       }
       return [...byKind.values()];
     });
@@ -637,12 +645,31 @@ class SqliteBackend implements SqliteQueueBackend {
     return this.#run(({ statements }) => statements.scheduleList.all().map(toSchedule));
   }
 
+  scheduleStates(): Promise<ScheduleState[]> {
+    return this.#run(({ statements }) =>
+      statements.scheduleStates.all().map((row) => ({
+        name: row.name,
+        paused: row.paused === 1,
+        lastRunAt: row.last_run_at,
+        lastJobId: row.last_job_id,
+      })),
+    );
+  }
+
+  schedulePause(name: string, paused: boolean, now: Date = new Date()): Promise<boolean> {
+    return this.#run(({ statements }) => {
+      const statement = paused ? statements.schedulePause : statements.scheduleResume;
+      return statement.run(now.toISOString(), name).changes > 0;
+    });
+  }
+
   async scheduleFireDue(now: Date = new Date()): Promise<Job[]> {
     const open = this.#ready();
     const at = now.toISOString();
     const schedules = await this.#run(({ statements }) => statements.scheduleList.all());
     const fired: Job[] = [];
     for (const schedule of schedules) {
+      if (schedule.paused === 1) continue;
       const definition = toSchedule(schedule);
       let tick: string | null;
       let job: NewJob;

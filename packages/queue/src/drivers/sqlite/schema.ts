@@ -14,7 +14,7 @@
 import type Database from 'better-sqlite3';
 
 /** The step the schema is at once installSchema ran: the number of STEPS. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const BOOTSTRAP = `
 -- One row per installed schema step (the highest is current).
@@ -86,7 +86,7 @@ CREATE TABLE queue_schedules (
   kind         TEXT NOT NULL,
   payload      TEXT NOT NULL,                   -- JSON
   options      TEXT NOT NULL,                   -- JSON: priority, maxAttempts, leaseSeconds
-  last_tick_at TEXT,                            -- the last tick fired (or the definition time)
+  last_tick_at TEXT,                            -- the last tick fired (or the definition or resumption time)
   updated_at   TEXT NOT NULL
 ) WITHOUT ROWID;
 
@@ -133,6 +133,11 @@ const STEPS: readonly string[] = [
   // 2: list cursors are signed with the deployment's one cursor secret (@offload/db's `secrets`
   //    table or CURSOR_SECRET, passed in as cursorSecret); the queue's own key and its table go.
   'DROP TABLE queue_meta;',
+  // 3: schedules paused and resumed, and the job each one last sent (the schedule views).
+  `
+ALTER TABLE queue_schedules ADD COLUMN paused_at TEXT;   -- set while paused: no tick fires
+ALTER TABLE queue_schedules ADD COLUMN last_run_at TEXT; -- the tick of the last job sent
+ALTER TABLE queue_schedules ADD COLUMN last_job_id TEXT;`,
 ];
 
 /** Runs the steps this file has not had; returns the installed version. */

@@ -246,6 +246,18 @@ export const COUNTS = 'SELECT kind, state, n FROM queue_counts WHERE n <> 0 ORDE
 /** kinds_in_state: the kinds that have jobs in a state (to list a state across kinds). Parameters: state. */
 export const KINDS_IN_STATE = 'SELECT kind FROM queue_counts WHERE state = ? AND n > 0 ORDER BY kind';
 
+/** `levels`: a kind's distinct priorities among its waiting jobs, one seek of the ready index each. */
+const READY_LEVELS_CTE = `
+WITH RECURSIVE levels(priority) AS (
+  SELECT (SELECT priority FROM queue_jobs INDEXED BY queue_jobs_ready
+          WHERE state IN ('queued', 'retrying') AND kind = @kind ORDER BY priority DESC LIMIT 1)
+  UNION ALL
+  SELECT (SELECT priority FROM queue_jobs INDEXED BY queue_jobs_ready
+          WHERE state IN ('queued', 'retrying') AND kind = @kind AND priority < levels.priority
+          ORDER BY priority DESC LIMIT 1)
+  FROM levels WHERE levels.priority IS NOT NULL
+)`;
+
 /**
  * oldest_ready: when the longest-waiting of a kind's jobs ready at @now became due: the earliest
  * max(run_at, created_at) (a job inserted with a past runAt is due since its creation), as on
@@ -255,15 +267,7 @@ export const KINDS_IN_STATE = 'SELECT kind FROM queue_counts WHERE state = ? AND
  * Parameters: @kind, @now.
  */
 export const OLDEST_READY = `
-WITH RECURSIVE levels(priority) AS (
-  SELECT (SELECT priority FROM queue_jobs INDEXED BY queue_jobs_ready
-          WHERE state IN ('queued', 'retrying') AND kind = @kind ORDER BY priority DESC LIMIT 1)
-  UNION ALL
-  SELECT (SELECT priority FROM queue_jobs INDEXED BY queue_jobs_ready
-          WHERE state IN ('queued', 'retrying') AND kind = @kind AND priority < levels.priority
-          ORDER BY priority DESC LIMIT 1)
-  FROM levels WHERE levels.priority IS NOT NULL
-)
+${READY_LEVELS_CTE}
 SELECT min((SELECT min(max(run_at, created_at)) FROM queue_jobs INDEXED BY queue_jobs_ready
             WHERE state IN ('queued', 'retrying') AND kind = @kind AND priority = levels.priority
               AND run_at <= @now
@@ -272,6 +276,22 @@ SELECT min((SELECT min(max(run_at, created_at)) FROM queue_jobs INDEXED BY queue
                                AND priority = levels.priority AND run_at <= @now
                              ORDER BY run_at LIMIT 1)))
 FROM levels WHERE levels.priority IS NOT NULL`;
+
+/** ready_levels: a kind's distinct priorities among waiting jobs, one seek each. Parameters: @kind. */
+export const READY_LEVELS = `
+${READY_LEVELS_CTE}
+SELECT priority FROM levels WHERE priority IS NOT NULL`;
+
+/**
+ * waiting_later: how many of a kind's waiting jobs of one priority are due after @now, counted
+ * along the ready index (a range of it, index-only) up to @cap. Parameters: @kind, @priority,
+ * @now, @cap.
+ */
+export const WAITING_LATER = `
+SELECT count(*) FROM (
+  SELECT 1 FROM queue_jobs INDEXED BY queue_jobs_ready
+  WHERE state IN ('queued', 'retrying') AND kind = @kind AND priority = @priority AND run_at > @now
+  LIMIT @cap)`;
 
 export interface ListFilter {
   kind: boolean;
@@ -395,11 +415,29 @@ export const SCHEDULE_DELETE = 'DELETE FROM queue_schedules WHERE name = ?';
 
 /** schedule_list: every schedule by name. No parameters. */
 export const SCHEDULE_LIST = `
-SELECT name, cron, timezone, kind, payload, options, last_tick_at FROM queue_schedules ORDER BY name`;
+SELECT name, cron, timezone, kind, payload, options, last_tick_at, paused_at IS NOT NULL AS paused
+FROM queue_schedules ORDER BY name`;
+
+/** schedule_states: every schedule's pause and last job (ScheduleState). No parameters. */
+export const SCHEDULE_STATES = `
+SELECT name, paused_at IS NOT NULL AS paused, last_run_at, last_job_id FROM queue_schedules ORDER BY name`;
 
 /**
- * schedule_advance: records that a schedule fired its tick, unless somebody else moved it first
- * (a leader that overlapped ours). Parameters: tick, name, the last_tick_at read before.
+ * schedule_advance: records that a schedule fired its tick and the job it sent, unless somebody
+ * else moved it first (a leader that overlapped ours) or it was paused meanwhile. Parameters:
+ * tick, jobId, name, last (the last_tick_at read before).
  */
 export const SCHEDULE_ADVANCE = `
-UPDATE queue_schedules SET last_tick_at = ? WHERE name = ? AND last_tick_at IS ?`;
+UPDATE queue_schedules SET last_tick_at = @tick, last_run_at = @tick, last_job_id = @jobId
+WHERE name = @name AND last_tick_at IS @last AND paused_at IS NULL`;
+
+/** schedule_pause: pauses a schedule from now on (a paused one keeps its time). Parameters: now, name. */
+export const SCHEDULE_PAUSE = 'UPDATE queue_schedules SET paused_at = coalesce(paused_at, ?) WHERE name = ?';
+
+/**
+ * schedule_resume: a paused schedule counts its ticks from now, so the ticks missed while it was
+ * paused never fire; a running one is left as it is. Parameters: now, name.
+ */
+export const SCHEDULE_RESUME = `
+UPDATE queue_schedules SET last_tick_at = CASE WHEN paused_at IS NULL THEN last_tick_at ELSE ? END, paused_at = NULL
+WHERE name = ?`;

@@ -22,6 +22,7 @@ export interface ScheduleRow {
   payload: string;
   options: string;
   last_tick_at: string | null;
+  paused: 0 | 1;
 }
 
 /** An insert's outcome: the jobs, and the seqs of the events announcing those due now. */
@@ -70,6 +71,10 @@ export function prepareStatements(db: Database.Database) {
     counts: db.prepare<[], { kind: string; state: JobState; n: number }>(sql.COUNTS),
     kindsInState: db.prepare<[string], string>(sql.KINDS_IN_STATE).pluck(),
     oldestReady: db.prepare<[{ kind: string; now: string }], string | null>(sql.OLDEST_READY).pluck(),
+    readyLevels: db.prepare<[{ kind: string }], number>(sql.READY_LEVELS).pluck(),
+    waitingLater: db
+      .prepare<[{ kind: string; priority: number; now: string; cap: number }], number>(sql.WAITING_LATER)
+      .pluck(),
     pruneCompleted: db.prepare<[string, string, string, number], { kind: string; state: JobState }>(
       sql.PRUNE_COMPLETED,
     ),
@@ -84,7 +89,15 @@ export function prepareStatements(db: Database.Database) {
     ),
     scheduleDelete: db.prepare<[string]>(sql.SCHEDULE_DELETE),
     scheduleList: db.prepare<[], ScheduleRow>(sql.SCHEDULE_LIST),
-    scheduleAdvance: db.prepare<[string, string, string | null]>(sql.SCHEDULE_ADVANCE),
+    scheduleAdvance: db.prepare<[{ tick: string; jobId: string; name: string; last: string | null }]>(
+      sql.SCHEDULE_ADVANCE,
+    ),
+    scheduleStates: db.prepare<
+      [],
+      { name: string; paused: 0 | 1; last_run_at: string | null; last_job_id: string | null }
+    >(sql.SCHEDULE_STATES),
+    schedulePause: db.prepare<[string, string]>(sql.SCHEDULE_PAUSE),
+    scheduleResume: db.prepare<[string, string]>(sql.SCHEDULE_RESUME),
   };
 }
 
@@ -276,7 +289,13 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
     fireTick: db.transaction(
       (schedule: ScheduleRow, tick: string, job: NewJob, at: string): Inserted | null => {
         // Whoever moves last_tick_at fires the tick; an overlapping leader finds it moved.
-        if (s.scheduleAdvance.run(tick, schedule.name, schedule.last_tick_at).changes !== 1) return null;
+        const advanced = s.scheduleAdvance.run({
+          tick,
+          jobId: job.job.id,
+          name: schedule.name,
+          last: schedule.last_tick_at,
+        });
+        if (advanced.changes !== 1) return null;
         if (s.insert.run(...job.values).changes !== 1) return null; // the tick's job exists already
         const changes = new Changes()
           .move(job.job.kind, null, 'queued')
