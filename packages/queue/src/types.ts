@@ -175,6 +175,8 @@ export interface JobBulkParams {
   limit: number;
 }
 
+export type BulkAction = 'cancel' | 'retry';
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
@@ -278,6 +280,8 @@ export interface QueueBackend {
    */
   jobCancelMany(params: JobBulkParams): Promise<number>;
   jobRetryMany(params: JobBulkParams): Promise<number>;
+  /** How many jobs `action` would take with `params`, counting at most `params.limit` (≤ 10,001). */
+  jobCountMany(action: BulkAction, params: JobBulkParams): Promise<number>;
   jobGet(id: string): Promise<Job | null>;
   jobList(params: JobListParams): Promise<Page<Job>>;
   jobCounts(now?: Date): Promise<KindCounts[]>;

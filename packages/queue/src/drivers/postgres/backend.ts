@@ -12,7 +12,7 @@
 // through its own send, without the per-tick idempotency key our contract fires them with.
 import { createHash } from 'node:crypto';
 import { PgBoss } from 'pg-boss';
-import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
+import { type BulkFilter, bulkFilter, MAX_BULK_COUNT } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
 import { countsOf } from '../../runtime/counts.ts';
 import { dueTick, tickInsert } from '../../runtime/cron.ts';
@@ -26,6 +26,7 @@ import type {
   BackendStartOptions,
   ClaimedJob,
   Job,
+  BulkAction,
   JobBulkParams,
   JobClaimParams,
   JobCompleteParams,
@@ -586,16 +587,14 @@ class PgBossBackend implements QueueBackend {
     return this.#operateMany(sql.retryMany(this.#names), bulkFilter('retry', params));
   }
 
+  async jobCountMany(action: BulkAction, params: JobBulkParams): Promise<number> {
+    const filter = bulkFilter(action, params, MAX_BULK_COUNT);
+    const { rows } = await this.#requirePool().query(sql.countMany(this.#names), bulkValues(filter));
+    return (rows[0]?.['n'] as number | undefined) ?? 0;
+  }
+
   async #operateMany(text: string, filter: BulkFilter): Promise<number> {
-    const { rows } = await this.#requirePool().query(text, [
-      filter.states.map((state) => BOSS_STATES[state]),
-      filter.kind,
-      filter.owner,
-      filter.createdFrom,
-      filter.createdBefore,
-      filter.limit,
-      null,
-    ]);
+    const { rows } = await this.#requirePool().query(text, [...bulkValues(filter), null]);
     return (rows[0]?.['moved'] as number | undefined) ?? 0;
   }
 
@@ -932,4 +931,16 @@ function toError(value: unknown): Error {
   if (typeof value === 'object' && value !== null && 'message' in value)
     return new Error(String(value.message));
   return new Error(String(value));
+}
+
+/** bulkTarget's parameters $1…$6 for a filter. */
+function bulkValues(filter: BulkFilter): unknown[] {
+  return [
+    filter.states.map((state) => BOSS_STATES[state]),
+    filter.kind,
+    filter.owner,
+    filter.createdFrom,
+    filter.createdBefore,
+    filter.limit,
+  ];
 }

@@ -18,7 +18,7 @@
 // promise, except while the file is busy, when connection.ts's retry waits off the event loop.
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
+import { type BulkFilter, bulkFilter, MAX_BULK_COUNT } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
 import { countsOf } from '../../runtime/counts.ts';
 import { dueTick, tickInsert, validateSchedule } from '../../runtime/cron.ts';
@@ -37,6 +37,7 @@ import type {
   BackendStartOptions,
   ClaimedJob,
   Job,
+  BulkAction,
   JobBulkParams,
   JobClaimParams,
   JobCompleteParams,
@@ -454,8 +455,28 @@ class SqliteBackend implements SqliteQueueBackend {
     return this.#operateMany(bulkFilter('retry', params), 'queued');
   }
 
+  async jobCountMany(action: BulkAction, params: JobBulkParams): Promise<number> {
+    const filter = bulkFilter(action, params, MAX_BULK_COUNT);
+    const open = this.#ready();
+    const { select, values } = this.#bulkCandidates(open, filter);
+    // Counted through the candidates' statement (bounded by its LIMIT), read in place: at most
+    // MAX_BULK_COUNT small rows.
+    return this.#run(() => select.all(...values).length);
+  }
+
   async #operateMany(filter: BulkFilter, to: 'cancelled' | 'queued'): Promise<number> {
     const open = this.#ready();
+    const { select, values } = this.#bulkCandidates(open, filter);
+    const at = new Date().toISOString();
+    const { moved, kinds, seqs } = await this.#run(({ tx }) =>
+      tx.operateMany.immediate(select, values, to, at),
+    );
+    if (to === 'queued' && moved > 0) open.notifier.announce(kinds, seqs);
+    return moved;
+  }
+
+  /** The prepared statement (sql.bulkCandidates) and its values for a bulk filter. */
+  #bulkCandidates(open: Open, filter: BulkFilter) {
     const shape: sql.BulkShape = {
       states: filter.states.length,
       kind: filter.kind !== null,
@@ -474,12 +495,7 @@ class SqliteBackend implements SqliteQueueBackend {
       if (value !== null) values.push(value);
     }
     values.push(filter.limit);
-    const at = new Date().toISOString();
-    const { moved, kinds, seqs } = await this.#run(({ tx }) =>
-      tx.operateMany.immediate(select, values, to, at),
-    );
-    if (to === 'queued' && moved > 0) open.notifier.announce(kinds, seqs);
-    return moved;
+    return { select, values };
   }
 
   jobGet(id: string): Promise<Job | null> {
