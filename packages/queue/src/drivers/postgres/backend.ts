@@ -24,9 +24,9 @@ import { isRefusedData } from '../../runtime/transient.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
+  BulkAction,
   ClaimedJob,
   Job,
-  BulkAction,
   JobBulkParams,
   JobClaimParams,
   JobCompleteParams,

@@ -35,9 +35,9 @@ import { pageLimit } from '../../runtime/paging.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
+  BulkAction,
   ClaimedJob,
   Job,
-  BulkAction,
   JobBulkParams,
   JobClaimParams,
   JobCompleteParams,
