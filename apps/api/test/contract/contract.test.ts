@@ -214,6 +214,21 @@ for (const kind of testDatabases()) {
       await expectCall(409, 'POST', '/v1/jobs', { key, headers: pruned, body: echo(4) });
     });
 
+    it('answers bulk actions: count, retry failed, cancel queued; a limit over the maximum, another owner', async () => {
+      const key = keys.submitter;
+      for (const path of ['/v1/jobs/retry-failed', '/v1/jobs/cancel-queued']) {
+        const counted = await expectCall(200, 'POST', path, { key, body: { kind: ECHO, dryRun: true } });
+        expect(counted.body.dryRun).toBe(true);
+        await expectCall(200, 'POST', path, {
+          key,
+          body: { kind: ECHO, createdFrom: new Date().toISOString() },
+        });
+        await expectCall(422, 'POST', path, { key, body: { limit: 10_001 } });
+        await expectCall(403, 'POST', path, { key, body: { owner: 'someone-else' } });
+      }
+      await expectCall(403, 'POST', '/v1/jobs/retry-failed', { key, body: { kind: 'rebuild.kpi' } });
+    });
+
     it('answers imports: a CSV stored and enqueued, then read; bad entity, type and size refused', async () => {
       const key = keys.submitter;
       const csv =
