@@ -154,6 +154,11 @@ export interface JobListParams {
   kind?: string;
   state?: JobState;
   owner?: string;
+  /** ISO instants: created at or after, and before. */
+  createdFrom?: string;
+  createdBefore?: string;
+  /** The start of the job's id (hex digits, hyphens ignored): a text search on ids. */
+  idPrefix?: string;
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor?: string | null;
   /** 1…100; default 50. */

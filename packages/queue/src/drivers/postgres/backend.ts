@@ -17,6 +17,7 @@ import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/c
 import { countsOf } from '../../runtime/counts.ts';
 import { dueTick, tickInsert } from '../../runtime/cron.ts';
 import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../../runtime/insert.ts';
+import { listRange } from '../../runtime/list-range.ts';
 import { Maintenance, type MaintenanceSettings } from '../../runtime/maintenance.ts';
 import { pageLimit } from '../../runtime/paging.ts';
 import { retryAt } from '../../runtime/retry.ts';
@@ -612,16 +613,21 @@ class PgBossBackend implements QueueBackend {
     if (params.state !== undefined && !(JOB_STATES as readonly string[]).includes(params.state)) {
       throw new TypeError(`state must be one of ${JOB_STATES.join(', ')}`);
     }
+    const range = listRange(params);
     const { text, params: names } = sql.listJobs(this.#names, {
       kind: params.kind !== undefined,
       state: params.state !== undefined,
       owner: params.owner !== undefined,
+      idFrom: range.idFrom !== null,
+      idBefore: range.idBefore !== null,
       cursor: after !== null,
     });
     const values: Record<string, unknown> = {
       kind: params.kind,
       state: params.state === undefined ? undefined : BOSS_STATES[params.state],
       owner: params.owner,
+      idFrom: range.idFrom,
+      idBefore: range.idBefore,
       cursor: after,
     };
     const { rows } = await this.#pool!.query(text, [limit + 1, ...names.map((name) => values[name])], {

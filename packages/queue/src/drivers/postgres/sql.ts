@@ -744,13 +744,17 @@ export interface ListFilters {
   kind: boolean;
   state: boolean;
   owner: boolean;
+  /** Bounds on the id: a created range or an id prefix (runtime/list-range.ts). */
+  idFrom: boolean;
+  idBefore: boolean;
   cursor: boolean;
 }
 
 /**
  * list_jobs: one page, newest first: ids are time-ordered, so (id DESC) is creation order and the
  * keyset is the id alone. Parameters in order: $1 the limit (+1 to learn whether a next page
- * exists), then kind, state, owner and the cursor's id for the filters present. A kind is read
+ * exists), then kind, state, owner, the id's bounds and the cursor's id for the filters present
+ * (a created range is an id range: created_on is the id's millisecond). A kind is read
  * backwards along pg-boss's primary key (name, id), an owner along offload_job_owner; with no kind,
  * each queue's newest rows are read along its key and merged, so no plan sorts the table.
  */
@@ -764,6 +768,8 @@ export const listJobs = (n: SqlNames, f: ListFilters) => {
   if (f.kind) filter('kind', (p) => `j.name = ${p}`);
   if (f.state) filter('state', (p) => `j.state = ${p}::${n.boss}.job_state`);
   if (f.owner) filter('owner', (p) => `j.data->>'owner' = ${p}`);
+  if (f.idFrom) filter('idFrom', (p) => `j.id >= ${p}::uuid`);
+  if (f.idBefore) filter('idBefore', (p) => `j.id < ${p}::uuid`);
   if (f.cursor) filter('cursor', (p) => `j.id < ${p}::uuid`);
   const page = (extra: string) => `
     SELECT ${jobColumns} FROM ${table(n)} j

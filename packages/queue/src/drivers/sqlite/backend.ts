@@ -23,6 +23,7 @@ import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/c
 import { countsOf } from '../../runtime/counts.ts';
 import { dueTick, tickInsert, validateSchedule } from '../../runtime/cron.ts';
 import type { KindDefaultsResolver } from '../../runtime/insert.ts';
+import { listRange } from '../../runtime/list-range.ts';
 import {
   bindMaintenance,
   type ErrorReporter,
@@ -532,10 +533,15 @@ class SqliteBackend implements SqliteQueueBackend {
 
   /** Up to limit + 1 rows of one list query (sql.listJobs), newest first. */
   #listPage(open: Open, params: JobListParams, after: CursorPosition | null, limit: number): JobRow[] {
+    const range = listRange(params);
     const filter: sql.ListFilter = {
       kind: params.kind !== undefined,
       state: params.state ?? null,
       owner: params.owner !== undefined,
+      createdFrom: range.createdFrom !== null,
+      createdBefore: range.createdBefore !== null,
+      idFrom: range.idFrom !== null,
+      idBefore: range.idBefore !== null,
       after: after !== null,
     };
     if (filter.state !== null && !Object.hasOwn(STATE_NAMES, filter.state)) return [];
@@ -549,6 +555,9 @@ class SqliteBackend implements SqliteQueueBackend {
     if (params.kind !== undefined) values.push(params.kind);
     if (params.state !== undefined) values.push(params.state);
     if (params.owner !== undefined) values.push(params.owner);
+    for (const bound of [range.createdFrom, range.createdBefore, range.idFrom, range.idBefore]) {
+      if (bound !== null) values.push(bound);
+    }
     if (after !== null) values.push(after.createdAt, after.id);
     values.push(limit + 1);
     return statement.all(...values);

@@ -271,6 +271,11 @@ export interface ListFilter {
   kind: boolean;
   state: 'queued' | 'retrying' | 'active' | 'completed' | 'failed' | 'cancelled' | null;
   owner: boolean;
+  /** created_at from and before, id from and before (runtime/list-range.ts). */
+  createdFrom: boolean;
+  createdBefore: boolean;
+  idFrom: boolean;
+  idBefore: boolean;
   after: boolean;
 }
 
@@ -289,7 +294,8 @@ const STATE_INDEX = {
  * list_jobs: one page, newest first, keyset on (created_at, id), along the index that fits the
  * filters: an owner's jobs; a kind's jobs in a state (that state's partial index); a kind's jobs;
  * all jobs. A state across kinds is one such query per kind, merged by the caller. Parameters:
- * kind, state, owner (those filtered on, in that order), then the cursor's created_at and id
+ * kind, state, owner, created from and before, id from and before (those filtered on, in that
+ * order), then the cursor's created_at and id
  * when paging on, then limit (one more than the page, to learn whether another follows).
  */
 export function listJobs(filter: ListFilter): string {
@@ -303,6 +309,11 @@ export function listJobs(filter: ListFilter): string {
   if (filter.kind) terms.push('kind = ?');
   if (filter.state !== null) terms.push('state = ?');
   if (filter.owner) terms.push('owner = ?');
+  // Ranges on the index's created_at (after its equality columns), then exact bounds on the id.
+  if (filter.createdFrom) terms.push('created_at >= ?');
+  if (filter.createdBefore) terms.push('created_at < ?');
+  if (filter.idFrom) terms.push('id >= ?');
+  if (filter.idBefore) terms.push('id < ?');
   if (filter.after) terms.push('(created_at, id) < (?, ?)');
   return `
 SELECT ${JOB_COLUMNS} FROM queue_jobs INDEXED BY ${index}
