@@ -564,7 +564,9 @@ export function buildOpenApiDocument(version: string): JsonSchema {
           parameters: queryParameters(listJobsQuery),
           responses: {
             '200': json('A page of jobs, newest first.', ref('JobPage')),
-            '400': problem('A bad parameter: limit over 100, a cursor we did not issue.'),
+            '400': problem(
+              'A bad parameter: limit over 100, a cursor we did not issue (or issued for other filters), an instant or id prefix that is not one.',
+            ),
             ...ERRORS,
           },
         },

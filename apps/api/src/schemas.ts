@@ -67,6 +67,15 @@ export const listJobsQuery = z.strictObject({
     .max(200)
     .optional()
     .describe('Only this owner’s jobs (another owner’s: admin keys only).'),
+  createdFrom: instant.optional().describe('Only jobs created at or after this instant.'),
+  createdBefore: instant.optional().describe('Only jobs created before this instant.'),
+  idPrefix: z
+    .string()
+    .max(36)
+    .regex(/^[0-9a-fA-F-]+$/, 'must be hex digits (and hyphens)')
+    .refine((value) => /^[0-9a-f]{1,32}$/i.test(value.replaceAll('-', '')), 'must hold 1 to 32 hex digits')
+    .optional()
+    .describe('Only jobs whose id starts with these hex digits (hyphens ignored): a search on ids.'),
   ...pageQuery,
 });
 

@@ -183,6 +183,12 @@ for (const kind of testDatabases()) {
       expect(page.body.nextCursor).toEqual(expect.any(String));
       await expectCall(200, 'GET', '/v1/jobs', { key, query: { cursor: page.body.nextCursor } });
       await expectCall(400, 'GET', '/v1/jobs', { key, query: { limit: '101' } });
+      const since = {
+        createdFrom: new Date(Date.now() - 60_000).toISOString(),
+        idPrefix: job.id.slice(0, 8),
+      };
+      await expectCall(200, 'GET', '/v1/jobs', { key, query: since });
+      await expectCall(400, 'GET', '/v1/jobs', { key, query: { idPrefix: 'not-hex' } });
 
       // Retry a queued job: 409; cancel it: 200; retry the cancelled one: 200.
       await expectCall(409, 'POST', '/v1/jobs/{id}/retry', { key, params: job });
