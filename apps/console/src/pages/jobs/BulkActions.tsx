@@ -31,7 +31,7 @@ export function BulkActions({ filter, state }: { filter: BulkFilter; state: stri
   if (state === undefined || state === 'failed') offers.push('retry');
   if (state === undefined || state === 'queued' || state === 'retrying') offers.push('cancel');
   return (
-    <div class="actions" role="group" aria-label="Bulk actions">
+    <section class="actions" aria-label="Bulk actions">
       {offers.map((offer) => (
         <button key={offer} type="button" onClick={() => setAction(offer)}>
           {WORDS[offer].button}
@@ -40,11 +40,19 @@ export function BulkActions({ filter, state }: { filter: BulkFilter; state: stri
       {action !== undefined && (
         <BulkDialog action={action} filter={filter} onClose={() => setAction(undefined)} />
       )}
-    </div>
+    </section>
   );
 }
 
-function BulkDialog({ action, filter, onClose }: { action: Action; filter: BulkFilter; onClose: () => void }) {
+function BulkDialog({
+  action,
+  filter,
+  onClose,
+}: {
+  action: Action;
+  filter: BulkFilter;
+  onClose: () => void;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [counted, setCounted] = useState<Result | undefined>();
   const [done, setDone] = useState<Result | undefined>();
@@ -93,7 +101,9 @@ function BulkDialog({ action, filter, onClose }: { action: Action; filter: BulkF
         error === undefined && <p aria-live="polite">Counting the matching jobs…</p>
       ) : (
         <p role="status">
-          {counted.more ? `At least ${jobs(counted.count)} match; one action takes ${counted.count.toLocaleString('en')}.` : `${jobs(counted.count)} match.`}
+          {counted.more
+            ? `At least ${jobs(counted.count)} match; one action takes ${counted.count.toLocaleString('en')}.`
+            : `${jobs(counted.count)} match.`}
         </p>
       )}
       <ErrorMessage text={error} />
