@@ -2,26 +2,21 @@
 // both databases, against a real API and a real worker process: bulk-retry a kind's failed jobs
 // after a confirmation that counts them, and watch them complete; cancel the queued jobs of an
 // owner; a read-only key sees no bulk action. Elements are found by role and name.
-import { existsSync } from 'node:fs';
 import { createTestDb, type TestDb, testDatabases } from '@offload/db/testing';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConsole } from '../../../scripts/console-build.ts';
 import { startTestApi, type TestApi } from '../../api/test/harness.ts';
 import { pollUntil } from '../../worker/test/fixtures/poll.ts';
 import { startWorkerChild, type WorkerChild } from '../../worker/test/fixtures/worker-child.ts';
+import { launchConsoleBrowser, signedInTab } from './chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'];
 const WAIT_MS = 60_000;
 const KIND = 'system.echo';
 
 let browser: Browser | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  await buildConsole({ quiet: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  browser = await launchConsoleBrowser();
 }, 180_000);
 
 afterAll(async () => {
@@ -38,17 +33,8 @@ for (const kind of testDatabases()) {
     const failedIds: string[] = [];
     const contexts: BrowserContext[] = [];
 
-    const open = async (key: string, hash: string): Promise<Page> => {
-      const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
-      contexts.push(context);
-      const page = await context.newPage();
-      page.setDefaultTimeout(WAIT_MS);
-      await page.goto(`${api.url}/console/${hash}`);
-      await page.getByLabel('API key').fill(key);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('navigation', { name: 'Pages' }).first().waitFor();
-      return page;
-    };
+    const open = (key: string, hash: string): Promise<Page> =>
+      signedInTab(browser!, contexts, { url: api.url, key, hash, waitMs: WAIT_MS });
 
     beforeAll(async () => {
       t = await createTestDb(kind);

@@ -1,0 +1,41 @@
+// Debian's Chromium through playwright-core for the console's browser tests: the console built,
+// one browser launched per file, and a signed-in tab per scenario (its own context, so its own
+// sessionStorage). console.test.ts still carries its own copy of this set-up.
+import { existsSync } from 'node:fs';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { buildConsole } from '../../../scripts/console-build.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Builds the console (skipped when up to date) and launches Chromium. */
+export async function launchConsoleBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  await buildConsole({ quiet: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+/** A fresh tab on the console at `hash`, signed in with `key`; its context is added to `contexts`. */
+export async function signedInTab(
+  browser: Browser,
+  contexts: BrowserContext[],
+  { url, key, hash, waitMs }: { url: string; key: string; hash: string; waitMs: number },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(waitMs);
+  await page.goto(`${url}/console/${hash}`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('navigation', { name: 'Pages' }).first().waitFor();
+  return page;
+}
