@@ -695,20 +695,26 @@ WHERE NOT EXISTS (SELECT 1 FROM retried)`;
  * The jobs a bulk action takes: states $1 (pg-boss's names), kind $2, owner $3, created from $4
  * and before $5 (each null for any), at most $6, oldest first, skipping rows others hold.
  */
-const bulkTarget = (n: SqlNames, lock = 'FOR UPDATE SKIP LOCKED') => `(
-  SELECT j.name, j.id, j.state::text AS state FROM ${table(n)} j
+const bulkMatch = (n: SqlNames) => `FROM ${table(n)} j
   WHERE j.state::text = ANY($1::text[])
     AND ($2::text IS NULL OR j.name = $2)
     AND ($3::text IS NULL OR j.data->>'owner' = $3)
     AND ($4::timestamptz IS NULL OR j.created_on >= $4)
-    AND ($5::timestamptz IS NULL OR j.created_on < $5)
+    AND ($5::timestamptz IS NULL OR j.created_on < $5)`;
+
+const bulkTarget = (n: SqlNames) => `(
+  SELECT j.name, j.id, j.state::text AS state ${bulkMatch(n)}
   -- ids are UUIDv7: id order is creation order, and with a kind it is pg-boss's key (name, id).
   ORDER BY j.id
   LIMIT $6
-  ${lock})`;
+  FOR UPDATE SKIP LOCKED)`;
 
-/** count_many: how many jobs bulkTarget would pick, at most $6 (read without locking any). */
-export const countMany = (n: SqlNames) => `SELECT count(*)::int AS n FROM ${bulkTarget(n, '')} AS target`;
+/**
+ * count_many: how many jobs bulkTarget would pick, at most $6, locking none; unordered, so the
+ * planner may read any index that holds the matching states.
+ */
+export const countMany = (n: SqlNames) =>
+  `SELECT count(*)::int AS n FROM (SELECT 1 ${bulkMatch(n)} LIMIT $6) AS target`;
 
 /** cancel_many: the waiting jobs bulkTarget picks become `cancelled` at $7 (or the clock); returns how many. */
 export const cancelMany = (n: SqlNames) => `

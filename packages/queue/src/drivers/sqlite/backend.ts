@@ -122,6 +122,7 @@ interface Open {
   cursors: CursorCodec;
   lists: Map<string, Database.Statement<unknown[], JobRow>>;
   bulk: Map<string, Database.Statement<unknown[], { job_no: number; state: JobState }>>;
+  bulkCounts: Map<string, Database.Statement<unknown[], { n: number }>>;
   tx: Transactions;
 }
 
@@ -208,6 +209,7 @@ class SqliteBackend implements SqliteQueueBackend {
         cursors: new CursorCodec(Buffer.from(secret, 'hex')),
         lists: new Map(),
         bulk: new Map(),
+        bulkCounts: new Map(),
         tx: prepareTransactions(db, statements),
       };
     } catch (error) {
@@ -459,10 +461,14 @@ class SqliteBackend implements SqliteQueueBackend {
   async jobCountMany(action: BulkAction, params: JobBulkParams): Promise<number> {
     const filter = bulkFilter(action, params, MAX_BULK_COUNT);
     const open = this.#ready();
-    const { select, values } = this.#bulkCandidates(open, filter);
-    // Counted through the candidates' statement (bounded by its LIMIT), read in place: at most
-    // MAX_BULK_COUNT small rows.
-    return this.#run(() => select.all(...values).length);
+    const { shape, values } = bulkShape(filter);
+    const key = JSON.stringify(shape);
+    let count = open.bulkCounts.get(key);
+    if (count === undefined) {
+      count = open.db.prepare<unknown[], { n: number }>(sql.bulkCount(shape));
+      open.bulkCounts.set(key, count);
+    }
+    return this.#run(() => count.get(...values)?.n ?? 0);
   }
 
   async #operateMany(filter: BulkFilter, to: 'cancelled' | 'queued'): Promise<number> {
@@ -478,24 +484,13 @@ class SqliteBackend implements SqliteQueueBackend {
 
   /** The prepared statement (sql.bulkCandidates) and its values for a bulk filter. */
   #bulkCandidates(open: Open, filter: BulkFilter) {
-    const shape: sql.BulkShape = {
-      states: filter.states.length,
-      kind: filter.kind !== null,
-      owner: filter.owner !== null,
-      from: filter.createdFrom !== null,
-      before: filter.createdBefore !== null,
-    };
+    const { shape, values } = bulkShape(filter);
     const key = `bulk:${JSON.stringify(shape)}`;
     let select = open.bulk.get(key);
     if (select === undefined) {
       select = open.db.prepare<unknown[], { job_no: number; state: JobState }>(sql.bulkCandidates(shape));
       open.bulk.set(key, select);
     }
-    const values: unknown[] = [...filter.states];
-    for (const value of [filter.kind, filter.owner, filter.createdFrom, filter.createdBefore]) {
-      if (value !== null) values.push(value);
-    }
-    values.push(filter.limit);
     return { select, values };
   }
 
@@ -732,4 +727,21 @@ export function createSqliteBackend(options: SqliteBackendOptions): SqliteQueueB
 
 function isoNow(now: Date | undefined): string {
   return (now ?? new Date()).toISOString();
+}
+
+/** A bulk filter's statement shape (sql.bulkCandidates, sql.bulkCount) and its parameters. */
+function bulkShape(filter: BulkFilter): { shape: sql.BulkShape; values: unknown[] } {
+  const shape: sql.BulkShape = {
+    states: filter.states.length,
+    kind: filter.kind !== null,
+    owner: filter.owner !== null,
+    from: filter.createdFrom !== null,
+    before: filter.createdBefore !== null,
+  };
+  const values: unknown[] = [...filter.states];
+  for (const value of [filter.kind, filter.owner, filter.createdFrom, filter.createdBefore]) {
+    if (value !== null) values.push(value);
+  }
+  values.push(filter.limit);
+  return { shape, values };
 }

@@ -230,12 +230,21 @@ export interface BulkShape {
  * owner, created from, created before for the filters present, then the limit.
  */
 export function bulkCandidates(shape: BulkShape): string {
+  return `SELECT job_no, state FROM queue_jobs WHERE ${bulkWhere(shape)} ORDER BY created_at, id LIMIT ?`;
+}
+
+/** bulk_count: how many jobs bulkCandidates would pick, at most the limit; unordered. Same parameters. */
+export function bulkCount(shape: BulkShape): string {
+  return `SELECT count(*) AS n FROM (SELECT 1 FROM queue_jobs WHERE ${bulkWhere(shape)} LIMIT ?)`;
+}
+
+function bulkWhere(shape: BulkShape): string {
   const where = [`state IN (${Array.from({ length: shape.states }, () => '?').join(', ')})`];
   if (shape.kind) where.push('kind = ?');
   if (shape.owner) where.push('owner = ?');
   if (shape.from) where.push('created_at >= ?');
   if (shape.before) where.push('created_at < ?');
-  return `SELECT job_no, state FROM queue_jobs WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`;
+  return where.join(' AND ');
 }
 
 // ---- reads --------------------------------------------------------------------------------------
