@@ -17,7 +17,7 @@ import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/c
 import { countsOf } from '../../runtime/counts.ts';
 import { dueTick, tickInsert } from '../../runtime/cron.ts';
 import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../../runtime/insert.ts';
-import { listRange } from '../../runtime/list-range.ts';
+import { idBounds, listRange } from '../../runtime/list-range.ts';
 import { Maintenance, type MaintenanceSettings } from '../../runtime/maintenance.ts';
 import { pageLimit } from '../../runtime/paging.ts';
 import { retryAt } from '../../runtime/retry.ts';
@@ -613,7 +613,7 @@ class PgBossBackend implements QueueBackend {
     if (params.state !== undefined && !(JOB_STATES as readonly string[]).includes(params.state)) {
       throw new TypeError(`state must be one of ${JOB_STATES.join(', ')}`);
     }
-    const range = listRange(params);
+    const range = idBounds(listRange(params));
     const { text, params: names } = sql.listJobs(this.#names, {
       kind: params.kind !== undefined,
       state: params.state !== undefined,

@@ -461,14 +461,21 @@ class SqliteBackend implements SqliteQueueBackend {
   async jobCountMany(action: BulkAction, params: JobBulkParams): Promise<number> {
     const filter = bulkFilter(action, params, MAX_BULK_COUNT);
     const open = this.#ready();
-    const { shape, values } = bulkShape(filter);
-    const key = JSON.stringify(shape);
-    let count = open.bulkCounts.get(key);
-    if (count === undefined) {
-      count = open.db.prepare<unknown[], { n: number }>(sql.bulkCount(shape));
-      open.bulkCounts.set(key, count);
+    let total = 0;
+    // One count per state, each along its own partial index, until the limit is reached.
+    for (const state of filter.states) {
+      if (total >= filter.limit) break;
+      const { shape, values } = bulkShape({ ...filter, states: [state], limit: filter.limit - total });
+      const key = `${state}:${JSON.stringify(shape)}`;
+      let count = open.bulkCounts.get(key);
+      if (count === undefined) {
+        count = open.db.prepare<unknown[], { n: number }>(sql.bulkCount(shape, state));
+        open.bulkCounts.set(key, count);
+      }
+      const statement = count;
+      total += await this.#run(() => statement.get(...values)?.n ?? 0);
     }
-    return this.#run(() => count.get(...values)?.n ?? 0);
+    return total;
   }
 
   async #operateMany(filter: BulkFilter, to: 'cancelled' | 'queued'): Promise<number> {
@@ -535,8 +542,8 @@ class SqliteBackend implements SqliteQueueBackend {
       owner: params.owner !== undefined,
       createdFrom: range.createdFrom !== null,
       createdBefore: range.createdBefore !== null,
-      idFrom: range.idFrom !== null,
-      idBefore: range.idBefore !== null,
+      idFrom: range.prefixFrom !== null,
+      idBefore: range.prefixBefore !== null,
       after: after !== null,
     };
     if (filter.state !== null && !Object.hasOwn(STATE_NAMES, filter.state)) return [];
@@ -550,7 +557,7 @@ class SqliteBackend implements SqliteQueueBackend {
     if (params.kind !== undefined) values.push(params.kind);
     if (params.state !== undefined) values.push(params.state);
     if (params.owner !== undefined) values.push(params.owner);
-    for (const bound of [range.createdFrom, range.createdBefore, range.idFrom, range.idBefore]) {
+    for (const bound of [range.createdFrom, range.createdBefore, range.prefixFrom, range.prefixBefore]) {
       if (bound !== null) values.push(bound);
     }
     if (after !== null) values.push(after.createdAt, after.id);
