@@ -590,7 +590,10 @@ class PgBossBackend implements QueueBackend {
 
   async jobCountMany(action: BulkAction, params: JobBulkParams): Promise<number> {
     const filter = bulkFilter(action, params, MAX_BULK_COUNT);
-    const { rows } = await this.#requirePool().query(sql.countMany(this.#names), bulkValues(filter));
+    const { rows } = await this.#requirePool().query(
+      sql.countMany(this.#names, action === 'cancel'),
+      bulkValues(filter),
+    );
     return (rows[0]?.['n'] as number | undefined) ?? 0;
   }
 

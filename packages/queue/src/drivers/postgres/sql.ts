@@ -711,10 +711,13 @@ const bulkTarget = (n: SqlNames) => `(
 
 /**
  * count_many: how many jobs bulkTarget would pick, at most $6, locking none; unordered, so the
- * planner may read any index that holds the matching states.
+ * planner may read any index that holds the matching states. Waiting jobs (a cancel's) are read
+ * along pg-boss's partial index of unstarted jobs (its `state < 'active'`, stated literally so
+ * the planner can use it); failed ones have no such index, so a retry's count reads the kind's
+ * rows until it has counted $6.
  */
-export const countMany = (n: SqlNames) =>
-  `SELECT count(*)::int AS n FROM (SELECT 1 ${bulkMatch(n)} LIMIT $6) AS target`;
+export const countMany = (n: SqlNames, waiting: boolean) =>
+  `SELECT count(*)::int AS n FROM (SELECT 1 ${bulkMatch(n)}${waiting ? " AND j.state < 'active'" : ''} LIMIT $6) AS target`;
 
 /** cancel_many: the waiting jobs bulkTarget picks become `cancelled` at $7 (or the clock); returns how many. */
 export const cancelMany = (n: SqlNames) => `
