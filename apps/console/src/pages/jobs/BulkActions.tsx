@@ -30,6 +30,7 @@ export function BulkActions({ filter, state }: { filter: BulkFilter; state: stri
   const offers: Action[] = [];
   if (state === undefined || state === 'failed') offers.push('retry');
   if (state === undefined || state === 'queued' || state === 'retrying') offers.push('cancel');
+  if (offers.length === 0) return null;
   return (
     <section class="actions" aria-label="Bulk actions">
       {offers.map((offer) => (
