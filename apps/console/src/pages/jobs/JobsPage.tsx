@@ -53,7 +53,9 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
     setFilter('owner', input.value.trim());
   };
 
-  // A whole id opens the job; the start of one lists the jobs whose id starts so.
+  // A whole id opens the job; the start of one lists the jobs whose id starts so. (These inputs
+  // are uncontrolled, remounted when the URL's filter changes: a re-render while typing, as each
+  // statistics tick makes, must not reset what is being typed.)
   const findById = (event: Event) => {
     event.preventDefault();
     const input = (event.currentTarget as HTMLFormElement).elements.namedItem('job-id') as HTMLInputElement;
@@ -102,11 +104,23 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
         <form onSubmit={filterCreated} aria-label="Filter by creation time">
           <label>
             Created from
-            <input name="created-from" type="datetime-local" step="1" value={localInput(createdFrom)} />
+            <input
+              key={createdFrom}
+              name="created-from"
+              type="datetime-local"
+              step="1"
+              defaultValue={localInput(createdFrom)}
+            />
           </label>
           <label>
             Created before
-            <input name="created-before" type="datetime-local" step="1" value={localInput(createdBefore)} />
+            <input
+              key={createdBefore}
+              name="created-before"
+              type="datetime-local"
+              step="1"
+              defaultValue={localInput(createdBefore)}
+            />
           </label>
           <button type="submit">Apply</button>
         </form>
@@ -114,8 +128,9 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
           <label>
             Job id
             <input
+              key={idPrefix}
               name="job-id"
-              value={idPrefix ?? ''}
+              defaultValue={idPrefix ?? ''}
               placeholder="whole id, or its start"
               autocomplete="off"
               spellcheck={false}
