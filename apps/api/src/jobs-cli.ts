@@ -1,7 +1,7 @@
 // `npm run jobs -- <command>`: operate jobs from a terminal or a script, over the public HTTP API
 // (the same endpoints the console uses, with the same scopes), never the database.
 //
-//   list   [--kind K] [--state S] [--owner O] [--limit N] [--cursor C] [--json]
+//   list   [--kind K] [--state S] [--owner O] [--from T] [--before T] [--id PREFIX] [--limit N] [--cursor C] [--json]
 //   show   <id>
 //   retry  <id>
 //   cancel <id>
@@ -20,7 +20,7 @@ import { MAX_BULK_JOBS } from './schemas.ts';
 const BULK_OPTIONS = `[--kind <kind>] [--owner <owner>] [--from <ISO instant>] [--before <ISO instant>] [--limit 1-${MAX_BULK_JOBS}] [--dry-run]`;
 
 const USAGE = `usage:
-  npm run jobs -- list [--kind <kind>] [--state <${JOB_STATES.join('|')}>] [--owner <owner>] [--limit 1-100] [--cursor <cursor>] [--json]
+  npm run jobs -- list [--kind <kind>] [--state <${JOB_STATES.join('|')}>] [--owner <owner>] [--from <ISO instant>] [--before <ISO instant>] [--id <id or its start>] [--limit 1-100] [--cursor <cursor>] [--json]
   npm run jobs -- show <id>
   npm run jobs -- retry <id>
   npm run jobs -- cancel <id>
@@ -121,6 +121,9 @@ export async function runJobsCli(argv: string[], settings: () => JobsCliSettings
           owner: { type: 'string' },
           limit: { type: 'string' },
           cursor: { type: 'string' },
+          from: { type: 'string' },
+          before: { type: 'string' },
+          id: { type: 'string' },
           json: { type: 'boolean' },
         },
         allowPositionals: true,
@@ -138,8 +141,19 @@ export async function runJobsCli(argv: string[], settings: () => JobsCliSettings
         if (values[name]?.trim() === '') throw new UsageError(`--${name} must not be empty`);
       }
       const query = new URLSearchParams();
+      checkInstants(values);
+      if (values.id !== undefined && !/^[0-9a-fA-F-]{1,36}$/.test(values.id)) {
+        throw new UsageError(`--id must be a job id or its start, hex digits and hyphens (got ${values.id})`);
+      }
       for (const name of ['kind', 'state', 'owner', 'limit', 'cursor'] as const) {
         if (values[name] !== undefined) query.set(name, values[name]);
+      }
+      for (const [name, parameter] of [
+        ['from', 'createdFrom'],
+        ['before', 'createdBefore'],
+        ['id', 'idPrefix'],
+      ] as const) {
+        if (values[name] !== undefined) query.set(parameter, values[name]);
       }
       const page = (await call(settings(), 'GET', `/v1/jobs${query.size > 0 ? `?${query}` : ''}`)) as {
         items: JobLine[];
@@ -181,6 +195,17 @@ export async function runJobsCli(argv: string[], settings: () => JobsCliSettings
 
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
+function checkInstants(values: { from?: string | undefined; before?: string | undefined }): void {
+  for (const name of ['from', 'before'] as const) {
+    const value = values[name];
+    if (value !== undefined && (!INSTANT.test(value) || Number.isNaN(Date.parse(value)))) {
+      throw new UsageError(
+        `--${name} must be an ISO-8601 instant such as 2026-01-31T00:00:00Z (got ${value})`,
+      );
+    }
+  }
+}
+
 /** retry-failed / cancel-queued: one call of the bulk endpoint, its count said in a sentence. */
 async function bulk(
   settings: () => JobsCliSettings,
@@ -205,14 +230,7 @@ async function bulk(
   for (const name of ['kind', 'owner'] as const) {
     if (values[name]?.trim() === '') throw new UsageError(`--${name} must not be empty`);
   }
-  for (const name of ['from', 'before'] as const) {
-    const value = values[name];
-    if (value !== undefined && (!INSTANT.test(value) || Number.isNaN(Date.parse(value)))) {
-      throw new UsageError(
-        `--${name} must be an ISO-8601 instant such as 2026-01-31T00:00:00Z (got ${value})`,
-      );
-    }
-  }
+  checkInstants(values);
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && (!/^\d+$/.test(values.limit!) || limit < 1 || limit > MAX_BULK_JOBS)) {
     throw new UsageError(`--limit must be an integer from 1 to ${MAX_BULK_JOBS} (got ${values.limit})`);

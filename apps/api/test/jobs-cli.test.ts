@@ -85,6 +85,17 @@ for (const kind of testDatabases()) {
       expect(seen).toEqual([...queuedIds].sort());
     });
 
+    it('lists by created range and by the start of an id', async () => {
+      const found = await runCli(
+        ['list', '--id', queuedIds[1]!.slice(0, 23), '--from', '2000-01-01T00:00:00Z'],
+        env,
+      );
+      expect(found.code).toBe(0);
+      expect(found.stdout.split(' ')[0]).toBe(queuedIds[1]);
+      const none = await runCli(['list', '--before', '2000-01-01T00:00:00Z'], env);
+      expect(none.stderr).toBe('no job matches\n');
+    });
+
     it('lists one owner’s jobs', async () => {
       const run = await runCli(['list', '--owner', 'nobody'], env);
       expect(run.code).toBe(0);
@@ -165,6 +176,8 @@ for (const kind of testDatabases()) {
         [['retry-failed', '--limit', '10001'], '--limit must be an integer from 1 to 10000'],
         [['cancel-queued', '--limit', 'all'], '--limit must be an integer from 1 to 10000'],
         [['cancel-queued', '--from', 'yesterday'], '--from must be an ISO-8601 instant'],
+        [['list', '--before', '2026-13-01'], '--before must be an ISO-8601 instant'],
+        [['list', '--id', 'not an id'], '--id must be a job id or its start'],
         [['retry-failed', 'import.csv'], 'retry-failed takes no positional argument'],
         [['retry-failed', '--state', 'failed'], "Unknown option '--state'"],
       ] as const) {
