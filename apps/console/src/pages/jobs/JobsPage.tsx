@@ -102,26 +102,8 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
           </form>
         )}
         <form onSubmit={filterCreated} aria-label="Filter by creation time">
-          <label>
-            Created from
-            <input
-              key={createdFrom}
-              name="created-from"
-              type="datetime-local"
-              step="1"
-              defaultValue={localInput(createdFrom)}
-            />
-          </label>
-          <label>
-            Created before
-            <input
-              key={createdBefore}
-              name="created-before"
-              type="datetime-local"
-              step="1"
-              defaultValue={localInput(createdBefore)}
-            />
-          </label>
+          <InstantInput label="Created from" name="created-from" iso={createdFrom} />
+          <InstantInput label="Created before" name="created-before" iso={createdBefore} />
           <button type="submit">Apply</button>
         </form>
         <form onSubmit={findById} aria-label="Find jobs by id">
@@ -176,6 +158,16 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
         )}
       </Loaded>
     </section>
+  );
+}
+
+/** A datetime-local input showing `iso`, remounted when it changes (see findById). */
+function InstantInput({ label, name, iso }: { label: string; name: string; iso: string | undefined }) {
+  return (
+    <label>
+      {label}
+      <input key={iso} name={name} type="datetime-local" step="1" defaultValue={localInput(iso)} />
+    </label>
   );
 }
 
