@@ -25,6 +25,7 @@ import type { ApiReadCache } from './read-cache.ts';
 import { requestContext, requestLog } from './request-log.ts';
 import { RequestStats } from './request-stats.ts';
 import { attestationCyclesRouter } from './routes/attestation-cycles.ts';
+import { bulkJobsRouter } from './routes/bulk-jobs.ts';
 import { cacheRouter } from './routes/cache.ts';
 import { dashboardRouter } from './routes/dashboard.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, importsRouter } from './routes/imports.ts';
@@ -152,6 +153,8 @@ export function createApp(deps: ApiDeps): Express {
       }),
     ),
   );
+  // Before jobsRouter, whose /v1/jobs/:id would answer their POST with 405.
+  app.use(scoped(bulkJobsRouter({ ...guard, queue: deps.queue })));
   app.use(
     scoped(
       jobsRouter({

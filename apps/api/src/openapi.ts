@@ -2,6 +2,7 @@
 // the same objects that validate requests describe them, so the document cannot drift from
 // the code. Built once per app, served as JSON at /v1/openapi.json.
 import { MAX_ROW_ID, toJsonSchema } from '@offload/jobs';
+import { MAX_BULK_LIMIT } from '@offload/queue';
 import { z } from 'zod';
 import { attestationCyclePage, attestationCyclesQuery } from './routes/attestation-cycles.ts';
 import { cacheStatsView, invalidateCacheBody, invalidatedView } from './routes/cache.ts';
@@ -18,11 +19,14 @@ import { listModelsQuery, modelDetailView, modelPage } from './routes/models.ts'
 import { queueStreamPaths } from './routes/queue-stream.ts';
 import { complianceReportView } from './routes/reports.ts';
 import {
+  bulkJobsBody,
+  bulkJobsResult,
   importView,
   jobPage,
   jobView,
   listJobsQuery,
   liveness,
+  MAX_BULK_JOBS,
   pageOnlyQuery,
   problemView,
   processStats,
@@ -95,6 +99,34 @@ const BODY_ERRORS = {
   '413': problem('The body is larger than 1 MB.'),
   '415': problem('The body is not JSON (Content-Type: application/json), or its charset is not UTF-8.'),
 };
+
+/** POST /v1/jobs/retry-failed and /v1/jobs/cancel-queued (routes/bulk-jobs.ts). */
+function bulkOperation(operationId: string, summary: string, what: string, forbidden: string) {
+  return {
+    post: {
+      operationId,
+      tags: ['jobs'],
+      summary,
+      description:
+        `${what} A key acts on its own jobs; an admin names any owner, or none for everyone's. ` +
+        `Set-based, in batches of ${MAX_BULK_LIMIT} jobs (each a short transaction); one call moves at most ` +
+        `\`limit\` jobs, at most ${MAX_BULK_JOBS} (the default): a larger limit is refused (422), and ` +
+        '`more: true` says to call again for the rest. With `dryRun: true` nothing moves and `count` is how ' +
+        'many match, counted up to `limit` only (never a count over the whole table): `more: true` then means ' +
+        '"at least `count`".',
+      requestBody: jsonBody('BulkJobs'),
+      responses: {
+        '200': json('What was moved (or, with dryRun, how many match).', ref('BulkJobsResult')),
+        ...BODY_ERRORS,
+        '422': problem(`Invalid fields (listed in \`errors\`): a limit over ${MAX_BULK_JOBS} among them.`),
+        ...ERRORS,
+        '403': problem(
+          `The key lacks the \`submit\` scope${forbidden}, or names another owner without being an admin.`,
+        ),
+      },
+    },
+  };
+}
 
 const jobId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 const scheduleName = {
@@ -461,7 +493,7 @@ export function buildOpenApiDocument(version: string): JsonSchema {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key.' } },
       schemas: {
         ...componentSchemas('input', { SubmitJob: submitJobBodyByKind, PutSchedule: putScheduleBodyByKind }),
-        ...componentSchemas('input', { InvalidateCache: invalidateCacheBody }),
+        ...componentSchemas('input', { InvalidateCache: invalidateCacheBody, BulkJobs: bulkJobsBody }),
         ...componentSchemas('input', {
           CreateMetricSource: createMetricSourceBody,
           PatchMetricSource: patchMetricSourceBody,
@@ -470,6 +502,7 @@ export function buildOpenApiDocument(version: string): JsonSchema {
         ...componentSchemas('output', READ_SCHEMAS),
         ...componentSchemas('output', {
           Job: jobView,
+          BulkJobsResult: bulkJobsResult,
           JobPage: jobPage,
           Import: importView,
           QueueList: queueList,
@@ -531,11 +564,27 @@ export function buildOpenApiDocument(version: string): JsonSchema {
           parameters: queryParameters(listJobsQuery),
           responses: {
             '200': json('A page of jobs, newest first.', ref('JobPage')),
-            '400': problem('A bad parameter: limit over 100, a cursor we did not issue.'),
+            '400': problem(
+              'A bad parameter: limit over 100, a cursor we did not issue (or issued for other filters), an instant or id prefix that is not one.',
+            ),
             ...ERRORS,
           },
         },
       },
+      '/v1/jobs/retry-failed': bulkOperation(
+        'retryFailedJobs',
+        'Retry every failed job matching a filter',
+        'Queues again, with a fresh attempt budget, the failed jobs matching the filter (oldest first). ' +
+          'Without a kind, the failed jobs of every catalog kind the key may start.',
+        ', or the scope the kind needs to start (the catalog’s)',
+      ),
+      '/v1/jobs/cancel-queued': bulkOperation(
+        'cancelQueuedJobs',
+        'Cancel every queued job matching a filter',
+        'Cancels the waiting jobs (queued, or retrying: waiting for their next attempt) matching the filter ' +
+          '(oldest first); running jobs are not touched.',
+        '',
+      ),
       '/v1/jobs/{id}': {
         get: {
           operationId: 'getJob',

@@ -67,6 +67,15 @@ export const listJobsQuery = z.strictObject({
     .max(200)
     .optional()
     .describe('Only this owner’s jobs (another owner’s: admin keys only).'),
+  createdFrom: instant.optional().describe('Only jobs created at or after this instant.'),
+  createdBefore: instant.optional().describe('Only jobs created before this instant.'),
+  idPrefix: z
+    .string()
+    .max(36)
+    .regex(/^[0-9a-fA-F-]+$/, 'must be hex digits (and hyphens)')
+    .refine((value) => /^[0-9a-f]{1,32}$/i.test(value.replaceAll('-', '')), 'must hold 1 to 32 hex digits')
+    .optional()
+    .describe('Only jobs whose id starts with these hex digits (hyphens ignored): a search on ids.'),
   ...pageQuery,
 });
 
@@ -96,6 +105,46 @@ export const jobPage = z.object({
   items: z.array(jobView),
   nextCursor: z.string().nullable().describe('null on the last page'),
 });
+
+/** The most jobs one bulk action moves (or counts) per call; it moves them in batches of 1,000. */
+export const MAX_BULK_JOBS = 10_000;
+
+/** A bulk action's filter (POST /v1/jobs/retry-failed, /v1/jobs/cancel-queued). */
+export const bulkJobsBody = z
+  .strictObject({
+    kind: z.string().min(1).max(200).optional().describe('Only this kind’s jobs; default every kind.'),
+    owner: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe('Only this owner’s jobs (another owner’s: admin keys only; other keys act on their own).'),
+    createdFrom: instant.optional().describe('Only jobs created at or after this instant.'),
+    createdBefore: instant.optional().describe('Only jobs created before this instant.'),
+    limit: z
+      .int()
+      .min(1)
+      .max(MAX_BULK_JOBS)
+      .optional()
+      .describe(
+        `At most this many jobs, 1 to ${MAX_BULK_JOBS.toLocaleString('en')} (the default); more is refused.`,
+      ),
+    dryRun: z.boolean().optional().describe('Count the matching jobs (up to `limit`) and move none.'),
+  })
+  .describe('Which jobs a bulk action takes: every filter given must match.');
+export type BulkJobsBody = z.output<typeof bulkJobsBody>;
+
+export const bulkJobsResult = z
+  .object({
+    count: z.int().min(0).describe('How many jobs were moved (or, with dryRun, match).'),
+    more: z
+      .boolean()
+      .describe(
+        'true when `count` reached the limit: more jobs may match (with dryRun: at least `count` match); call again for the rest.',
+      ),
+    dryRun: z.boolean(),
+  })
+  .describe('What a bulk action did');
 
 const count = z.int().min(0);
 

@@ -87,6 +87,17 @@ for (const kind of testDatabases()) {
       expect(seen).toEqual([...queuedIds].sort());
     });
 
+    it('lists by created range and by the start of an id', async () => {
+      const found = await runCli(
+        ['list', '--id', queuedIds[1]!.slice(0, 23), '--from', '2000-01-01T00:00:00Z'],
+        env,
+      );
+      expect(found.code).toBe(0);
+      expect(found.stdout.split(' ')[0]).toBe(queuedIds[1]);
+      const none = await runCli(['list', '--before', '2000-01-01T00:00:00Z'], env);
+      expect(none.stderr).toBe('no job matches\n');
+    });
+
     it('lists one owner’s jobs', async () => {
       const run = await runCli(['list', '--owner', 'nobody'], env);
       expect(run.code).toBe(0);
@@ -111,6 +122,50 @@ for (const kind of testDatabases()) {
       expect(refused.stderr).toMatch(/^jobs: POST \/v1\/jobs\/\S+\/retry: 409 /);
     });
 
+    it('retries every failed job and cancels every queued one matching a filter, counted first', async () => {
+      const failed = await api.queue.send('system.echo', {}, { owner: 'bulk', maxAttempts: 1 });
+      const claimed = await claimJob(api.backend, 'system.echo', failed.job.id);
+      await api.backend.jobFail({
+        id: failed.job.id,
+        leaseToken: claimed.leaseToken,
+        error: { kind: 'Test', message: 'failed on purpose' },
+      });
+      const counted = await runCli(
+        ['retry-failed', '--kind', 'system.echo', '--owner', 'bulk', '--dry-run'],
+        env,
+      );
+      expect(counted.code).toBe(0);
+      expect(counted.stdout).toBe('1 failed job match\n');
+      expect((await api.queue.get(failed.job.id))!.state).toBe('failed');
+      const retried = await runCli(['retry-failed', '--owner', 'bulk', '--limit', '10'], env);
+      expect(retried.stdout).toBe('retried 1 failed job\n');
+      expect((await api.queue.get(failed.job.id))!.state).toBe('queued');
+
+      const late = await api.queue.send(
+        'system.echo',
+        {},
+        { owner: 'late', runAt: new Date(Date.now() + 3_600_000).toISOString() },
+      );
+      const bounded = await runCli(['cancel-queued', '--owner', 'late', '--limit', '1', '--dry-run'], env);
+      expect(bounded.stdout).toBe('at least 1 queued job match\n');
+      const none = await runCli(
+        ['cancel-queued', '--owner', 'late', '--before', '2000-01-01T00:00:00Z'],
+        env,
+      );
+      expect(none.stdout).toBe('cancelled 0 queued jobs\n');
+      const cancelled = await runCli(
+        ['cancel-queued', '--owner', 'late', '--from', '2000-01-01T00:00:00Z'],
+        env,
+      );
+      expect(cancelled.stdout).toBe('cancelled 1 queued job\n');
+      expect((await api.queue.get(late.job.id))!.state).toBe('cancelled');
+
+      const reader = { ...env, OFFLOAD_API_KEY: await api.key('reader', ['read']) };
+      const refused = await runCli(['cancel-queued'], reader);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^jobs: POST \/v1\/jobs\/cancel-queued: 403 /);
+    });
+
     it('refuses bad arguments with the usage, and says when the API is unreachable', async () => {
       for (const [args, message] of [
         [['list', '--state', 'sleeping'], '--state must be one of queued, retrying, active'],
@@ -122,6 +177,13 @@ for (const kind of testDatabases()) {
         [['show', ''], 'show needs a job id (got "")'],
         [['cancel', '..'], 'cancel needs a job id (got "..")'],
         [['explode'], 'unknown command "explode"'],
+        [['retry-failed', '--limit', '10001'], '--limit must be an integer from 1 to 10000'],
+        [['cancel-queued', '--limit', 'all'], '--limit must be an integer from 1 to 10000'],
+        [['cancel-queued', '--from', 'yesterday'], '--from must be an ISO-8601 instant'],
+        [['list', '--before', '2026-13-01'], '--before must be an ISO-8601 instant'],
+        [['list', '--id', 'not an id'], '--id must be a job id or its start'],
+        [['retry-failed', 'import.csv'], 'retry-failed takes no positional argument'],
+        [['retry-failed', '--state', 'failed'], "Unknown option '--state'"],
       ] as const) {
         const run = await runCli([...args], env);
         expect(run.code, args.join(' ')).toBe(2);

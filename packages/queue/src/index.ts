@@ -1,6 +1,8 @@
 // @offload/queue: the runtime (runtime/: every queue policy once) over two thin drivers
 // (drivers/sqlite, drivers/postgres on pg-boss's tables) behind one interface. See docs/queue.md.
+
 export { backoffCeilingMs, backoffDelayMs, DEFAULT_BACKOFF, nextRunAt } from './runtime/backoff.ts';
+export { MAX_BULK_COUNT, MAX_BULK_LIMIT } from './runtime/bulk.ts';
 export { SCHEDULED_COUNT_CAP } from './runtime/counts.ts';
 export { nextTick } from './runtime/cron.ts';
 export { createQueueBackend, type QueueBackendOptions } from './runtime/factory.ts';

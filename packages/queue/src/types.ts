@@ -154,6 +154,11 @@ export interface JobListParams {
   kind?: string;
   state?: JobState;
   owner?: string;
+  /** ISO instants: created at or after, and before. */
+  createdFrom?: string;
+  createdBefore?: string;
+  /** The start of the job's id (hex digits, hyphens ignored): a text search on ids. */
+  idPrefix?: string;
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor?: string | null;
   /** 1…100; default 50. */
@@ -174,6 +179,8 @@ export interface JobBulkParams {
   createdBefore?: string;
   limit: number;
 }
+
+export type BulkAction = 'cancel' | 'retry';
 
 export interface Page<T> {
   items: T[];
@@ -297,6 +304,8 @@ export interface QueueBackend {
    */
   jobCancelMany(params: JobBulkParams): Promise<number>;
   jobRetryMany(params: JobBulkParams): Promise<number>;
+  /** How many jobs `action` would take with `params`, counting at most `params.limit` (≤ 10,001). */
+  jobCountMany(action: BulkAction, params: JobBulkParams): Promise<number>;
   jobGet(id: string): Promise<Job | null>;
   jobList(params: JobListParams): Promise<Page<Job>>;
   jobCounts(now?: Date): Promise<KindCounts[]>;

@@ -245,11 +245,22 @@ async function listJobs(deps: JobsRouterDeps, req: Request, res: Response): Prom
   }
   const owner = principal.isAdmin ? query.owner : principal.owner;
   // The cursor is valid only for the list it came from: same filters, same owner.
-  const scope = JSON.stringify(['jobs', owner ?? null, query.kind ?? null, query.state ?? null]);
+  const scope = JSON.stringify([
+    'jobs',
+    owner ?? null,
+    query.kind ?? null,
+    query.state ?? null,
+    query.createdFrom ?? null,
+    query.createdBefore ?? null,
+    query.idPrefix ?? null,
+  ]);
   const page = await deps.queue.list({
     ...(query.kind === undefined ? {} : { kind: query.kind }),
     ...(query.state === undefined ? {} : { state: query.state }),
     ...(owner === undefined ? {} : { owner }),
+    ...(query.createdFrom === undefined ? {} : { createdFrom: query.createdFrom }),
+    ...(query.createdBefore === undefined ? {} : { createdBefore: query.createdBefore }),
+    ...(query.idPrefix === undefined ? {} : { idPrefix: query.idPrefix }),
     cursor:
       query.cursor === undefined || query.cursor === ''
         ? null

@@ -185,6 +185,12 @@ for (const kind of testDatabases()) {
       expect(page.body.nextCursor).toEqual(expect.any(String));
       await expectCall(200, 'GET', '/v1/jobs', { key, query: { cursor: page.body.nextCursor } });
       await expectCall(400, 'GET', '/v1/jobs', { key, query: { limit: '101' } });
+      const since = {
+        createdFrom: new Date(Date.now() - 60_000).toISOString(),
+        idPrefix: job.id.slice(0, 8),
+      };
+      await expectCall(200, 'GET', '/v1/jobs', { key, query: since });
+      await expectCall(400, 'GET', '/v1/jobs', { key, query: { idPrefix: 'not-hex' } });
 
       // Retry a queued job: 409; cancel it: 200; retry the cancelled one: 200.
       await expectCall(409, 'POST', '/v1/jobs/{id}/retry', { key, params: job });
@@ -214,6 +220,21 @@ for (const kind of testDatabases()) {
         failedBefore: new Date(0),
       });
       await expectCall(409, 'POST', '/v1/jobs', { key, headers: pruned, body: echo(4) });
+    });
+
+    it('answers bulk actions: count, retry failed, cancel queued; a limit over the maximum, another owner', async () => {
+      const key = keys.submitter;
+      for (const path of ['/v1/jobs/retry-failed', '/v1/jobs/cancel-queued']) {
+        const counted = await expectCall(200, 'POST', path, { key, body: { kind: ECHO, dryRun: true } });
+        expect(counted.body.dryRun).toBe(true);
+        await expectCall(200, 'POST', path, {
+          key,
+          body: { kind: ECHO, createdFrom: new Date().toISOString() },
+        });
+        await expectCall(422, 'POST', path, { key, body: { limit: 10_001 } });
+        await expectCall(403, 'POST', path, { key, body: { owner: 'someone-else' } });
+      }
+      await expectCall(403, 'POST', '/v1/jobs/retry-failed', { key, body: { kind: 'rebuild.kpi' } });
     });
 
     it('answers imports: a CSV stored and enqueued, then read; bad entity, type and size refused', async () => {

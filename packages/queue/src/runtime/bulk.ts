@@ -5,6 +5,11 @@ import type { JobBulkParams, JobState } from '../types.ts';
 import { isoInstant } from './insert.ts';
 
 export const MAX_BULK_LIMIT = 1000;
+/**
+ * The bound of a count before a bulk action (`Queue.countMany`): a confirmation needs "about how
+ * many", and past this it says "at least", so no count reads more than this many index entries.
+ */
+export const MAX_BULK_COUNT = 10_001;
 
 const ALLOWED: Record<'cancel' | 'retry', { states: readonly JobState[]; defaults: readonly JobState[] }> = {
   cancel: { states: ['queued', 'retrying'], defaults: ['queued', 'retrying'] },
@@ -21,7 +26,11 @@ export interface BulkFilter {
 }
 
 /** The filter of a bulk `action`, or a TypeError naming what is wrong. */
-export function bulkFilter(action: 'cancel' | 'retry', params: JobBulkParams): BulkFilter {
+export function bulkFilter(
+  action: 'cancel' | 'retry',
+  params: JobBulkParams,
+  maxLimit: number = MAX_BULK_LIMIT,
+): BulkFilter {
   const { states: allowed, defaults } = ALLOWED[action];
   const states = [...new Set(params.states ?? defaults)];
   if (states.length === 0 || states.some((state) => !allowed.includes(state))) {
@@ -29,8 +38,8 @@ export function bulkFilter(action: 'cancel' | 'retry', params: JobBulkParams): B
       `bulk ${action} takes jobs in states ${allowed.join(', ')} (got ${states.join(', ')})`,
     );
   }
-  if (!Number.isInteger(params.limit) || params.limit < 1 || params.limit > MAX_BULK_LIMIT) {
-    throw new TypeError(`limit must be an integer from 1 to ${MAX_BULK_LIMIT} (got ${String(params.limit)})`);
+  if (!Number.isInteger(params.limit) || params.limit < 1 || params.limit > maxLimit) {
+    throw new TypeError(`limit must be an integer from 1 to ${maxLimit} (got ${String(params.limit)})`);
   }
   if (params.kind !== undefined && typeof params.kind !== 'string')
     throw new TypeError('kind must be a string');

@@ -2,6 +2,7 @@
 // subscribe. It adds nothing a backend must agree on; it is a small facade so that callers
 // hold one object and event subscribers share one backend subscription.
 import type {
+  BulkAction,
   Job,
   JobBulkParams,
   JobEvent,
@@ -76,6 +77,15 @@ export class Queue {
   /** Retries failed jobs matching `params`, at most `params.limit` (≤ 1000); returns how many. */
   retryMany(params: JobBulkParams): Promise<number> {
     return this.backend.jobRetryMany(params);
+  }
+
+  /**
+   * How many jobs `cancelMany`/`retryMany` would take with `params`, counting at most
+   * `params.limit` (≤ 10,001) so that a count never scans a large table: an answer equal to the
+   * limit means "at least".
+   */
+  countMany(action: BulkAction, params: JobBulkParams): Promise<number> {
+    return this.backend.jobCountMany(action, params);
   }
 
   scheduleUpsert(schedule: Schedule): Promise<void> {

@@ -57,5 +57,25 @@ export function bulkCases(env: Environment): void {
       expect((await env.a.jobCounts()).find((c) => c.kind === kind)).toMatchObject({ queued: 4, failed: 0 });
       expect(await env.b.jobClaim({ kinds: [kind], limit: 10, workerId: 'w' })).toHaveLength(4);
     });
+
+    it('counts what a bulk action would take, at most the limit, moving nothing', async () => {
+      const kind = uniqueKind('bulk-count');
+      const sent = await env.a.jobInsertMany(
+        Array.from({ length: 5 }, (_, i) => ({ kind, payload: i, owner: i < 3 ? 'alice' : 'bob' })),
+      );
+      expect(await env.a.jobCountMany('cancel', { kind, limit: 100 })).toBe(5);
+      expect(await env.b.jobCountMany('cancel', { kind, owner: 'alice', limit: 100 })).toBe(3);
+      // The bound: an answer equal to the limit means "at least".
+      expect(await env.a.jobCountMany('cancel', { kind, limit: 2 })).toBe(2);
+      expect(await env.a.jobCountMany('retry', { kind, limit: 100 })).toBe(0);
+      const first = sent.map((r) => r.job.createdAt).sort()[0]!;
+      expect(await env.a.jobCountMany('cancel', { kind, createdBefore: first, limit: 100 })).toBe(0);
+      for (const { job } of sent) expect((await getJob(env.b, job.id)).state).toBe('queued');
+      expect(await env.a.jobCountMany('cancel', { kind, limit: 10_001 })).toBe(5);
+      await expect(env.a.jobCountMany('cancel', { kind, limit: 10_002 })).rejects.toThrow(TypeError);
+      await expect(env.a.jobCountMany('retry', { kind, states: ['queued'], limit: 1 })).rejects.toThrow(
+        TypeError,
+      );
+    });
   });
 }

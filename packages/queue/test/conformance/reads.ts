@@ -54,6 +54,42 @@ export function readCases(env: Environment): void {
       expect(await env.a.jobList({ kind, state: 'failed' })).toEqual({ items: [], nextCursor: null });
     });
 
+    it('filters by a created range and an id prefix, and pages within them', async () => {
+      const kind = uniqueKind('list-range');
+      const sent = await env.a.jobInsertMany(Array.from({ length: 5 }, (_, i) => ({ kind, payload: i })));
+      const ids = sent.map((r) => r.job.id);
+      const created = sent.map((r) => r.job.createdAt).sort();
+      const first = created[0]!;
+      const after = new Date(Date.parse(created.at(-1)!) + 1).toISOString();
+      const idsOf = async (params: Parameters<typeof env.a.jobList>[0]) => {
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page = await env.b.jobList({ ...params, kind, limit: 2, cursor });
+          seen.push(...page.items.map((job) => job.id));
+          cursor = page.nextCursor;
+        } while (cursor !== null);
+        return seen.sort();
+      };
+      expect(await idsOf({ createdFrom: first, createdBefore: after })).toEqual([...ids].sort());
+      expect(await idsOf({ createdBefore: first })).toEqual([]);
+      expect(await idsOf({ createdFrom: after })).toEqual([]);
+      // Whole ids, in either case, with or without hyphens; and shorter prefixes.
+      expect(await idsOf({ idPrefix: ids[2]!.toUpperCase() })).toEqual([ids[2]]);
+      expect(await idsOf({ idPrefix: ids[3]!.replaceAll('-', '') })).toEqual([ids[3]]);
+      const shared = ids[0]!.slice(0, 8);
+      const prefixed = await idsOf({ idPrefix: shared });
+      expect(prefixed).toContain(ids[0]);
+      for (const id of prefixed) expect(id.startsWith(shared)).toBe(true);
+      expect(await idsOf({ idPrefix: `${ids[4]!.slice(0, 30)}x` }).catch((e: Error) => e.name)).toBe(
+        'TypeError',
+      );
+      expect(await env.a.jobList({ kind, state: 'queued', idPrefix: ids[1]! })).toEqual({
+        items: [expect.objectContaining({ id: ids[1] })],
+        nextCursor: null,
+      });
+    });
+
     it('refuses a limit outside 1…100 and a cursor it did not issue', async () => {
       const kind = uniqueKind('list-bad');
       await env.a.jobInsertMany(Array.from({ length: 3 }, () => ({ kind, payload: {} })));

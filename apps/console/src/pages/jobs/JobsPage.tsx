@@ -1,5 +1,6 @@
-// Jobs: a filtered list in cursor pages. The filters and the page's cursor are in the URL, so
-// a filtered page can be shared and Back returns to the previous page.
+// Jobs: a filtered list in cursor pages (kind, state, owner, created range, the start of an id),
+// with bulk actions over the same filter. The filters and the page's cursor are in the URL, so a
+// filtered page can be shared and Back returns to the previous page.
 import { api } from '../../api/client.ts';
 import { useResource } from '../../api/resource.ts';
 import { Choice } from '../../components/Choice.tsx';
@@ -8,32 +9,43 @@ import { Table } from '../../components/Table.tsx';
 import { when } from '../../format.ts';
 import { href, navigate, type Route } from '../../route.ts';
 import { can } from '../../session.ts';
+import { BulkActions } from './BulkActions.tsx';
 import { JOB_STATES, StateBadge } from './StateBadge.tsx';
 
 const PAGE_SIZE = '20';
+const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
   const kind = route.params.get('kind') ?? undefined;
   const state = route.params.get('state') ?? undefined;
   const owner = route.params.get('owner') ?? undefined;
+  const createdFrom = route.params.get('from') ?? undefined;
+  const createdBefore = route.params.get('before') ?? undefined;
+  const idPrefix = route.params.get('id') ?? undefined;
   const cursor = route.params.get('cursor') ?? undefined;
   const limit = route.params.get('limit') ?? PAGE_SIZE;
   const customLimit = limit === PAGE_SIZE ? undefined : limit;
-  const query = { kind, state, owner, cursor, limit } as Record<string, string | undefined>;
+  const query = { kind, state, owner, createdFrom, createdBefore, idPrefix, cursor, limit } as Record<
+    string,
+    string | undefined
+  >;
+  // The filters a link keeps (the cursor aside).
+  const filters = {
+    kind,
+    state,
+    owner,
+    from: createdFrom,
+    before: createdBefore,
+    id: idPrefix,
+    limit: customLimit,
+  };
   const page = useResource(`jobs?${new URLSearchParams(clean(query))}`, () =>
     api.get('/v1/jobs', { query: query as never }),
   );
 
-  const setFilter = (name: string, value: string) =>
-    navigate(
-      href(['jobs'], {
-        kind,
-        state,
-        owner,
-        limit: customLimit,
-        [name]: value || undefined,
-      }),
-    );
+  const setFilters = (changes: Record<string, string | undefined>) =>
+    navigate(href(['jobs'], { ...filters, ...changes }));
+  const setFilter = (name: string, value: string) => setFilters({ [name]: value || undefined });
 
   const filterOwner = (event: Event) => {
     event.preventDefault();
@@ -41,11 +53,25 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
     setFilter('owner', input.value.trim());
   };
 
+  // A whole id opens the job; the start of one lists the jobs whose id starts so. (These inputs
+  // are uncontrolled, remounted when the URL's filter changes: a re-render while typing, as each
+  // statistics tick makes, must not reset what is being typed.)
   const findById = (event: Event) => {
     event.preventDefault();
     const input = (event.currentTarget as HTMLFormElement).elements.namedItem('job-id') as HTMLInputElement;
     const id = input.value.trim();
-    if (id !== '') navigate(href(['jobs', id]));
+    if (FULL_ID.test(id)) navigate(href(['jobs', id]));
+    else setFilter('id', id);
+  };
+
+  const filterCreated = (event: Event) => {
+    event.preventDefault();
+    const form = (event.currentTarget as HTMLFormElement).elements;
+    const instant = (name: string) => {
+      const value = (form.namedItem(name) as HTMLInputElement).value;
+      return value === '' ? undefined : new Date(value).toISOString();
+    };
+    setFilters({ from: instant('created-from'), before: instant('created-before') });
   };
 
   return (
@@ -77,14 +103,27 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
             <button type="submit">Filter</button>
           </form>
         )}
-        <form onSubmit={findById} aria-label="Find a job by id">
+        <form onSubmit={filterCreated} aria-label="Filter by creation time">
+          <InstantInput label="Created from" name="created-from" iso={createdFrom} />
+          <InstantInput label="Created before" name="created-before" iso={createdBefore} />
+          <button type="submit">Apply</button>
+        </form>
+        <form onSubmit={findById} aria-label="Find jobs by id">
           <label>
             Job id
-            <input name="job-id" autocomplete="off" spellcheck={false} />
+            <input
+              key={idPrefix}
+              name="job-id"
+              defaultValue={idPrefix ?? ''}
+              placeholder="whole id, or its start"
+              autocomplete="off"
+              spellcheck={false}
+            />
           </label>
-          <button type="submit">Open</button>
+          <button type="submit">Search</button>
         </form>
       </div>
+      <BulkActions filter={{ kind, owner, createdFrom, createdBefore }} state={state} />
       <Loaded resource={page} what="jobs">
         {({ items, nextCursor }) => (
           <>
@@ -112,13 +151,9 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
               ))}
             </Table>
             <nav class="pager" aria-label="Job list pages">
-              {cursor !== undefined && (
-                <a href={href(['jobs'], { kind, state, owner, limit: customLimit })}>First page</a>
-              )}
+              {cursor !== undefined && <a href={href(['jobs'], filters)}>First page</a>}
               {nextCursor !== null && (
-                <a href={href(['jobs'], { kind, state, owner, limit: customLimit, cursor: nextCursor })}>
-                  Next page
-                </a>
+                <a href={href(['jobs'], { ...filters, cursor: nextCursor })}>Next page</a>
               )}
             </nav>
           </>
@@ -126,6 +161,24 @@ export function JobsPage({ route, kinds }: { route: Route; kinds: string[] }) {
       </Loaded>
     </section>
   );
+}
+
+/** A datetime-local input showing `iso`, remounted when it changes (see findById). */
+function InstantInput({ label, name, iso }: { label: string; name: string; iso: string | undefined }) {
+  return (
+    <label>
+      {label}
+      <input key={iso} name={name} type="datetime-local" step="1" defaultValue={localInput(iso)} />
+    </label>
+  );
+}
+
+/** An ISO instant as a datetime-local input shows it: the browser's local time, to the second. */
+function localInput(iso: string | undefined): string {
+  if (iso === undefined) return '';
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return '';
+  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 19);
 }
 
 function clean(record: Record<string, string | undefined>): Record<string, string> {

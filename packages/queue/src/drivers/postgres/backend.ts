@@ -13,17 +13,19 @@
 import { createHash } from 'node:crypto';
 import { cursorSigner, isRefusedData } from '@offload/db';
 import { PgBoss } from 'pg-boss';
-import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
+import { type BulkFilter, bulkFilter, MAX_BULK_COUNT } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
 import { countsOf, SCHEDULED_COUNT_CAP, splitWaiting } from '../../runtime/counts.ts';
 import { dueTick, tickInsert } from '../../runtime/cron.ts';
 import { DEFAULT_LEASE_SECONDS, type KindDefaultsResolver } from '../../runtime/insert.ts';
+import { idBounds, listRange } from '../../runtime/list-range.ts';
 import { Maintenance, type MaintenanceSettings } from '../../runtime/maintenance.ts';
 import { pageLimit } from '../../runtime/paging.ts';
 import { retryAt } from '../../runtime/retry.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
+  BulkAction,
   ClaimedJob,
   Job,
   JobBulkParams,
@@ -593,16 +595,17 @@ class PgBossBackend implements QueueBackend {
     return this.#operateMany(sql.retryMany(this.#names), bulkFilter('retry', params));
   }
 
+  async jobCountMany(action: BulkAction, params: JobBulkParams): Promise<number> {
+    const filter = bulkFilter(action, params, MAX_BULK_COUNT);
+    const { rows } = await this.#requirePool().query(
+      sql.countMany(this.#names, action === 'cancel'),
+      bulkValues(filter),
+    );
+    return (rows[0]?.['n'] as number | undefined) ?? 0;
+  }
+
   async #operateMany(text: string, filter: BulkFilter): Promise<number> {
-    const { rows } = await this.#requirePool().query(text, [
-      filter.states.map((state) => BOSS_STATES[state]),
-      filter.kind,
-      filter.owner,
-      filter.createdFrom,
-      filter.createdBefore,
-      filter.limit,
-      null,
-    ]);
+    const { rows } = await this.#requirePool().query(text, [...bulkValues(filter), null]);
     return (rows[0]?.['moved'] as number | undefined) ?? 0;
   }
 
@@ -620,16 +623,21 @@ class PgBossBackend implements QueueBackend {
     if (params.state !== undefined && !(JOB_STATES as readonly string[]).includes(params.state)) {
       throw new TypeError(`state must be one of ${JOB_STATES.join(', ')}`);
     }
+    const range = idBounds(listRange(params));
     const { text, params: names } = sql.listJobs(this.#names, {
       kind: params.kind !== undefined,
       state: params.state !== undefined,
       owner: params.owner !== undefined,
+      idFrom: range.idFrom !== null,
+      idBefore: range.idBefore !== null,
       cursor: after !== null,
     });
     const values: Record<string, unknown> = {
       kind: params.kind,
       state: params.state === undefined ? undefined : BOSS_STATES[params.state],
       owner: params.owner,
+      idFrom: range.idFrom,
+      idBefore: range.idBefore,
       cursor: after,
     };
     const { rows } = await this.#pool!.query(text, [limit + 1, ...names.map((name) => values[name])], {
@@ -967,4 +975,16 @@ function toError(value: unknown): Error {
   if (typeof value === 'object' && value !== null && 'message' in value)
     return new Error(String(value.message));
   return new Error(String(value));
+}
+
+/** bulkTarget's parameters $1…$6 for a filter. */
+function bulkValues(filter: BulkFilter): unknown[] {
+  return [
+    filter.states.map((state) => BOSS_STATES[state]),
+    filter.kind,
+    filter.owner,
+    filter.createdFrom,
+    filter.createdBefore,
+    filter.limit,
+  ];
 }

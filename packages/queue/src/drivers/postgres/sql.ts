@@ -734,17 +734,29 @@ WHERE NOT EXISTS (SELECT 1 FROM retried)`;
  * The jobs a bulk action takes: states $1 (pg-boss's names), kind $2, owner $3, created from $4
  * and before $5 (each null for any), at most $6, oldest first, skipping rows others hold.
  */
-const bulkTarget = (n: SqlNames) => `(
-  SELECT j.name, j.id, j.state::text AS state FROM ${table(n)} j
+const bulkMatch = (n: SqlNames) => `FROM ${table(n)} j
   WHERE j.state::text = ANY($1::text[])
     AND ($2::text IS NULL OR j.name = $2)
     AND ($3::text IS NULL OR j.data->>'owner' = $3)
     AND ($4::timestamptz IS NULL OR j.created_on >= $4)
-    AND ($5::timestamptz IS NULL OR j.created_on < $5)
+    AND ($5::timestamptz IS NULL OR j.created_on < $5)`;
+
+const bulkTarget = (n: SqlNames) => `(
+  SELECT j.name, j.id, j.state::text AS state ${bulkMatch(n)}
   -- ids are UUIDv7: id order is creation order, and with a kind it is pg-boss's key (name, id).
   ORDER BY j.id
   LIMIT $6
   FOR UPDATE SKIP LOCKED)`;
+
+/**
+ * count_many: how many jobs bulkTarget would pick, at most $6, locking none; unordered, so the
+ * planner may read any index that holds the matching states. Waiting jobs (a cancel's) are read
+ * along pg-boss's partial index of unstarted jobs (its `state < 'active'`, stated literally so
+ * the planner can use it); failed ones have no such index, so a retry's count reads the kind's
+ * rows until it has counted $6.
+ */
+export const countMany = (n: SqlNames, waiting: boolean) =>
+  `SELECT count(*)::int AS n FROM (SELECT 1 ${bulkMatch(n)}${waiting ? " AND j.state < 'active'" : ''} LIMIT $6) AS target`;
 
 /** cancel_many: the waiting jobs bulkTarget picks become `cancelled` at $7 (or the clock); returns how many. */
 export const cancelMany = (n: SqlNames) => `
@@ -780,13 +792,17 @@ export interface ListFilters {
   kind: boolean;
   state: boolean;
   owner: boolean;
+  /** Bounds on the id: a created range or an id prefix (runtime/list-range.ts). */
+  idFrom: boolean;
+  idBefore: boolean;
   cursor: boolean;
 }
 
 /**
  * list_jobs: one page, newest first: ids are time-ordered, so (id DESC) is creation order and the
  * keyset is the id alone. Parameters in order: $1 the limit (+1 to learn whether a next page
- * exists), then kind, state, owner and the cursor's id for the filters present. A kind is read
+ * exists), then kind, state, owner, the id's bounds and the cursor's id for the filters present
+ * (a created range is an id range: created_on is the id's millisecond). A kind is read
  * backwards along pg-boss's primary key (name, id), an owner along offload_job_owner; with no kind,
  * each queue's newest rows are read along its key and merged, so no plan sorts the table.
  */
@@ -800,6 +816,8 @@ export const listJobs = (n: SqlNames, f: ListFilters) => {
   if (f.kind) filter('kind', (p) => `j.name = ${p}`);
   if (f.state) filter('state', (p) => `j.state = ${p}::${n.boss}.job_state`);
   if (f.owner) filter('owner', (p) => `j.data->>'owner' = ${p}`);
+  if (f.idFrom) filter('idFrom', (p) => `j.id >= ${p}::uuid`);
+  if (f.idBefore) filter('idBefore', (p) => `j.id < ${p}::uuid`);
   if (f.cursor) filter('cursor', (p) => `j.id < ${p}::uuid`);
   const page = (extra: string) => `
     SELECT ${jobColumns} FROM ${table(n)} j

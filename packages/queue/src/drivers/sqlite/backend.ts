@@ -18,11 +18,12 @@
 // promise, except while the file is busy, when connection.ts's retry waits off the event loop.
 import { type CursorSigner, cursorSigner } from '@offload/db';
 import type Database from 'better-sqlite3';
-import { type BulkFilter, bulkFilter } from '../../runtime/bulk.ts';
+import { type BulkFilter, bulkFilter, MAX_BULK_COUNT } from '../../runtime/bulk.ts';
 import { Coalescer, type Settled, settleTogether, unwrap } from '../../runtime/coalescer.ts';
 import { countsOf, SCHEDULED_COUNT_CAP, splitWaiting } from '../../runtime/counts.ts';
 import { dueTick, tickInsert, validateSchedule } from '../../runtime/cron.ts';
 import type { KindDefaultsResolver } from '../../runtime/insert.ts';
+import { listRange } from '../../runtime/list-range.ts';
 import {
   bindMaintenance,
   type ErrorReporter,
@@ -35,6 +36,7 @@ import { pageLimit } from '../../runtime/paging.ts';
 import type {
   BackendCapabilities,
   BackendStartOptions,
+  BulkAction,
   ClaimedJob,
   Job,
   JobBulkParams,
@@ -128,6 +130,7 @@ interface Open {
   cursors: CursorCodec;
   lists: Map<string, Database.Statement<unknown[], JobRow>>;
   bulk: Map<string, Database.Statement<unknown[], { job_no: number; state: JobState }>>;
+  bulkCounts: Map<string, Database.Statement<unknown[], { n: number }>>;
   tx: Transactions;
 }
 
@@ -206,6 +209,7 @@ class SqliteBackend implements SqliteQueueBackend {
         cursors: new CursorCodec(this.#cursorSigner),
         lists: new Map(),
         bulk: new Map(),
+        bulkCounts: new Map(),
         tx: prepareTransactions(db, statements),
       };
     } catch (error) {
@@ -454,32 +458,47 @@ class SqliteBackend implements SqliteQueueBackend {
     return this.#operateMany(bulkFilter('retry', params), 'queued');
   }
 
+  async jobCountMany(action: BulkAction, params: JobBulkParams): Promise<number> {
+    const filter = bulkFilter(action, params, MAX_BULK_COUNT);
+    const open = this.#ready();
+    let total = 0;
+    // One count per state, each along its own partial index, until the limit is reached.
+    for (const state of filter.states) {
+      if (total >= filter.limit) break;
+      const { shape, values } = bulkShape({ ...filter, states: [state], limit: filter.limit - total });
+      const key = `${state}:${JSON.stringify(shape)}`;
+      let count = open.bulkCounts.get(key);
+      if (count === undefined) {
+        count = open.db.prepare<unknown[], { n: number }>(sql.bulkCount(shape, state));
+        open.bulkCounts.set(key, count);
+      }
+      const statement = count;
+      total += await this.#run(() => statement.get(...values)?.n ?? 0);
+    }
+    return total;
+  }
+
   async #operateMany(filter: BulkFilter, to: 'cancelled' | 'queued'): Promise<number> {
     const open = this.#ready();
-    const shape: sql.BulkShape = {
-      states: filter.states.length,
-      kind: filter.kind !== null,
-      owner: filter.owner !== null,
-      from: filter.createdFrom !== null,
-      before: filter.createdBefore !== null,
-    };
-    const key = `bulk:${JSON.stringify(shape)}`;
-    let select = open.bulk.get(key);
-    if (select === undefined) {
-      select = open.db.prepare<unknown[], { job_no: number; state: JobState }>(sql.bulkCandidates(shape));
-      open.bulk.set(key, select);
-    }
-    const values: unknown[] = [...filter.states];
-    for (const value of [filter.kind, filter.owner, filter.createdFrom, filter.createdBefore]) {
-      if (value !== null) values.push(value);
-    }
-    values.push(filter.limit);
+    const { select, values } = this.#bulkCandidates(open, filter);
     const at = new Date().toISOString();
     const { moved, kinds, seqs } = await this.#run(({ tx }) =>
       tx.operateMany.immediate(select, values, to, at),
     );
     if (to === 'queued' && moved > 0) open.notifier.announce(kinds, seqs);
     return moved;
+  }
+
+  /** The prepared statement (sql.bulkCandidates) and its values for a bulk filter. */
+  #bulkCandidates(open: Open, filter: BulkFilter) {
+    const { shape, values } = bulkShape(filter);
+    const key = `bulk:${JSON.stringify(shape)}`;
+    let select = open.bulk.get(key);
+    if (select === undefined) {
+      select = open.db.prepare<unknown[], { job_no: number; state: JobState }>(sql.bulkCandidates(shape));
+      open.bulk.set(key, select);
+    }
+    return { select, values };
   }
 
   jobGet(id: string): Promise<Job | null> {
@@ -516,10 +535,15 @@ class SqliteBackend implements SqliteQueueBackend {
 
   /** Up to limit + 1 rows of one list query (sql.listJobs), newest first. */
   #listPage(open: Open, params: JobListParams, after: CursorPosition | null, limit: number): JobRow[] {
+    const range = listRange(params);
     const filter: sql.ListFilter = {
       kind: params.kind !== undefined,
       state: params.state ?? null,
       owner: params.owner !== undefined,
+      createdFrom: range.createdFrom !== null,
+      createdBefore: range.createdBefore !== null,
+      idFrom: range.prefixFrom !== null,
+      idBefore: range.prefixBefore !== null,
       after: after !== null,
     };
     if (filter.state !== null && !Object.hasOwn(STATE_NAMES, filter.state)) return [];
@@ -533,6 +557,9 @@ class SqliteBackend implements SqliteQueueBackend {
     if (params.kind !== undefined) values.push(params.kind);
     if (params.state !== undefined) values.push(params.state);
     if (params.owner !== undefined) values.push(params.owner);
+    for (const bound of [range.createdFrom, range.createdBefore, range.prefixFrom, range.prefixBefore]) {
+      if (bound !== null) values.push(bound);
+    }
     if (after !== null) values.push(after.createdAt, after.id);
     values.push(limit + 1);
     return statement.all(...values);
@@ -733,4 +760,21 @@ export function createSqliteBackend(options: SqliteBackendOptions): SqliteQueueB
 
 function isoNow(now: Date | undefined): string {
   return (now ?? new Date()).toISOString();
+}
+
+/** A bulk filter's statement shape (sql.bulkCandidates, sql.bulkCount) and its parameters. */
+function bulkShape(filter: BulkFilter): { shape: sql.BulkShape; values: unknown[] } {
+  const shape: sql.BulkShape = {
+    states: filter.states.length,
+    kind: filter.kind !== null,
+    owner: filter.owner !== null,
+    from: filter.createdFrom !== null,
+    before: filter.createdBefore !== null,
+  };
+  const values: unknown[] = [...filter.states];
+  for (const value of [filter.kind, filter.owner, filter.createdFrom, filter.createdBefore]) {
+    if (value !== null) values.push(value);
+  }
+  values.push(filter.limit);
+  return { shape, values };
 }

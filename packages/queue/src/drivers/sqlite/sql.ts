@@ -230,12 +230,27 @@ export interface BulkShape {
  * owner, created from, created before for the filters present, then the limit.
  */
 export function bulkCandidates(shape: BulkShape): string {
+  return `SELECT job_no, state FROM queue_jobs WHERE ${bulkWhere(shape)} ORDER BY created_at, id LIMIT ?`;
+}
+
+/**
+ * bulk_count: how many jobs in one `state` bulkCandidates would pick, at most the limit, read
+ * along that state's partial list index (only rows in its states, so a few failed jobs among a
+ * million completed ones cost a few reads). Parameters: the state, then as bulkCandidates.
+ */
+export function bulkCount(shape: BulkShape, state: keyof typeof STATE_INDEX): string {
+  const { index, term } = STATE_INDEX[state];
+  return `SELECT count(*) AS n FROM (SELECT 1 FROM queue_jobs INDEXED BY ${index}
+    WHERE ${term} AND ${bulkWhere({ ...shape, states: 1 })} LIMIT ?)`;
+}
+
+function bulkWhere(shape: BulkShape): string {
   const where = [`state IN (${Array.from({ length: shape.states }, () => '?').join(', ')})`];
   if (shape.kind) where.push('kind = ?');
   if (shape.owner) where.push('owner = ?');
   if (shape.from) where.push('created_at >= ?');
   if (shape.before) where.push('created_at < ?');
-  return `SELECT job_no, state FROM queue_jobs WHERE ${where.join(' AND ')} ORDER BY created_at, id LIMIT ?`;
+  return where.join(' AND ');
 }
 
 // ---- reads --------------------------------------------------------------------------------------
@@ -297,6 +312,11 @@ export interface ListFilter {
   kind: boolean;
   state: 'queued' | 'retrying' | 'active' | 'completed' | 'failed' | 'cancelled' | null;
   owner: boolean;
+  /** created_at from and before, id from and before (runtime/list-range.ts). */
+  createdFrom: boolean;
+  createdBefore: boolean;
+  idFrom: boolean;
+  idBefore: boolean;
   after: boolean;
 }
 
@@ -315,7 +335,8 @@ const STATE_INDEX = {
  * list_jobs: one page, newest first, keyset on (created_at, id), along the index that fits the
  * filters: an owner's jobs; a kind's jobs in a state (that state's partial index); a kind's jobs;
  * all jobs. A state across kinds is one such query per kind, merged by the caller. Parameters:
- * kind, state, owner (those filtered on, in that order), then the cursor's created_at and id
+ * kind, state, owner, created from and before, id from and before (those filtered on, in that
+ * order), then the cursor's created_at and id
  * when paging on, then limit (one more than the page, to learn whether another follows).
  */
 export function listJobs(filter: ListFilter): string {
@@ -329,9 +350,15 @@ export function listJobs(filter: ListFilter): string {
   if (filter.kind) terms.push('kind = ?');
   if (filter.state !== null) terms.push('state = ?');
   if (filter.owner) terms.push('owner = ?');
+  // Ranges on the index's created_at (after its equality columns), then exact bounds on the id.
+  if (filter.createdFrom) terms.push('created_at >= ?');
+  if (filter.createdBefore) terms.push('created_at < ?');
+  if (filter.idFrom) terms.push('id >= ?');
+  if (filter.idBefore) terms.push('id < ?');
   if (filter.after) terms.push('(created_at, id) < (?, ?)');
+  // An id prefix reads the id's unique index and sorts what it spans (few rows for a few digits).
   return `
-SELECT ${JOB_COLUMNS} FROM queue_jobs INDEXED BY ${index}
+SELECT ${JOB_COLUMNS} FROM queue_jobs ${filter.idFrom ? '' : `INDEXED BY ${index}`}
 ${terms.length > 0 ? `WHERE ${terms.join(' AND ')}` : ''}
 ORDER BY created_at DESC, id DESC
 LIMIT ?`;
