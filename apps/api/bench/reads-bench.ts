@@ -11,12 +11,16 @@
 // hits them alike; each figure is the median round's. The logger is silent for both, as a
 // request log on stdout would measure the terminal.
 //
+// --profile DIR takes one more measurement of each API target per backend under the V8 profiler
+// (the serving process only), writes DIR/reads-<backend>-<target>.cpuprofile and adds where the
+// time went to the report (profile.ts).
+//
 //   node apps/api/bench/reads-bench.ts [--models 20000] [--duration 3000] [--connections 16]
-//                                      [--repeat 3] [--only sqlite|postgres]
+//                                      [--repeat 3] [--only sqlite|postgres] [--profile DIR]
 //                                      [--out docs/performance/reads-bench.md]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDb, type Db, migrateLatest } from '@offload/db';
 import { rebuildComplianceReport, rebuildKpiSnapshots } from '@offload/db/reports';
@@ -43,6 +47,7 @@ import {
   urlOf,
   withDatabase,
 } from './harness.ts';
+import { type ProfileSummary, profiled, profileSection, READING_PROFILES } from './profile.ts';
 
 interface Options {
   models: number;
@@ -51,6 +56,8 @@ interface Options {
   repeat: number;
   backends: Backend[];
   postgresUrl: string;
+  /** Where to write CPU profiles of the API targets; none without it. */
+  profileDir: string | undefined;
 }
 
 interface Target {
@@ -76,6 +83,7 @@ interface BackendResult {
   figures: Array<Figure<Target, Measured>>;
   cacheHitRate: Record<string, number | null>;
   seedMs: number;
+  profiles: Array<ProfileSummary<Target>>;
 }
 
 async function prepare(db: Db, models: number): Promise<number> {
@@ -132,26 +140,35 @@ async function benchBackend(backend: Backend, options: Options): Promise<Backend
           await load(urlFor(target), options.connections, 500, { authorization: auth }); // warm-up (JIT, caches)
         }
         const [bareTarget, ...ours] = TARGETS as [Target, ...Target[]];
-        const figures = await interleavedRounds(
-          bareTarget,
-          ours,
-          options.repeat,
-          async (target) => {
-            const m = await measure(urlFor(target), options, { authorization: auth });
-            if (m.errors > 0) throw new Error(`${target.name}: ${m.errors} non-200 answers`);
-            return m;
-          },
-          (round, target, m) =>
-            log(
-              `[${backend}] round ${round} ${target.name.padEnd(30)} ${fmt(m.rps).padStart(8)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  ${fmt(m.cpuUsPerRequest)} µs CPU/req`,
-            ),
+        const run = async (target: Target) => {
+          const m = await measure(urlFor(target), options, { authorization: auth });
+          if (m.errors > 0) throw new Error(`${target.name}: ${m.errors} non-200 answers`);
+          return m;
+        };
+        const figures = await interleavedRounds(bareTarget, ours, options.repeat, run, (round, target, m) =>
+          log(
+            `[${backend}] round ${round} ${target.name.padEnd(30)} ${fmt(m.rps).padStart(8)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  ${fmt(m.cpuUsPerRequest)} µs CPU/req`,
+          ),
         );
+        const profiles: Array<ProfileSummary<Target>> = [];
+        if (options.profileDir !== undefined) {
+          for (const target of TARGETS.filter((t) => t.bare !== true)) {
+            const slug = target.path
+              .replace(/\?.*$/, '')
+              .replace(/[^a-z0-9]+/gi, '-')
+              .replace(/^-|-$/g, '');
+            const file = join(options.profileDir, `reads-${backend}-${slug}.cpuprofile`);
+            log(`[${backend}] profiling ${target.name} → ${file}`);
+            profiles.push(await profiled(target, file, () => run(target)));
+          }
+        }
         const stats = services.cache.stats();
         return {
           backend,
           seedMs,
           cacheHitRate: Object.fromEntries(stats.families.map((f) => [f.family, f.hitRate])),
           figures,
+          profiles,
         };
       } finally {
         await closeServer(api);
@@ -192,6 +209,7 @@ function report(options: Options, results: BackendResult[]): string {
     'the request log (a pino child logger per request), the API key hash (SHA-256 per request, even',
     'on a key cache hit), the request context, Server-Timing and the metrics histogram.',
     '',
+    ...(results.some((r) => r.profiles.length > 0) ? READING_PROFILES : []),
   ];
   for (const r of results) {
     lines.push(`## ${r.backend}`, '');
@@ -213,6 +231,7 @@ function report(options: Options, results: BackendResult[]): string {
       `Cache hit rates over the run: ${hitRates}. Seed and rebuilds took ${(r.seedMs / 1000).toFixed(1)} s.`,
       '',
     );
+    for (const p of r.profiles) lines.push(...profileSection(`${p.target.name} (${r.backend})`, p));
   }
   return `${lines.join('\n')}\n`;
 }
@@ -226,6 +245,7 @@ async function main(): Promise<void> {
       repeat: { type: 'string' },
       only: { type: 'string' },
       out: { type: 'string' },
+      profile: { type: 'string' },
     },
   });
   if (values.only !== undefined && values.only !== 'sqlite' && values.only !== 'postgres') {
@@ -238,6 +258,7 @@ async function main(): Promise<void> {
     repeat: positive(values.repeat, 3, '--repeat'),
     backends: values.only === undefined ? ['sqlite', 'postgres'] : [values.only as Backend],
     postgresUrl: benchPostgresUrl(),
+    profileDir: values.profile,
   };
   const results: BackendResult[] = [];
   for (const backend of options.backends) results.push(await benchBackend(backend, options));
