@@ -6,6 +6,8 @@ import type { Stack } from './stack.ts';
 export interface LoadOptions {
   quick: boolean;
   knee: boolean;
+  /** What drives the knee: Artillery's scenarios, or wrk with load/wrk/mix.lua. */
+  generator: 'artillery' | 'wrk';
   db: DatabaseChoice;
   models: number;
   /** Requests per second of the mix in the measured phase. */

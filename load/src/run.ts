@@ -15,7 +15,9 @@
 //              baseline measured against the same-run reference (./report.ts)
 //
 // With --knee it instead raises the arrival rate step by step until p99 passes 100 ms or errors
-// appear, with one API process and then with API_PROCESSES=2 (./knee.ts).
+// appear, with one API process and then with API_PROCESSES=2 (./knee.ts); with --generator wrk,
+// wrk drives the same mix with more connections step by step, beside a bare-Express reference
+// under the same generator, and prints wrk's own CPU share (./knee-wrk.ts).
 // Exit status: 0 passed, 1 a check failed, 2 bad usage, 78 bad configuration.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -27,6 +29,7 @@ import { fetchOpenApi, hasJobKind, runJob } from './api.ts';
 import type { LoadContext, LoadOptions } from './context.ts';
 import { DATABASE_CHOICES, type DatabaseChoice, openLoadDatabase, prepareInventory } from './database.ts';
 import { runKnee } from './knee.ts';
+import { runKneeWrk } from './knee-wrk.ts';
 import { runMix } from './mix.ts';
 import { readFlows, servedFlows } from './scenarios.ts';
 import { startStack } from './stack.ts';
@@ -36,6 +39,8 @@ const USAGE = `usage: npm run load [-- options]
   --quick              60 s at the rate after a 25 s warm-up, 10,000 models (the CI check)
   --knee               raise the rate until p99 passes 100 ms or errors appear, with one API
                        process and then with API_PROCESSES=2; reports the highest sustained rate
+  --generator G        with --knee: artillery (default) or wrk (Debian package wrk), which costs
+                       far less CPU a request; --duration is then each step's seconds (default 15)
   --db sqlite|postgres the database to create (and delete afterwards) when DATABASE_URL is unset;
                        postgres is a new database on the server of TEST_DATABASE_URL (default sqlite)
   --models N           models to seed into an empty database (default 100000; 10000 with --quick)
@@ -57,6 +62,12 @@ function parseOptions(argv: string[]): LoadOptions | null {
   }
   if (values.help) return null;
   const quick = values.quick ?? false;
+  const generator = values.generator ?? 'artillery';
+  if (generator !== 'artillery' && generator !== 'wrk') {
+    throw new UsageError(`--generator must be artillery or wrk, got ${JSON.stringify(generator)}`);
+  }
+  if (generator === 'wrk' && !(values.knee ?? false))
+    throw new UsageError('--generator wrk goes with --knee');
   const db = values.db ?? 'sqlite';
   if (!DATABASE_CHOICES.includes(db as DatabaseChoice)) {
     throw new UsageError(`--db must be one of ${DATABASE_CHOICES.join(', ')}, got ${JSON.stringify(db)}`);
@@ -64,11 +75,12 @@ function parseOptions(argv: string[]): LoadOptions | null {
   return {
     quick,
     knee: values.knee ?? false,
+    generator,
     db: db as DatabaseChoice,
     models: positive('models', values.models, 1_000_000) ?? (quick ? 10_000 : 100_000),
     rate: positive('rate', values.rate, 100_000) ?? 50,
-    durationS: positive('duration', values.duration, 86_400) ?? (quick ? 60 : 300),
-    warmupS: quick ? 25 : 30,
+    durationS: positive('duration', values.duration, 86_400) ?? (quick ? 60 : generator === 'wrk' ? 15 : 300),
+    warmupS: quick ? 25 : generator === 'wrk' ? 10 : 30,
     apiProcesses: positive('api-processes', values['api-processes'], 256) ?? 1,
     updateBaseline: values['update-baseline'] ?? false,
   };
@@ -82,6 +94,7 @@ function parse(argv: string[]) {
     options: {
       quick: { type: 'boolean' },
       knee: { type: 'boolean' },
+      generator: { type: 'string' },
       db: { type: 'string' },
       models: { type: 'string' },
       rate: { type: 'string' },
@@ -191,7 +204,11 @@ async function main(): Promise<number> {
       },
     };
     log(`Artillery output and the stack's logs (deleted when the run passes): ${workDir}`);
-    const code = options.knee ? await runKnee(context, options, log) : await runMix(context, options, log);
+    const code = !options.knee
+      ? await runMix(context, options, log)
+      : options.generator === 'wrk'
+        ? await runKneeWrk(context, options, log)
+        : await runKnee(context, options, log);
     // A failed run keeps its composed scripts, Artillery's output and the logs for a look.
     if (code === 0) rmSync(workDir, { recursive: true, force: true });
     else log(`kept for inspection: ${workDir}`);

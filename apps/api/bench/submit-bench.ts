@@ -23,7 +23,6 @@
 //                                       [--only sqlite|postgres] [--profile DIR]
 //                                       [--out docs/performance/submit-bench.md]
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector/promises';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -51,6 +50,7 @@ import {
   withDatabase,
 } from './harness.ts';
 import type { LoadRequest } from './load-loop.ts';
+import { type ProfileSummary, profiled, profileSection, READING_PROFILES } from './profile.ts';
 
 interface Options {
   durationMs: number;
@@ -109,32 +109,13 @@ interface SubmitMeasured extends Measured {
   dbCpuUsPerRequest: number | null;
 }
 
-interface ProfileSummary {
-  target: Target;
-  file: string;
-  /** Busy (not idle) time the profile covers, in ms. */
-  busyMs: number;
-  requests: number;
-  /** By the innermost package frame on the stack (see summarise). */
-  functions: ProfileLine[];
-  packages: Array<{ name: string; share: number }>;
-  /** Our functions, inclusive of what they call. */
-  ours: ProfileLine[];
-}
-
-interface ProfileLine {
-  name: string;
-  where: string;
-  share: number;
-}
-
 interface BackendResult {
   backend: Backend;
   figures: Array<Figure<Target, SubmitMeasured>>;
   /** Rows written over the whole run (warm-up included), checked against the answers. */
   bareRows: number;
   queuedJobs: number;
-  profiles: ProfileSummary[];
+  profiles: Array<ProfileSummary<Target>>;
 }
 
 /** The bare reference: one INSERT of the body, through the same Db the API uses. */
@@ -239,7 +220,7 @@ async function benchBackend(backend: Backend, options: Options): Promise<Backend
             `[${backend}] round ${round} ${target.name.padEnd(42)} ${fmt(m.rps).padStart(7)} req/s  p50 ${m.p50Ms} ms  p99 ${m.p99Ms} ms  ${fmt(m.cpuUsPerRequest)} µs CPU/req${m.dbCpuUsPerRequest === null ? '' : `  ${fmt(m.dbCpuUsPerRequest)} µs PostgreSQL CPU/req`}`,
           ),
         );
-        const profiles: ProfileSummary[] = [];
+        const profiles: Array<ProfileSummary<Target>> = [];
         if (options.profileDir !== undefined) {
           for (const target of TARGETS) {
             const file = join(options.profileDir, `submit-${backend}-${target.slug}.cpuprofile`);
@@ -308,129 +289,6 @@ async function databaseCpu(db: Db, databaseUrl: string): Promise<Map<number, num
   return cpu;
 }
 
-interface CallFrame {
-  functionName: string;
-  url: string;
-  lineNumber: number;
-}
-
-interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: CallFrame; children?: number[] }>;
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** Runs `measured` under the V8 CPU profiler of this process, writes the profile, summarises it. */
-async function profiled(
-  target: Target,
-  file: string,
-  measured: () => Promise<Measured>,
-): Promise<ProfileSummary> {
-  const session = new Session();
-  session.connect();
-  try {
-    await session.post('Profiler.enable');
-    await session.post('Profiler.setSamplingInterval', { interval: 100 });
-    await session.post('Profiler.start');
-    const m = await measured();
-    const { profile } = (await session.post('Profiler.stop')) as unknown as { profile: CpuProfile };
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, JSON.stringify(profile));
-    return { ...summarise(profile), target, file, requests: m.requests };
-  } finally {
-    session.disconnect();
-  }
-}
-
-const IDLE = new Set(['(idle)', '(program)']);
-
-/** The benchmark's own work: spawning and reading the load process, the profiler, the /proc reads. */
-const isBenchWork = (frame: CallFrame): boolean =>
-  frame.url === 'node:inspector' ||
-  frame.url.endsWith('/bench/harness.ts') ||
-  (frame.url === import.meta.url && frame.functionName === 'databaseCpu');
-const NODE_MODULE = /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\/(.*)$/;
-const WORKSPACE = /\/(apps|packages)\/([^/]+)\/(.*)$/;
-const NO_PACKAGE = 'Node.js, V8 (no package on the stack)';
-
-/** An npm package's or one of ours (a workspace's), or null for Node.js and V8 themselves. */
-function packageOf(url: string): string | null {
-  const dep = NODE_MODULE.exec(url);
-  if (dep !== null) return dep[1]!;
-  const own = WORKSPACE.exec(url);
-  if (own !== null) return own[1] === 'apps' ? `apps/${own[2]}` : `@offload/${own[2]}`;
-  return null;
-}
-
-function shortUrl(url: string): string {
-  const dep = NODE_MODULE.exec(url);
-  if (dep !== null) return `${dep[1]}/${dep[2]}`;
-  const own = WORKSPACE.exec(url);
-  if (own !== null) return `${own[1]}/${own[2]}/${own[3]}`;
-  return url.replace(/^file:\/\//, '');
-}
-
-const frameKey = (frame: CallFrame) =>
-  `${frame.functionName || '(anonymous)'}\u0000${frame.url === '' ? '' : `${shortUrl(frame.url)}:${frame.lineNumber + 1}`}`;
-
-/**
- * Where the busy time went. Each sample is charged to the innermost frame of a package on its
- * stack, ours or npm's, so that a native (a socket write, a SQLite step, JSON.stringify) counts
- * for the code that asked for it; "our code, inclusive" is the time spent in or under each of our
- * functions. Samples of the benchmark's own work (the load process spawn, the profiler) are left
- * out, as are idle ones.
- */
-function summarise(profile: CpuProfile): Omit<ProfileSummary, 'target' | 'file' | 'requests'> {
-  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parents = new Map<number, number>();
-  for (const n of profile.nodes) for (const child of n.children ?? []) parents.set(child, n.id);
-  const charged = new Map<string, number>();
-  const byPackage = new Map<string, number>();
-  const inclusive = new Map<string, number>();
-  const add = (map: Map<string, number>, key: string, us: number) => map.set(key, (map.get(key) ?? 0) + us);
-  let busyUs = 0;
-  profile.samples.forEach((leaf, i) => {
-    const stack: CallFrame[] = [];
-    for (let id: number | undefined = leaf; id !== undefined; id = parents.get(id))
-      stack.push(nodes.get(id)!.callFrame);
-    if (IDLE.has(stack[0]!.functionName)) return;
-    if (stack.some(isBenchWork)) return;
-    const us = profile.timeDeltas[i] ?? 0;
-    busyUs += us;
-    const owner = stack.find((f) => packageOf(f.url) !== null);
-    add(charged, frameKey(owner ?? stack[0]!), us);
-    add(byPackage, owner === undefined ? NO_PACKAGE : packageOf(owner.url)!, us);
-    const ours = new Set(stack.filter((f) => WORKSPACE.test(f.url)).map(frameKey));
-    for (const key of ours) add(inclusive, key, us);
-  });
-  const share = (us: number) => us / Math.max(1, busyUs);
-  const top = (map: Map<string, number>, n: number) =>
-    [...map.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, n)
-      .map(([key, us]) => {
-        const [name, where] = key.split('\u0000') as [string, string];
-        return { name, where, share: share(us) };
-      });
-  return {
-    busyMs: busyUs / 1000,
-    functions: top(charged, 15),
-    ours: top(inclusive, 15),
-    packages: [...byPackage.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, us]) => ({ name, share: share(us) })),
-  };
-}
-
-const pct = (share: number) => `${(share * 100).toFixed(1)} %`;
-
-const profileTable = (what: string, measure: string, rows: ProfileLine[]): string[] => [
-  `| ${what} | where | ${measure} |`,
-  '|---|---|---:|',
-  ...rows.map((f) => `| \`${f.name}\` | ${f.where === '' ? '—' : `\`${f.where}\``} | ${pct(f.share)} |`),
-  '',
-];
-
 function report(options: Options, results: BackendResult[]): string {
   const lines = [
     '# Job submission benchmark',
@@ -476,18 +334,7 @@ function report(options: Options, results: BackendResult[]): string {
       '',
     );
     for (const p of r.profiles) {
-      lines.push(
-        `### Profile: ${p.target.name} (${r.backend})`,
-        '',
-        `${fmt(p.requests)} requests, ${fmt(p.busyMs)} ms of busy CPU in the serving process (${fmt((p.busyMs * 1000) / Math.max(1, p.requests))} µs per request, the profiler's sampling included). Shares are of that busy time; a sample counts for the innermost package frame on its stack, so natives (socket writes, SQLite, JSON) count for the code that called them. Profile: \`${p.file}\`.`,
-        '',
-        '| package | share |',
-        '|---|---:|',
-        ...p.packages.filter((x) => x.share >= 0.005).map((x) => `| ${x.name} | ${pct(x.share)} |`),
-        '',
-        ...profileTable('function (with the natives it called)', 'share', p.functions),
-        ...profileTable('our function', 'inclusive', p.ours),
-      );
+      lines.push(...profileSection(`${p.target.name} (${r.backend})`, p));
     }
   }
   return `${lines.join('\n')}\n`;
@@ -517,14 +364,6 @@ const READING: readonly string[] = [
   'PostgreSQL a keyed send is not grouped either: finding the job that holds a key takes more',
   'statements after the insert has committed, and their failure must stay with their caller).',
   'DESIGN.md sets no figure for it; it is measured so that a change to it shows.',
-  '',
-];
-
-/** Said when the report has profile tables (--profile). */
-const READING_PROFILES: readonly string[] = [
-  'The function tables charge natives to the package frame that called them; "our function,',
-  'inclusive" counts only the synchronous part of a call (what runs after an await shows under',
-  'the callback that resumed it). Profiled runs are slower than unprofiled ones.',
   '',
 ];
 

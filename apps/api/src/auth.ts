@@ -63,8 +63,10 @@ export class Authenticator {
   /**
    * The caller holding `key`, or null for an unknown or revoked key; from `client` (its address),
    * `{ throttledForSeconds }` once it has presented too many unknown keys, without a lookup.
+   * `client` may be a function, called only when the key is not cached: working out a request's
+   * address through the trusted proxies cost a cached request more than the key check itself.
    */
-  async authenticate(key: string, client?: string): Promise<Authentication> {
+  async authenticate(key: string, client?: string | (() => string | undefined)): Promise<Authentication> {
     const hash = hashApiKey(key);
     const now = this.#now();
     const cached = this.#cache.get(hash);
@@ -79,8 +81,9 @@ export class Authenticator {
     // has no token left.
     let lookup = this.#lookups.get(hash);
     if (lookup === undefined) {
-      const gate = client === undefined ? undefined : this.#unknownKeys;
-      const gateKey = `unknown:${client}`;
+      const address = typeof client === 'function' ? client() : client;
+      const gate = address === undefined ? undefined : this.#unknownKeys;
+      const gateKey = `unknown:${address}`;
       if (gate !== undefined) {
         const decision = gate.take(gateKey);
         if (!decision.allowed) return { throttledForSeconds: decision.retryAfterSeconds };
@@ -161,7 +164,10 @@ export function requireScope(deps: GuardDeps, scope: Scope): RequestHandler {
       throw unauthorized('This endpoint needs an API key: Authorization: Bearer <key>.');
     const match = BEARER.exec(header);
     if (match === null) throw unauthorized('The Authorization header must be `Bearer <key>`.');
-    const principal = await deps.authenticator.authenticate(match[1]!, req.ip ?? req.socket.remoteAddress);
+    const principal = await deps.authenticator.authenticate(
+      match[1]!,
+      () => req.ip ?? req.socket.remoteAddress,
+    );
     if (principal === null) throw unauthorized('The API key is unknown or revoked.');
     if ('throttledForSeconds' in principal) {
       deps.onRateLimited?.();

@@ -27,8 +27,15 @@ export function sendCached(
     res.status(304).end();
     return;
   }
-  res.type('json').send(read.body);
+  // Written straight to the socket: res.send would weigh the body's freshness again (done above),
+  // look up the MIME type and copy headers, a third of a cached read's CPU time in a profile.
+  // HEAD gets the headers only, as Node's ServerResponse drops a HEAD answer's body itself.
+  res.setHeader('Content-Type', JSON_TYPE);
+  res.setHeader('Content-Length', read.body.length);
+  res.end(read.body);
 }
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** RFC 9110 §13.1.2: `*`, or a list of tags compared weakly (a W/ prefix is ignored). */
 function matches(header: string | undefined, etag: string): boolean {

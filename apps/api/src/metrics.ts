@@ -55,6 +55,7 @@ export function createApiMetrics(options: ApiMetricsOptions): ApiMetrics {
     buckets: HTTP_BUCKETS,
     registers,
   });
+  const httpSeries = new Map<string, { observe(value: number): void }>();
   const rateLimited = new Counter({
     name: 'offload_api_rate_limited_requests_total',
     help: 'Requests refused with 429 because their API key was over its rate limit.',
@@ -158,7 +159,15 @@ export function createApiMetrics(options: ApiMetricsOptions): ApiMetrics {
     registry,
     contentType: registry.contentType,
     requestFinished({ method, route, status, durationSeconds }) {
-      httpDuration.observe({ method, route, status_code: String(status) }, durationSeconds);
+      // The labelled series looked up once per method, route and status: prom-client hashes
+      // the label set at every observe otherwise. Bounded like the labels themselves.
+      const key = `${method} ${route} ${status}`;
+      let series = httpSeries.get(key);
+      if (series === undefined) {
+        series = httpDuration.labels({ method, route, status_code: String(status) });
+        httpSeries.set(key, series);
+      }
+      series.observe(durationSeconds);
     },
     rateLimited() {
       rateLimited.inc();

@@ -9,7 +9,7 @@
 // The request's handlers run inside the request context and a query-stats context, so the
 // request id reaches enqueued jobs and every query the request issues is counted.
 import { randomUUID } from 'node:crypto';
-import { currentQueryStats, type QueryStats, withQueryStats } from '@offload/db';
+import { countQueries, type QueryStats } from '@offload/db';
 import type { Logger } from '@offload/observability';
 import type { RequestHandler, Response } from 'express';
 import type { ExpectedUnavailable } from './problem.ts';
@@ -42,8 +42,15 @@ export function requestLog(options: RequestLogOptions): RequestHandler {
     const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
-    const log = logger.child({ requestId });
-    res.locals.logger = log;
+    // The request's child logger is made when something asks for it (an error, a handler that
+    // logs): a pino child per request cost more than the rest of this middleware. The request's
+    // own line carries the same requestId field without one.
+    let child: Logger | undefined;
+    Object.defineProperty(res.locals, 'logger', {
+      get: () => (child ??= logger.child({ requestId })),
+      enumerable: true,
+      configurable: true,
+    });
 
     let done = false;
     const finish = (aborted: boolean): void => {
@@ -55,7 +62,13 @@ export function requestLog(options: RequestLogOptions): RequestHandler {
       const context = res.locals.context as RequestContext | undefined;
       const owner = context?.principal?.owner;
       const queueCalls = context?.queueCalls;
+      const unavailable = res.locals.unavailable as ExpectedUnavailable | undefined;
+      const [level, message] = lineLevel(res, unavailable, ms > slowRequestMs);
+      options.onFinished?.({ method: req.method, route, status: res.statusCode, durationSeconds: ms / 1000 });
+      if (!logger.isLevelEnabled(level)) return;
+      const log = child ?? logger;
       const line = {
+        ...(child === undefined ? { requestId } : {}),
         method: req.method,
         path: req.path,
         route,
@@ -68,17 +81,25 @@ export function requestLog(options: RequestLogOptions): RequestHandler {
         ...(owner === undefined ? {} : { owner }),
         ...(aborted ? { aborted: true } : {}),
       };
-      const unavailable = res.locals.unavailable as ExpectedUnavailable | undefined;
-      if (unavailable !== undefined) log.warn({ ...line, problem: unavailable }, 'request unavailable');
-      else if (res.statusCode >= 500) log.error(line, 'request failed');
-      else if (ms > slowRequestMs && res.locals.streaming !== true) log.warn(line, 'slow request');
-      else log.info(line, 'request');
-      options.onFinished?.({ method: req.method, route, status: res.statusCode, durationSeconds: ms / 1000 });
+      log[level](unavailable === undefined ? line : { ...line, problem: unavailable }, message);
     };
     res.on('finish', () => finish(false));
     res.on('close', () => finish(!res.writableFinished));
     next();
   };
+}
+
+/** The request line's level and message: the unavailable, the failed and the slow stand out. */
+function lineLevel(
+  res: Response,
+  unavailable: ExpectedUnavailable | undefined,
+  slow: boolean,
+): ['warn' | 'error' | 'info', string] {
+  if (unavailable !== undefined) return ['warn', 'request unavailable'];
+  if (res.statusCode >= 500) return ['error', 'request failed'];
+  // Event streams are long by design.
+  if (slow && res.locals.streaming !== true) return ['warn', 'slow request'];
+  return ['info', 'request'];
 }
 
 /**
@@ -94,30 +115,27 @@ export function requestContext(): RequestHandler {
       queueCalls,
     };
     res.locals.context = context;
-    void withQueryStats(() => {
-      const stats = currentQueryStats();
-      res.locals.queryStats = stats;
-      writeServerTimingWithHeaders(res, stats, queueCalls);
-      runWithRequestContext(context, next);
-    });
+    const stats: QueryStats = { count: 0, totalMs: 0 };
+    res.locals.queryStats = stats;
+    writeServerTimingWithHeaders(res, stats, queueCalls);
+    countQueries(stats, () => runWithRequestContext(context, next));
   };
 }
 
 /** Sets `Server-Timing` from the live stats at the moment the headers are written. */
 function writeServerTimingWithHeaders(
   res: Response,
-  stats: Readonly<QueryStats> | undefined,
+  stats: Readonly<QueryStats>,
   queueCalls: Readonly<QueueCallStats>,
 ): void {
   const writeHead = res.writeHead;
   res.writeHead = function (this: Response, ...args: Parameters<Response['writeHead']>) {
     if (!this.headersSent) {
-      const metrics: string[] = [];
-      if (stats !== undefined)
-        metrics.push(`db;desc="${stats.count} queries";dur=${stats.totalMs.toFixed(1)}`);
       const calls = queueCalls.count === 1 ? 'call' : 'calls';
-      metrics.push(`queue;desc="${queueCalls.count} ${calls}";dur=${queueCalls.totalMs.toFixed(1)}`);
-      this.setHeader('Server-Timing', metrics.join(', '));
+      this.setHeader(
+        'Server-Timing',
+        `db;desc="${stats.count} queries";dur=${stats.totalMs.toFixed(1)}, queue;desc="${queueCalls.count} ${calls}";dur=${queueCalls.totalMs.toFixed(1)}`,
+      );
     }
     return writeHead.apply(this, args);
   } as Response['writeHead'];

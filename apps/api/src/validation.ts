@@ -191,9 +191,33 @@ export function parseIdParam(req: Request, name = 'id'): number {
   return id;
 }
 
+/** Past this many distinct query strings, a schema's memo of parsed queries starts again. */
+const MAX_PARSED_QUERIES = 1000;
+const parsedQueries = new WeakMap<z.ZodType, Map<string, unknown>>();
+
+/**
+ * The query parameters checked against `schema`, 400 naming each failing one. A query string
+ * that passed once passes again with the same result (the parse is pure), so valid ones are
+ * memoised per schema by their raw text: parsing the query and walking the schema cost a hot
+ * read more than the rest of its handler. What is handed out is a copy whose parts are frozen.
+ */
 export function parseQuery<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
+  const at = req.url.indexOf('?');
+  const raw = at === -1 ? '' : req.url.slice(at + 1);
+  let memo = parsedQueries.get(schema);
+  const known = memo?.get(raw);
+  if (known !== undefined) return { ...(known as object) } as z.output<S>;
   const parsed = schema.safeParse(req.query);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    if (!isPlainObject(parsed.data)) return parsed.data;
+    if (memo === undefined) {
+      memo = new Map();
+      parsedQueries.set(schema, memo);
+    }
+    if (memo.size >= MAX_PARSED_QUERIES) memo.clear();
+    memo.set(raw, deepFreeze(parsed.data));
+    return { ...parsed.data } as z.output<S>;
+  }
   throw validationProblem(
     400,
     payloadIssues(parsed.error).map((issue) => ({
@@ -201,6 +225,19 @@ export function parseQuery<S extends z.ZodType>(schema: S, req: Request): z.outp
       detail: issue.path.length > 1 ? `${issue.path.slice(1).join('.')}: ${issue.message}` : issue.message,
     })),
   );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/** `value` with every array and plain object in it frozen (query values nest a level at most). */
+function deepFreeze<T>(value: T): T {
+  if (Array.isArray(value) || isPlainObject(value)) {
+    for (const part of Object.values(value)) deepFreeze(part);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** A kind's payload checked against the catalog; failures point at `#/kind` or into `#/payload`. */

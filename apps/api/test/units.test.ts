@@ -1,9 +1,43 @@
-// Unit tests of the API's in-process parts: the token bucket and the queue statistics (throughput
-// from count deltas). The cursor signer's are @offload/db's (cursor-signer.test.ts).
+// Unit tests of the API's in-process parts: the token bucket, the queue statistics (throughput
+// from count deltas) and the memo of parsed query strings. The cursor signer's are @offload/db's
+// (cursor-signer.test.ts).
 import type { KindCounts, Queue } from '@offload/queue';
+import type { Request } from 'express';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { QueueStats } from '../src/queue-stats.ts';
 import { RateLimiter } from '../src/rate-limit.ts';
+import { parseQuery } from '../src/validation.ts';
+
+describe('parseQuery', () => {
+  const schema = z.strictObject({
+    limit: z.coerce.number().int().default(50),
+    state: z.array(z.string()).optional(),
+  });
+  const request = (url: string, query: Record<string, unknown>) => ({ url, query }) as unknown as Request;
+
+  it('answers a query string it parsed before the same, a copy each time', () => {
+    const first = parseQuery(
+      schema,
+      request('/x?limit=5&state=a&state=b', { limit: '5', state: ['a', 'b'] }),
+    );
+    // The second request's parsed query is not read: the raw text decides.
+    const again = parseQuery(schema, request('/x?limit=5&state=a&state=b', {}));
+    expect(again).toEqual({ limit: 5, state: ['a', 'b'] });
+    expect(again).not.toBe(first);
+    again.limit = 7; // a handler's change to its copy reaches no other request
+    expect(parseQuery(schema, request('/x?limit=5&state=a&state=b', {})).limit).toBe(5);
+    expect(() => again.state?.push('c')).toThrow(TypeError);
+    expect(parseQuery(schema, request('/x', {}))).toEqual({ limit: 50 });
+  });
+
+  it('never remembers a query string that failed', () => {
+    for (let i = 0; i < 2; i += 1) {
+      expect(() => parseQuery(schema, request('/x?limit=many', { limit: 'many' }))).toThrow();
+    }
+    expect(() => parseQuery(schema, request('/x?other=1', { other: '1' }))).toThrow();
+  });
+});
 
 describe('RateLimiter', () => {
   it('allows a burst, then refills at the sustained rate, per key', () => {

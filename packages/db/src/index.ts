@@ -27,6 +27,7 @@ export {
 } from './errors.ts';
 export { type SqlExecutor, sqlExecutor } from './executor.ts';
 export {
+  countQueries,
   currentQueryStats,
   onQuery,
   type QueryListener,

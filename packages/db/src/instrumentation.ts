@@ -22,6 +22,15 @@ export async function withQueryStats<T>(fn: () => T | Promise<T>): Promise<{ res
   return { result, stats: { ...stats } };
 }
 
+/**
+ * Runs `fn` synchronously in a context that counts and times every query it issues (and what it
+ * schedules) into `stats`, live. For a caller that keeps going after `fn` returns (an HTTP
+ * request's middleware chain): no promise is made per call.
+ */
+export function countQueries<T>(stats: QueryStats, fn: () => T): T {
+  return contexts.run(stats, fn);
+}
+
 /** The live stats of the context the caller runs in, e.g. to write a Server-Timing header. */
 export function currentQueryStats(): Readonly<QueryStats> | undefined {
   return contexts.getStore();
