@@ -285,11 +285,12 @@ export const OLDEST_READY = `
 ${READY_LEVELS_CTE}
 SELECT min((SELECT min(max(run_at, created_at)) FROM queue_jobs INDEXED BY queue_jobs_ready
             WHERE state IN ('queued', 'retrying') AND kind = @kind AND priority = levels.priority
-              AND run_at <= @now
-              AND run_at <= (SELECT max(run_at, created_at) FROM queue_jobs INDEXED BY queue_jobs_ready
+              -- One upper bound, so that it bounds the index range (two would leave @now to bound
+              -- it and read every ready entry of the priority).
+              AND run_at <= min(@now, (SELECT max(run_at, created_at) FROM queue_jobs INDEXED BY queue_jobs_ready
                              WHERE state IN ('queued', 'retrying') AND kind = @kind
                                AND priority = levels.priority AND run_at <= @now
-                             ORDER BY run_at LIMIT 1)))
+                             ORDER BY run_at LIMIT 1))))
 FROM levels WHERE levels.priority IS NOT NULL`;
 
 /** ready_levels: a kind's distinct priorities among waiting jobs, one seek each. Parameters: @kind. */
