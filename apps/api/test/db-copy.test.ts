@@ -81,6 +81,8 @@ async function populate(source: TestDb): Promise<Fixture> {
       payload: { asOf: null },
       options: { priority: 2 },
     });
+    // A paused schedule stays paused on the target.
+    expect(await backend.schedulePause('nightly kpi (copied)', true, NOW)).toBe(true);
     // An upload waiting for its import: its row moves, its bytes (a file, or chunks) do not.
     const at = NOW.toISOString();
     await source.db
@@ -204,6 +206,9 @@ for (const [from, to] of directions) {
           cron: '0 3 * * *',
           timezone: 'Europe/Paris',
         }),
+      ]);
+      expect(await api.queue.scheduleStates()).toEqual([
+        expect.objectContaining({ name: 'nightly kpi (copied)', paused: true }),
       ]);
       const keyed = await api.backend.jobInsert({
         kind: 'copy.ready',

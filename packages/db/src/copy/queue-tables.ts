@@ -99,6 +99,7 @@ const SCHEDULE_FIELDS = [
   ['timezone', 'text'],
   ['payload', 'json'],
   ['options', 'json'],
+  ['paused', 'bool'],
 ] as const;
 
 /** One of the queue's stored sets, copied and verified like a table. */
@@ -306,25 +307,40 @@ export const queueSchedules: QueueSet = {
   async *read(side, _withHistory, batchSize) {
     if (!(await schedulesInstalled(side))) return;
     if (side.dialect === 'sqlite') {
+      // A paused schedule stays paused (queue schema step 3; an older file has no pause).
+      const paused = (
+        await side.all("SELECT 1 FROM pragma_table_info('queue_schedules') WHERE name = 'paused_at'")
+      ).length
+        ? 'paused_at IS NOT NULL'
+        : '0';
       yield* side.batches(
-        'SELECT name, kind, cron, timezone, payload, options FROM queue_schedules',
+        `SELECT name, kind, cron, timezone, payload, options, ${paused} AS paused FROM queue_schedules`,
         [],
         batchSize,
       );
       return;
+    }
+    // Pauses live beside pg-boss's schedules, in ours (by schedule name): read them once.
+    const pausedNames = new Set<string>();
+    if (await side.hasTable(`${OURS}.schedule_tick`)) {
+      for (const row of await side.all(`SELECT * FROM ${OURS}.schedule_tick`)) {
+        if (row['paused_at'] !== null && row['paused_at'] !== undefined) pausedNames.add(String(row['name']));
+      }
     }
     const sql = `SELECT name, key, cron, timezone, data, options FROM ${BOSS}.schedule`;
     for await (const rows of side.batches(sql, [], batchSize)) {
       yield rows.map((row) => {
         const data = asObject(row['data']);
         const options = asObject(asObject(row['options'])['offload'])['options'] ?? {};
+        const name = scheduleName(String(row['key']));
         return {
-          name: scheduleName(String(row['key'])),
+          name,
           kind: row['name'],
           cron: row['cron'],
           timezone: row['timezone'] ?? 'UTC',
           payload: JSON.stringify('payload' in data ? data['payload'] : null),
           options: JSON.stringify(options),
+          paused: pausedNames.has(name),
         };
       });
     }
@@ -350,14 +366,32 @@ export const queueSchedules: QueueSet = {
             now,
           ],
         );
+        if (isPaused(row['paused'])) {
+          await tx.run(
+            `INSERT INTO ${OURS}.schedule_tick (name, cron, timezone, last_tick_at, paused_at)
+             VALUES ($1, $2, $3, $4, $4)
+             ON CONFLICT (name) DO UPDATE SET paused_at = excluded.paused_at`,
+            [row['name'], row['cron'], row['timezone'], now],
+          );
+        }
       }
       return;
     }
     for (const row of rows) {
       await tx.run(
-        `INSERT INTO queue_schedules (name, cron, timezone, kind, payload, options, last_tick_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        [row['name'], row['cron'], row['timezone'], row['kind'], row['payload'], row['options'], now, now],
+        `INSERT INTO queue_schedules (name, cron, timezone, kind, payload, options, last_tick_at, updated_at, paused_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          row['name'],
+          row['cron'],
+          row['timezone'],
+          row['kind'],
+          row['payload'],
+          row['options'],
+          now,
+          now,
+          isPaused(row['paused']) ? now : null,
+        ],
       );
     }
   },
@@ -368,6 +402,11 @@ export const queueSchedules: QueueSet = {
 };
 
 export const QUEUE_SETS: readonly QueueSet[] = [queueJobs, queueSchedules];
+
+/** A boolean as either database's driver reads it back (PostgreSQL true, SQLite 1). */
+function isPaused(value: unknown): boolean {
+  return value === true || value === 1 || value === 't';
+}
 
 function asObject(value: unknown): Record<string, unknown> {
   const parsed = typeof value === 'string' ? JSON.parse(value) : value;
