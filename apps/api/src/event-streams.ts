@@ -5,6 +5,7 @@
 // revoked meanwhile are ended: a stream outlives its key by seconds, not by hours.
 import type { Db } from '@offload/db';
 import type { Logger } from '@offload/observability';
+import type { Response } from 'express';
 import { activeApiKeyIds } from './api-keys.ts';
 import { HttpProblem, PROBLEM_TYPES } from './problem.ts';
 
@@ -104,4 +105,18 @@ function refused(detail: string): HttpProblem {
     type: PROBLEM_TYPES.rateLimited,
     headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
   });
+}
+
+/**
+ * Opens `res` as an event stream: the headers every stream sends (no caching or transforming by
+ * proxies, no buffering by nginx) and `retry:`, how long a client waits before reconnecting.
+ */
+export function startEventStream(res: Response, retryMs: number): void {
+  res.locals.streaming = true;
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store, no-transform');
+  res.setHeader('Connection', 'keep-alive');
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.write(`retry: ${retryMs}\n\n`);
 }

@@ -14,7 +14,7 @@
 import type { Queue } from '@offload/queue';
 import { type Request, type Response, Router } from 'express';
 import { type GuardDeps, requireScope } from '../auth.ts';
-import type { EventStreams } from '../event-streams.ts';
+import { type EventStreams, startEventStream } from '../event-streams.ts';
 import type { JobEventLogs, LoggedEvent } from '../job-event-log.ts';
 import { defineRoute } from '../routing.ts';
 import { principalOf, visibleJob } from './jobs.ts';
@@ -69,13 +69,7 @@ async function streamJobEvents(deps: JobEventsRouterDeps, req: Request, res: Res
       return;
     }
 
-    res.locals.streaming = true;
-    res.status(200);
-    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store, no-transform');
-    res.setHeader('Connection', 'keep-alive');
-    res.setHeader('X-Accel-Buffering', 'no');
-    res.write(`retry: ${deps.retryMs ?? 2000}\n\n`);
+    startEventStream(res, deps.retryMs ?? 2000);
     heartbeat = setInterval(() => {
       if (!closed) res.write(': heartbeat\n\n');
     }, deps.heartbeatMs);

@@ -24,6 +24,7 @@
 // stream whose client stopped reading is dropped once `maxBufferedBytes` wait unsent.
 import { type Request, type Response, Router } from 'express';
 import { type GuardDeps, requireScope } from '../auth.ts';
+import { startEventStream } from '../event-streams.ts';
 import { HttpProblem } from '../problem.ts';
 import type { QueueSnapshot, QueueStats } from '../queue-stats.ts';
 import { defineRoute } from '../routing.ts';
@@ -129,18 +130,12 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
       );
     }
     const subscriber: Subscriber = { res, key, keyId: principal.keyId, checkedAtMs: Date.now() };
-    res.locals.streaming = true;
-    res.status(200);
-    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-cache, no-transform');
-    res.setHeader('Connection', 'keep-alive');
-    res.setHeader('X-Accel-Buffering', 'no');
-    res.flushHeaders();
+    startEventStream(res, 3000);
     const session = {
       owner: principal.owner,
       scopes: principal.isAdmin ? ['submit', 'read', 'admin'] : [...principal.scopes].sort(),
     };
-    res.write(`retry: 3000\nevent: session\ndata: ${JSON.stringify(session)}\n\n`);
+    res.write(`event: session\ndata: ${JSON.stringify(session)}\n\n`);
     subscribers.add(subscriber);
     res.on('close', () => leave(subscriber));
     if (timer === undefined) {

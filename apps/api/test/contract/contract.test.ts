@@ -145,7 +145,7 @@ for (const kind of testDatabases()) {
       const reader = response.body!.getReader();
       const decoder = new TextDecoder();
       let text = '';
-      while (!text.includes('\n\n')) {
+      while (!/event: session\n[^\n]*\n\n/.test(text)) {
         const { value, done } = await reader.read();
         if (done) break;
         text += decoder.decode(value, { stream: true });
