@@ -178,7 +178,7 @@ export function createApp(deps: ApiDeps): Express {
     ),
   );
   app.use(scoped(queuesRouter({ ...guard, queueStats: deps.queueStats })));
-  app.use(scoped(queueStreamRouter({ ...guard, queueStats: deps.queueStats })));
+  app.use(scoped(queueStreamRouter({ ...guard, queueStats: deps.queueStats, streams: deps.eventStreams })));
   app.use(scoped(schedulesRouter({ ...guard, queue: deps.queue, cursorSigner: deps.cursorSigner })));
   app.use(scoped(metricSourcesRouter({ ...guard, db: deps.db, queue: deps.queue })));
   app.use(scoped(workersRouter({ ...guard, db: deps.db, cursorSigner: deps.cursorSigner })));

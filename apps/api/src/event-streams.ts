@@ -27,8 +27,16 @@ export const DEFAULT_EVENT_STREAM_LIMITS: EventStreamLimits = {
 /** Seconds a refused stream is told to wait: streams end as jobs do, so capacity frees often. */
 const RETRY_AFTER_SECONDS = 5;
 
+/** Which of the given API key ids are still active (not revoked). */
+export type ActiveKeyIds = (keyIds: number[]) => Promise<Set<number>>;
+
+/** The key check against the api_keys table. */
+export function activeKeysIn(db: Db): ActiveKeyIds {
+  return (keyIds) => activeApiKeyIds(db, keyIds);
+}
+
 export class EventStreams {
-  readonly #db: Db;
+  readonly #activeKeyIds: ActiveKeyIds;
   readonly #limits: EventStreamLimits;
   readonly #logger: Logger;
   readonly #byKey = new Map<number, Set<() => void>>();
@@ -36,8 +44,8 @@ export class EventStreams {
   #timer: NodeJS.Timeout | undefined;
   #checking = false;
 
-  constructor(db: Db, limits: EventStreamLimits, logger: Logger) {
-    this.#db = db;
+  constructor(activeKeyIds: ActiveKeyIds, limits: EventStreamLimits, logger: Logger) {
+    this.#activeKeyIds = activeKeyIds;
     this.#limits = limits;
     this.#logger = logger;
   }
@@ -86,7 +94,7 @@ export class EventStreams {
     this.#checking = true;
     try {
       const keyIds = [...this.#byKey.keys()];
-      const active = await activeApiKeyIds(this.#db, keyIds);
+      const active = await this.#activeKeyIds(keyIds);
       for (const keyId of keyIds) {
         if (active.has(keyId)) continue;
         for (const end of [...(this.#byKey.get(keyId) ?? [])]) end();

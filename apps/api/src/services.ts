@@ -8,7 +8,7 @@ import type { Logger } from '@offload/observability';
 import type { Queue } from '@offload/queue';
 import { type ApiDeps, type ApiOptions, DEFAULT_SSE_HEARTBEAT_MS } from './app.ts';
 import { Authenticator } from './auth.ts';
-import { EventStreams } from './event-streams.ts';
+import { activeKeysIn, EventStreams } from './event-streams.ts';
 import { IdempotencyKeys } from './idempotency.ts';
 import { JobEventLogs } from './job-event-log.ts';
 import { createApiMetrics } from './metrics.ts';
@@ -56,7 +56,7 @@ export function createApiServices(input: ApiServicesOptions): ApiServices {
     onError: (error) => input.logger.warn({ err: error }, 'job event log failed'),
   });
   const eventStreams = new EventStreams(
-    input.db,
+    activeKeysIn(input.db),
     {
       perKey: settings.sseMaxStreamsPerKey,
       perProcess: settings.sseMaxStreams,

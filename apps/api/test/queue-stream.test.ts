@@ -1,8 +1,8 @@
 // GET /v1/queues/stream on both databases: the key's session first, then the queue statistics
-// with their per-minute series, live as jobs are sent; the stream ends soon after its key is
-// revoked. MinuteSeries, which keeps those series, is checked on its own with written samples;
-// a revoked stream whose client stopped reading, on its own router with a key that the test
-// revokes.
+// with their per-minute series, live as jobs are sent; it counts against the same caps as job
+// event streams; the stream ends soon after its key is revoked. MinuteSeries, which keeps those
+// series, is checked on its own with written samples; a revoked stream whose client stopped
+// reading, on its own router with a key check that the test answers.
 import { once } from 'node:events';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { testDatabases } from '@offload/db/testing';
@@ -10,10 +10,11 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listApiKeys, revokeApiKey } from '../src/api-keys.ts';
 import type { Authenticator, Principal } from '../src/auth.ts';
+import { EventStreams } from '../src/event-streams.ts';
 import type { QueueSnapshot, QueueStats } from '../src/queue-stats.ts';
 import { RateLimiter } from '../src/rate-limit.ts';
 import { MinuteSeries, queueStreamRouter } from '../src/routes/queue-stream.ts';
-import { startTestApi, type TestApi } from './harness.ts';
+import { silentLogger, startTestApi, type TestApi } from './harness.ts';
 
 interface StreamEvent {
   event: string;
@@ -62,7 +63,7 @@ for (const kind of testDatabases()) {
     let api: TestApi;
 
     beforeAll(async () => {
-      api = await startTestApi(kind);
+      api = await startTestApi(kind, { settings: { sseMaxStreamsPerKey: 3, sseKeyCheckMs: 200 } });
     });
 
     afterAll(async () => {
@@ -107,16 +108,28 @@ for (const kind of testDatabases()) {
       }
     });
 
-    it('caps the streams one key may hold', async () => {
-      const key = await api.key('tabby', ['read']);
-      const readers = [];
-      for (let i = 0; i < 10; i += 1) readers.push(await open(api, key));
+    it('counts against the per-key cap of every event stream, job streams included', async () => {
+      const key = await api.key('tabby', ['submit', 'read']);
+      const readers = [await open(api, key), await open(api, key)];
+      const sent = await api.request('POST', '/v1/jobs', {
+        key,
+        body: {
+          kind: 'system.echo',
+          payload: { sleepMs: 0 },
+          runAt: new Date(Date.now() + 3_600_000).toISOString(),
+        },
+      });
+      const jobEvents = await fetch(`${api.url}/v1/jobs/${sent.body.id}/events`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(jobEvents.status).toBe(200);
       const refused = await api.request('GET', '/v1/queues/stream', { key });
       expect(refused.status).toBe(429);
-      expect(refused.headers.get('retry-after')).toBe('10');
-      expect(refused.body.detail).toMatch(/already holds 10 queue statistics streams/);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(refused.body.detail).toMatch(/has 3 event streams open/);
       const other = await open(api, await api.key('other', ['read']));
       await other.cancel();
+      await jobEvents.body?.cancel();
       await Promise.all(readers.map((reader) => reader.cancel()));
       // A closed stream frees its place (noticed when the server sees the connection go).
       await expect
@@ -146,19 +159,26 @@ for (const kind of testDatabases()) {
 }
 
 /**
- * The stream's router alone on a server, with `authenticate` for the key check and `kinds()` for
- * each snapshot; `stall(key)` opens a stream as a client that never reads, and `responses` holds
- * the server's response of each key's stream.
+ * The stream's router alone on a server, with `authenticate` for each request's key,
+ * `activeKeyIds` for the open streams' revocation check and `kinds()` for each snapshot;
+ * `stall(key)` opens a stream as a client that never reads, and `responses` holds the server's
+ * response of each key's stream.
  */
 async function soloStreamServer(
   authenticate: (key: string) => Principal | null,
+  activeKeyIds: (keyIds: number[]) => Set<number>,
   kinds: () => unknown[],
-  options: { recheckMs?: number; maxBufferedBytes?: number },
+  options: { maxBufferedBytes?: number },
 ) {
   const queueStats = {
     snapshot: async () => ({ measuredAt: new Date().toISOString(), kinds: kinds() }),
     onSnapshot: () => () => undefined,
   } as unknown as QueueStats;
+  const streams = new EventStreams(
+    async (keyIds) => activeKeyIds(keyIds),
+    { perKey: 10, perProcess: 100, keyCheckMs: 20 },
+    silentLogger,
+  );
   const responses = new Map<string, express.Response>();
   const app = express();
   app.use((req, res, next) => {
@@ -170,6 +190,7 @@ async function soloStreamServer(
       authenticator: { authenticate: async (key: string) => authenticate(key) } as unknown as Authenticator,
       rateLimiter: new RateLimiter({ perSecond: 0, burst: 1 }),
       queueStats,
+      streams,
       intervalMs: 20,
       ...options,
     }),
@@ -190,6 +211,7 @@ async function soloStreamServer(
       socket.pause();
     },
     close(): void {
+      streams.close();
       for (const socket of sockets) socket.destroy();
       server.closeAllConnections();
       server.close();
@@ -215,13 +237,19 @@ describe('a queue stream whose client stopped reading', () => {
     const solo = await soloStreamServer(
       (key) => {
         if (key === 'healthy') return reader('healthy', 2);
-        if (key !== 'stalled') return null;
-        if (!revoked) return reader('stalled', 1);
-        refused += 1;
-        return null;
+        return key === 'stalled' && !revoked ? reader('stalled', 1) : null;
+      },
+      (keyIds) => {
+        const active = new Set<number>();
+        for (const keyId of keyIds) {
+          if (keyId === 2) active.add(keyId);
+          else if (keyId === 1 && !revoked) active.add(keyId);
+          else if (keyId === 1) refused += 1;
+        }
+        return active;
       },
       () => (big ? BIG_KINDS : []),
-      { recheckMs: 0, maxBufferedBytes: Number.POSITIVE_INFINITY },
+      { maxBufferedBytes: Number.POSITIVE_INFINITY },
     );
     const errors: Error[] = [];
     try {
@@ -253,6 +281,7 @@ describe('a queue stream whose client stopped reading', () => {
   it('is dropped once more than maxBufferedBytes wait unsent', async () => {
     const solo = await soloStreamServer(
       () => reader('slow', 1),
+      (keyIds) => new Set(keyIds),
       () => BIG_KINDS,
       { maxBufferedBytes: 1024 * 1024 },
     );

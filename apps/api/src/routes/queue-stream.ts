@@ -8,9 +8,9 @@
 //   stats       `event: stats` every `intervalMs`: the per-kind figures of /v1/queues plus, per
 //               kind, completed and failed jobs per minute over the last hour (`series`, oldest
 //               first, null where unknown);
-//   revoked     the key is checked again every `recheckMs` (through the authenticator's short
-//               cache); once it is revoked the stream sends `event: end` and closes, and the
-//               client's reconnection meets a 401;
+//   revoked     EventStreams checks the keys of open streams (every API_SSE_KEY_CHECK_MS); once
+//               the key is revoked the stream sends `event: end` and closes, and the client's
+//               reconnection meets a 401;
 //   disconnect  the last stream leaving stops the ticker.
 //
 // The per-minute series is kept here, in this API process, from every QueueStats snapshot (the
@@ -19,27 +19,22 @@
 // minutes. A minute without a sample (the process was not running), or one in which pruning
 // lowered a total, is null.
 //
-// Streams are capped, per key and per process, as every event stream is (DESIGN §4.2): past the
-// cap a new one is refused with 429 rather than holding a connection and a subscriber more. A
-// stream whose client stopped reading is dropped once `maxBufferedBytes` wait unsent.
+// Streams are admitted by the process's one EventStreams, so they count against the same caps
+// per key and per process as job event streams (DESIGN §4.2): past either a new one is refused
+// with 429. A stream whose client stopped reading is dropped once `maxBufferedBytes` wait unsent.
 import { type Request, type Response, Router } from 'express';
 import { type GuardDeps, requireScope } from '../auth.ts';
-import { startEventStream } from '../event-streams.ts';
-import { HttpProblem } from '../problem.ts';
+import { type EventStreams, startEventStream } from '../event-streams.ts';
 import type { QueueSnapshot, QueueStats } from '../queue-stats.ts';
 import { defineRoute } from '../routing.ts';
 import { principalOf } from './jobs.ts';
 
 export interface QueueStreamRouterDeps extends GuardDeps {
   queueStats: QueueStats;
+  /** Admits each stream under the process's caps and ends those whose key is revoked. */
+  streams: EventStreams;
   /** How often stats are sent. Default 2 s. */
   intervalMs?: number;
-  /** How often a stream's key is checked again. Default 5 s. */
-  recheckMs?: number;
-  /** Open streams one key may hold (tabs of one operator). Default 10. */
-  maxStreamsPerKey?: number;
-  /** Open streams this process serves. Default 1000. */
-  maxStreams?: number;
   /** Bytes a stream may hold unsent (its client stopped reading) before it is dropped. Default 1 MiB. */
   maxBufferedBytes?: number;
 }
@@ -50,20 +45,16 @@ type JsonSchema = Record<string, unknown>;
 
 interface Subscriber {
   res: Response;
-  key: string;
-  keyId: number;
-  checkedAtMs: number;
+  /** Gives the stream's place back to EventStreams. */
+  release: () => void;
 }
 
 export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
   const router = Router();
   const intervalMs = deps.intervalMs ?? 2000;
-  const recheckMs = deps.recheckMs ?? 5000;
   const subscribers = new Set<Subscriber>();
   const series = new MinuteSeries(SERIES_MINUTES);
   deps.queueStats.onSnapshot((snapshot) => series.record(snapshot));
-  const maxPerKey = deps.maxStreamsPerKey ?? 10;
-  const maxStreams = deps.maxStreams ?? 1000;
   const maxBuffered = deps.maxBufferedBytes ?? 1024 * 1024;
   let timer: NodeJS.Timeout | undefined;
   let ticking = false;
@@ -74,7 +65,6 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
     try {
       const snapshot = await deps.queueStats.snapshot();
       const data = `event: stats\ndata: ${JSON.stringify(statsEvent(snapshot, series))}\n\n`;
-      const now = Date.now();
       for (const subscriber of subscribers) {
         // A client that stopped reading would have every later event buffered here, without
         // bound: past the allowance its stream is dropped (its client may reconnect).
@@ -84,10 +74,6 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
           continue;
         }
         subscriber.res.write(data);
-        if (now - subscriber.checkedAtMs >= recheckMs) {
-          subscriber.checkedAtMs = now;
-          void recheck(subscriber);
-        }
       }
     } catch {
       // The database is away: the clients keep their last figures; the next tick tries again.
@@ -96,9 +82,8 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
     }
   };
 
-  const recheck = async (subscriber: Subscriber): Promise<void> => {
-    const principal = await deps.authenticator.authenticate(subscriber.key).catch(() => undefined);
-    if (principal !== null) return;
+  // EventStreams found the key revoked.
+  const revoked = (subscriber: Subscriber): void => {
     if (!subscribers.has(subscriber)) return; // already gone
     // Out of the set at once: a client that stopped reading keeps the response from finishing
     // (and 'close' from firing) for as long as it likes, and a tick's write after end() would
@@ -109,6 +94,7 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
   };
 
   const leave = (subscriber: Subscriber): void => {
+    subscriber.release();
     subscribers.delete(subscriber);
     if (subscribers.size === 0) {
       clearInterval(timer);
@@ -116,20 +102,11 @@ export function queueStreamRouter(deps: QueueStreamRouterDeps): Router {
     }
   };
 
-  const stream = (req: Request, res: Response): void => {
+  const stream = (_req: Request, res: Response): void => {
     const principal = principalOf(res);
-    const key = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '';
-    const sameKey = [...subscribers].filter((other) => other.keyId === principal.keyId).length;
-    if (sameKey >= maxPerKey || subscribers.size >= maxStreams) {
-      throw new HttpProblem(
-        429,
-        sameKey >= maxPerKey
-          ? `This API key already holds ${sameKey} queue statistics streams; close one first.`
-          : 'This API process serves as many queue statistics streams as it may; retry shortly.',
-        { headers: { 'Retry-After': '10' } },
-      );
-    }
-    const subscriber: Subscriber = { res, key, keyId: principal.keyId, checkedAtMs: Date.now() };
+    // Throws the 429 before anything is written.
+    const subscriber: Subscriber = { res, release: () => undefined };
+    subscriber.release = deps.streams.admit(principal.keyId, () => revoked(subscriber));
     startEventStream(res, 3000);
     const session = {
       owner: principal.owner,
@@ -219,7 +196,8 @@ export function queueStreamPaths(helpers: {
           },
           ...helpers.errors,
           '429': helpers.problem(
-            'Over the rate limit, or past the open streams allowed: 10 per key, 1000 per API process (Retry-After).',
+            'Over the rate limit, or past the open event streams allowed (job and queue streams together): ' +
+              'API_SSE_MAX_STREAMS_PER_KEY per key (20), API_SSE_MAX_STREAMS per API process (2000); Retry-After.',
           ),
         },
       },
