@@ -122,6 +122,12 @@ function Shell({ state }: { state: SessionState }) {
           The API server cannot be reached; the figures shown are the last received. Reconnecting…
         </p>
       )}
+      {state.connection === 'crowded' && (
+        <p class="message warning banner" role="alert">
+          This key holds as many live streams as it may (in other tabs or clients); the figures shown are the
+          last received. Retrying…
+        </p>
+      )}
       <main>
         {page === 'overview' && <OverviewPage state={state} />}
         {page === 'jobs' && id === undefined && <JobsPage route={route} kinds={kinds} />}

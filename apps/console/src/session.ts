@@ -7,6 +7,8 @@
 //   live         stats arrive every two seconds;
 //   unreachable  the server went away: the pages keep their last figures under a banner, and
 //                the stream is opened again every few seconds;
+//   crowded      the server refused the stream (429: the key's other tabs and clients hold all
+//                the event streams it may): as unreachable, with a banner saying so;
 //   expired      the key was revoked (the stream ended, the next open met a 401): signed out
 //                with a message saying so.
 import { readEventStream } from './api/events.ts';
@@ -24,7 +26,7 @@ export interface Session {
 
 export interface SessionState {
   session: Session | undefined;
-  connection: 'connecting' | 'live' | 'unreachable';
+  connection: 'connecting' | 'live' | 'unreachable' | 'crowded';
   /** Why the sign-in page is showing, when it is not the first visit. */
   notice: string | undefined;
   stats: QueueStats | undefined;
@@ -97,7 +99,10 @@ export function signIn(candidate: string): Promise<void> {
             endSession('expired');
             return;
           }
-          sessionStore.update((state) => ({ ...state, connection: 'unreachable' }));
+          sessionStore.update((state) => ({
+            ...state,
+            connection: status === 429 ? 'crowded' : 'unreachable',
+          }));
           retry();
         },
       );

@@ -186,6 +186,49 @@ for (const kind of testDatabases()) {
       expect(await page.getByRole('table', { name: 'Queues' }).count()).toBe(1);
     });
 
+    it('says so when the key holds every event stream it may, and when it holds none again', async () => {
+      const crowded = await startTestApi(kind, { testDb: t, settings: { sseMaxStreamsPerKey: 1 } });
+      try {
+        const signIn = async (): Promise<Page> => {
+          const context = await browser!.newContext();
+          contexts.push(context);
+          const page = await context.newPage();
+          page.setDefaultTimeout(WAIT_MS);
+          await page.goto(`${crowded.url}/console/`);
+          await page.getByLabel('API key').fill(adminKey);
+          await page.getByRole('button', { name: 'Sign in' }).click();
+          return page;
+        };
+        const first = await signIn();
+        await first.getByRole('table', { name: 'Queues' }).waitFor();
+        // A second tab is refused with the server's sentence, not "cannot be reached".
+        const second = await signIn();
+        await second.getByRole('alert').filter({ hasText: 'event streams open' }).waitFor();
+        // The first tab's stream drops (a proxy's cut) and another client takes its place before
+        // the tab reconnects (it waits three seconds).
+        crowded.server.closeAllConnections();
+        let taker: Response | undefined;
+        await eventually('another client to hold the place', async () => {
+          const attempt = await fetch(`${crowded.url}/v1/queues/stream`, {
+            headers: { authorization: `Bearer ${adminKey}` },
+          });
+          if (attempt.status === 200) taker = attempt;
+          else await attempt.body?.cancel();
+          return taker !== undefined;
+        });
+        await first.getByText('as many live streams as it may').waitFor();
+        expect(await first.getByRole('table', { name: 'Queues' }).count()).toBe(1);
+        // Once the place is free again, the tab is live again.
+        await taker?.body?.cancel();
+        await eventually(
+          'the banner to go',
+          async () => (await first.getByText('as many live streams').count()) === 0,
+        );
+      } finally {
+        await crowded.close();
+      }
+    });
+
     it('shows queue counts that change without a reload, a job due later under scheduled, not ready', async () => {
       const page = await open(adminKey);
       const figure = async (name: string) =>
@@ -309,6 +352,49 @@ for (const kind of testDatabases()) {
       await page.getByRole('progressbar', { name: 'Job progress' }).waitFor();
       expect(await facts.getByText('active', { exact: true }).count()).toBe(1);
       expect(await facts.getByText('queued', { exact: true }).count()).toBe(0);
+    });
+
+    it('follows a job again after its event stream drops, saying so meanwhile', async () => {
+      // A kind no worker runs, so this test moves the job itself.
+      const { job } = await api.queue.send('console.progress', {}, { owner: 'ops' });
+      // The first stream ends at once, as a proxy's idle cut would; the next one is refused
+      // with 429 as a crowded key's would be; after that the stream is let through.
+      let opened = 0;
+      const page = await open(undefined);
+      await page.route('**/v1/jobs/*/events', async (route) => {
+        opened += 1;
+        if (opened === 1) {
+          await route.fulfill({ status: 200, contentType: 'text/event-stream', body: 'retry: 200\n\n' });
+        } else if (opened === 2) {
+          await route.fulfill({
+            status: 429,
+            contentType: 'application/problem+json',
+            headers: { 'retry-after': '2' },
+            body: JSON.stringify({ title: 'Too Many Requests', status: 429, detail: 'Too many streams.' }),
+          });
+        } else {
+          await route.continue();
+        }
+      });
+      await page.getByLabel('API key').fill(adminKey);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('navigation', { name: 'Pages' }).first().waitFor();
+      await page.goto(`${api.url}/console/#/jobs/${job.id}`);
+      const facts = page.getByRole('definition');
+      await facts.getByText('queued', { exact: true }).waitFor();
+      await page.getByRole('status').filter({ hasText: 'Live updates were interrupted' }).waitFor();
+      await eventually('the third stream', async () => opened >= 3);
+      await eventually(
+        'the notice to go',
+        async () => (await page.getByText('Live updates were interrupted').count()) === 0,
+      );
+      const [claimed] = await api.backend.jobClaim({
+        kinds: ['console.progress'],
+        limit: 1,
+        workerId: 'console-test',
+      });
+      expect(claimed?.job.id).toBe(job.id);
+      await facts.getByText('active', { exact: true }).waitFor();
     });
 
     it('renders hostile text from the API as text', async () => {

@@ -37,10 +37,13 @@ export interface CallOptions<O> {
 export class ApiError extends Error {
   readonly status: number;
   readonly problem: Problem | undefined;
-  constructor(status: number, message: string, problem?: Problem) {
+  /** The answer's Retry-After (seconds), when it had one (429, 503). */
+  readonly retryAfter: string | undefined;
+  constructor(status: number, message: string, problem?: Problem, retryAfter?: string) {
     super(message);
     this.status = status;
     this.problem = problem;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -84,7 +87,7 @@ export async function send(url: string, init: RequestInit & { key?: string } = {
   }
   const message = problem?.detail ?? `${response.status} ${response.statusText}`;
   if (response.status === 401 && init.key === undefined) endSession('expired');
-  throw new ApiError(response.status, message, problem);
+  throw new ApiError(response.status, message, problem, response.headers.get('retry-after') ?? undefined);
 }
 
 async function call<T>(method: string, url: string, body?: unknown): Promise<T> {

@@ -3,7 +3,7 @@
 // The import on show is in the URL (#/imports?id=…); the history is the import.csv jobs.
 import { useEffect, useState } from 'preact/hooks';
 import { api, buildUrl, describeError, type Schemas } from '../../api/client.ts';
-import { readEventStream } from '../../api/events.ts';
+import { followEventStream } from '../../api/events.ts';
 import { invalidate, useResource } from '../../api/resource.ts';
 import { uploadWithProgress } from '../../api/upload.ts';
 import { Choice } from '../../components/Choice.tsx';
@@ -137,7 +137,7 @@ function ImportDetail({ id }: { id: string }) {
     if (!running) return;
     const controller = new AbortController();
     let last: string | undefined = state;
-    void readEventStream(
+    void followEventStream(
       buildUrl('/v1/jobs/{id}/events', { id }),
       (event) => {
         const data = JSON.parse(event.data) as { state?: string; progress: Record<string, unknown> | null };
@@ -148,6 +148,7 @@ function ImportDetail({ id }: { id: string }) {
         }
       },
       controller.signal,
+      { finished: () => last !== undefined && !['queued', 'active', 'retrying'].includes(last) },
     ).catch(() => undefined);
     return () => controller.abort();
   }, [id, running]);

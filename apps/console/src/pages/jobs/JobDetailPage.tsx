@@ -1,9 +1,10 @@
 // One job: its figures, payload, result, error, attempts and timeline, kept live by the job's
-// own event stream (GET /v1/jobs/:id/events) while the page is open; cancel and retry for keys
-// that may submit (the server checks the scope again).
+// own event stream (GET /v1/jobs/:id/events) while the page is open, followed again after a
+// blip (the page says so meanwhile); cancel and retry for keys that may submit (the server
+// checks the scope again).
 import { useEffect, useState } from 'preact/hooks';
 import { api, buildUrl, describeError, type Job } from '../../api/client.ts';
-import { readEventStream } from '../../api/events.ts';
+import { followEventStream } from '../../api/events.ts';
 import { invalidate, useResource } from '../../api/resource.ts';
 import { JsonBlock } from '../../components/JsonBlock.tsx';
 import { ErrorMessage, Loading } from '../../components/Message.tsx';
@@ -20,6 +21,7 @@ export function JobDetailPage({ id }: { id: string }) {
   const [seen, setSeen] = useState<SeenChange[]>([]);
   const [actionError, setActionError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
+  const [reconnecting, setReconnecting] = useState(false);
   const job = resource.data;
   const live = job !== undefined && LIVE_STATES.has(job.state);
 
@@ -29,7 +31,7 @@ export function JobDetailPage({ id }: { id: string }) {
     // The job as this stream last saw it: `resource` is this render's, and its data goes stale
     // as soon as the stream puts a newer state.
     let current = job;
-    void readEventStream(
+    void followEventStream(
       buildUrl('/v1/jobs/{id}/events', { id }),
       (event) => {
         if (event.event === 'state') {
@@ -45,9 +47,15 @@ export function JobDetailPage({ id }: { id: string }) {
         }
       },
       controller.signal,
-    ).catch(() => {
-      // The stream failing leaves the last figures; Reload fetches fresh ones.
-    });
+      {
+        finished: () => !LIVE_STATES.has(current.state),
+        onStatus: (status) => setReconnecting(status === 'reconnecting'),
+      },
+    )
+      .catch(() => {
+        // The key or the job is gone: the page keeps the last figures; Reload says why.
+      })
+      .finally(() => setReconnecting(false));
     return () => controller.abort();
   }, [id, live]);
 
@@ -84,6 +92,11 @@ export function JobDetailPage({ id }: { id: string }) {
       <h2 id="job-title">
         Job <span class="mono">{job.id}</span>
       </h2>
+      {reconnecting && (
+        <p class="message warning" role="status">
+          Live updates were interrupted; the figures shown are the last received. Reconnecting…
+        </p>
+      )}
       <dl class="facts">
         <dt>Kind</dt>
         <dd>{job.kind}</dd>
