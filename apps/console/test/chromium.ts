@@ -31,19 +31,34 @@ export async function launchConsoleBrowser(): Promise<Browser> {
   return launchChromium();
 }
 
-/** A fresh tab on the console at `hash`, signed in with `key`; its context is added to `contexts`. */
-export async function signedInTab(
+/** A fresh tab (its own context, so its own sessionStorage) on the console served at `url`. */
+export async function consoleTab(
   browser: Browser,
   contexts: BrowserContext[],
-  { url, key, hash, waitMs }: { url: string; key: string; hash: string; waitMs: number },
+  { url, hash = '', waitMs }: { url: string; hash?: string; waitMs: number },
 ): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   contexts.push(context);
   const page = await context.newPage();
   page.setDefaultTimeout(waitMs);
   await page.goto(`${url}/console/${hash}`);
+  return page;
+}
+
+/** Fills in `key` and presses Sign in; whether the server accepts it is the caller's to see. */
+export async function signIn(page: Page, key: string): Promise<void> {
   await page.getByLabel('API key').fill(key);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A fresh tab on the console at `hash`, signed in with `key`; its context is added to `contexts`. */
+export async function signedInTab(
+  browser: Browser,
+  contexts: BrowserContext[],
+  { url, key, hash, waitMs }: { url: string; key: string; hash: string; waitMs: number },
+): Promise<Page> {
+  const page = await consoleTab(browser, contexts, { url, hash, waitMs });
+  await signIn(page, key);
   await page.getByRole('navigation', { name: 'Pages' }).first().waitFor();
   return page;
 }

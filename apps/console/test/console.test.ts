@@ -15,7 +15,7 @@ import { buildConsole } from '../../../scripts/console-build.ts';
 import { listApiKeys, revokeApiKey } from '../../api/src/api-keys.ts';
 import { startTestApi, type TestApi } from '../../api/test/harness.ts';
 import { startWorkerChild, type WorkerChild } from '../../worker/test/fixtures/worker-child.ts';
-import { launchChromium } from './chromium.ts';
+import { consoleTab, launchChromium, signedInTab, signIn } from './chromium.ts';
 
 const WAIT_MS = 30_000;
 const SCREENSHOTS = process.env.CONSOLE_SCREENSHOTS === '1';
@@ -55,20 +55,15 @@ for (const kind of testDatabases()) {
     let xssId: string;
     const contexts: BrowserContext[] = [];
 
-    /** A fresh tab (its own sessionStorage) on the console, signed in with `key` unless undefined. */
-    const open = async (key: string | undefined, hash = ''): Promise<Page> => {
-      const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
-      contexts.push(context);
-      const page = await context.newPage();
-      page.setDefaultTimeout(WAIT_MS);
-      await page.goto(`${api.url}/console/${hash}`);
-      if (key !== undefined) {
-        await page.getByLabel('API key').fill(key);
-        await page.getByRole('button', { name: 'Sign in' }).click();
-        await page.getByRole('navigation', { name: 'Pages' }).first().waitFor();
-      }
-      return page;
-    };
+    /** A fresh tab on the console served at `baseUrl`, not signed in. */
+    const tabAt = (baseUrl: string, hash = ''): Promise<Page> =>
+      consoleTab(browser!, contexts, { url: baseUrl, hash, waitMs: WAIT_MS });
+
+    /** A fresh tab on the console, signed in with `key` unless undefined. */
+    const open = async (key: string | undefined, hash = ''): Promise<Page> =>
+      key === undefined
+        ? tabAt(api.url, hash)
+        : signedInTab(browser!, contexts, { url: api.url, key, hash, waitMs: WAIT_MS });
 
     const screenshot = async (page: Page, name: string): Promise<void> => {
       if (!SCREENSHOTS || kind !== 'sqlite') return;
@@ -134,14 +129,12 @@ for (const kind of testDatabases()) {
 
     it('refuses a bad key and says when the server cannot be reached', async () => {
       const page = await open(undefined);
-      await page.getByLabel('API key').fill('not-a-key');
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, 'not-a-key');
       expect(await textOf(page.getByRole('alert'))).toBe('That API key is unknown or revoked.');
       await screenshot(page, 'sign-in');
 
       await page.route('**/v1/queues/stream', (route) => route.abort('connectionrefused'));
-      await page.getByLabel('API key').fill(adminKey);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, adminKey);
       await eventually('the unreachable message', async () =>
         (await textOf(page.getByRole('alert'))).includes('cannot be reached'),
       );
@@ -172,13 +165,8 @@ for (const kind of testDatabases()) {
 
     it('says so when the server goes away, keeping the last figures', async () => {
       const doomed = await startTestApi(kind, { testDb: t });
-      const context = await browser!.newContext();
-      contexts.push(context);
-      const page = await context.newPage();
-      page.setDefaultTimeout(WAIT_MS);
-      await page.goto(`${doomed.url}/console/`);
-      await page.getByLabel('API key').fill(adminKey);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      const page = await tabAt(doomed.url);
+      await signIn(page, adminKey);
       await page.getByRole('table', { name: 'Queues' }).waitFor();
       await doomed.close();
       await page.getByText('The API server cannot be reached').waitFor();
@@ -189,20 +177,15 @@ for (const kind of testDatabases()) {
     it('says so when the key holds every event stream it may, and when it holds none again', async () => {
       const crowded = await startTestApi(kind, { testDb: t, settings: { sseMaxStreamsPerKey: 1 } });
       try {
-        const signIn = async (): Promise<Page> => {
-          const context = await browser!.newContext();
-          contexts.push(context);
-          const page = await context.newPage();
-          page.setDefaultTimeout(WAIT_MS);
-          await page.goto(`${crowded.url}/console/`);
-          await page.getByLabel('API key').fill(adminKey);
-          await page.getByRole('button', { name: 'Sign in' }).click();
+        const signedIn = async (): Promise<Page> => {
+          const page = await tabAt(crowded.url);
+          await signIn(page, adminKey);
           return page;
         };
-        const first = await signIn();
+        const first = await signedIn();
         await first.getByRole('table', { name: 'Queues' }).waitFor();
         // A second tab is refused with the server's sentence, not "cannot be reached".
-        const second = await signIn();
+        const second = await signedIn();
         await second.getByRole('alert').filter({ hasText: 'event streams open' }).waitFor();
         // The first tab's stream drops (a proxy's cut) and another client takes its place before
         // the tab reconnects (it waits three seconds).
@@ -314,8 +297,7 @@ for (const kind of testDatabases()) {
       const page = await open(adminKey, '#/jobs?owner=ops');
       await page.getByRole('table', { name: 'Jobs' }).getByRole('link').first().waitFor();
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.getByLabel('API key').fill(readKey);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, readKey);
       // The same URL, read with a key that may not list another owner's jobs: refused, and the
       // admin's answer is not shown in its place.
       await page.getByRole('alert').filter({ hasText: 'Not allowed' }).waitFor();
@@ -376,8 +358,7 @@ for (const kind of testDatabases()) {
           await route.continue();
         }
       });
-      await page.getByLabel('API key').fill(adminKey);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signIn(page, adminKey);
       await page.getByRole('navigation', { name: 'Pages' }).first().waitFor();
       await page.goto(`${api.url}/console/#/jobs/${job.id}`);
       const facts = page.getByRole('definition');
