@@ -28,9 +28,11 @@ async function installQueue(databaseUrl: string): Promise<void> {
 
 interface Fixture {
   /** The pending jobs (copied), by the state they were in. */
-  pending: Record<'queued' | 'keyed' | 'scheduled' | 'retrying' | 'active', string>;
+  pending: Record<'queued' | 'keyed' | 'scheduled' | 'retrying' | 'active' | 'fromSchedule', string>;
   /** Finished jobs (copied only with history). */
   finished: Record<'completed' | 'failed' | 'cancelled', string>;
+  /** The schedule's last run on the source. */
+  lastRun: { lastRunAt: string | null; lastJobId: string | null };
   key: string;
 }
 
@@ -81,8 +83,12 @@ async function populate(source: TestDb): Promise<Fixture> {
       payload: { asOf: null },
       options: { priority: 2 },
     });
-    // A paused schedule stays paused on the target.
+    // A schedule's last run (its tick and the job it sent) and its pause arrive as they were.
+    const [sent] = await backend.scheduleFireDue(new Date(NOW.getTime() + 2 * 86_400_000));
+    expect(sent?.kind).toBe('copy.ready');
     expect(await backend.schedulePause('nightly kpi (copied)', true, NOW)).toBe(true);
+    const [lastRun] = await backend.scheduleStates();
+    expect(lastRun).toMatchObject({ lastJobId: sent!.id, lastRunAt: expect.any(String) });
     // An upload waiting for its import: its row moves, its bytes (a file, or chunks) do not.
     const at = NOW.toISOString();
     await source.db
@@ -92,8 +98,9 @@ async function populate(source: TestDb): Promise<Fixture> {
     expect(retried?.state).toBe('retrying');
     expect(retried?.attempts).toBe(1);
     return {
-      pending: { queued, keyed, scheduled, retrying, active },
+      pending: { queued, keyed, scheduled, retrying, active, fromSchedule: sent!.id },
       finished: { completed, failed, cancelled },
+      lastRun: { lastRunAt: lastRun!.lastRunAt, lastJobId: lastRun!.lastJobId },
       key: '',
     };
   } finally {
@@ -170,7 +177,7 @@ for (const [from, to] of directions) {
       expect(byName.get('api_keys')?.targetRows).toBe(1);
       expect(byName.get('kpi_snapshots')?.targetRows).toBeGreaterThan(0);
       expect(byName.get('attestation_cycle_counts')?.targetRows).toBeGreaterThan(0);
-      expect(byName.get('queue jobs')?.targetRows).toBe(5);
+      expect(byName.get('queue jobs')?.targetRows).toBe(6);
       expect(byName.get('queue schedules')?.targetRows).toBe(1);
       expect(report.notes).toEqual([
         expect.stringMatching(/^1 upload copied as rows only: .* let imports finish before copying/),
@@ -208,7 +215,7 @@ for (const [from, to] of directions) {
         }),
       ]);
       expect(await api.queue.scheduleStates()).toEqual([
-        expect.objectContaining({ name: 'nightly kpi (copied)', paused: true }),
+        expect.objectContaining({ name: 'nightly kpi (copied)', paused: true, ...fixture.lastRun }),
       ]);
       const keyed = await api.backend.jobInsert({
         kind: 'copy.ready',
@@ -291,7 +298,7 @@ for (const [from, to] of directions) {
       const skipped = report.tables.filter((t) => t.skipped).map((t) => t.name);
       expect(skipped).toContain('models');
       expect(skipped).not.toContain('validations');
-      expect(report.verification.tables.find((t) => t.name === 'queue jobs')?.targetRows).toBe(8);
+      expect(report.verification.tables.find((t) => t.name === 'queue jobs')?.targetRows).toBe(9);
     });
 
     it('refuses while a worker is alive on the source', async () => {

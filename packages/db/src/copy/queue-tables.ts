@@ -100,6 +100,8 @@ const SCHEDULE_FIELDS = [
   ['payload', 'json'],
   ['options', 'json'],
   ['paused', 'bool'],
+  ['last_run_at', 'text'],
+  ['last_job_id', 'text'],
 ] as const;
 
 /** One of the queue's stored sets, copied and verified like a table. */
@@ -307,24 +309,34 @@ export const queueSchedules: QueueSet = {
   async *read(side, _withHistory, batchSize) {
     if (!(await schedulesInstalled(side))) return;
     if (side.dialect === 'sqlite') {
-      // A paused schedule stays paused (queue schema step 3; an older file has no pause).
-      const paused = (
+      // A paused schedule stays paused, and keeps its last run (queue schema step 3; an older
+      // file has neither).
+      const step3 = (
         await side.all("SELECT 1 FROM pragma_table_info('queue_schedules') WHERE name = 'paused_at'")
-      ).length
-        ? 'paused_at IS NOT NULL'
-        : '0';
+      ).length;
+      const extra = step3
+        ? 'paused_at IS NOT NULL AS paused, last_run_at, last_job_id'
+        : '0 AS paused, NULL AS last_run_at, NULL AS last_job_id';
       yield* side.batches(
-        `SELECT name, kind, cron, timezone, payload, options, ${paused} AS paused FROM queue_schedules`,
+        `SELECT name, kind, cron, timezone, payload, options, ${extra} FROM queue_schedules`,
         [],
         batchSize,
       );
       return;
     }
-    // Pauses live beside pg-boss's schedules, in ours (by schedule name): read them once.
-    const pausedNames = new Set<string>();
+    // Pauses and last runs live beside pg-boss's schedules, in ours (by schedule name): read them once.
+    const ticks = new Map<string, { paused: boolean; lastRunAt: string | null; lastJobId: string | null }>();
     if (await side.hasTable(`${OURS}.schedule_tick`)) {
       for (const row of await side.all(`SELECT * FROM ${OURS}.schedule_tick`)) {
-        if (row['paused_at'] !== null && row['paused_at'] !== undefined) pausedNames.add(String(row['name']));
+        const lastRunAt = row['last_run_at'];
+        ticks.set(String(row['name']), {
+          paused: row['paused_at'] !== null && row['paused_at'] !== undefined,
+          lastRunAt:
+            lastRunAt === null || lastRunAt === undefined
+              ? null
+              : new Date(lastRunAt instanceof Date ? lastRunAt : String(lastRunAt)).toISOString(),
+          lastJobId: (row['last_job_id'] as string | null | undefined) ?? null,
+        });
       }
     }
     const sql = `SELECT name, key, cron, timezone, data, options FROM ${BOSS}.schedule`;
@@ -340,7 +352,9 @@ export const queueSchedules: QueueSet = {
           timezone: row['timezone'] ?? 'UTC',
           payload: JSON.stringify('payload' in data ? data['payload'] : null),
           options: JSON.stringify(options),
-          paused: pausedNames.has(name),
+          paused: ticks.get(name)?.paused ?? false,
+          last_run_at: ticks.get(name)?.lastRunAt ?? null,
+          last_job_id: ticks.get(name)?.lastJobId ?? null,
         };
       });
     }
@@ -366,12 +380,22 @@ export const queueSchedules: QueueSet = {
             now,
           ],
         );
-        if (isPaused(row['paused'])) {
+        const paused = isPaused(row['paused']);
+        if (paused || row['last_run_at'] !== null) {
           await tx.run(
-            `INSERT INTO ${OURS}.schedule_tick (name, cron, timezone, last_tick_at, paused_at)
-             VALUES ($1, $2, $3, $4, $4)
-             ON CONFLICT (name) DO UPDATE SET paused_at = excluded.paused_at`,
-            [row['name'], row['cron'], row['timezone'], now],
+            `INSERT INTO ${OURS}.schedule_tick (name, cron, timezone, last_tick_at, paused_at, last_run_at, last_job_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (name) DO UPDATE SET paused_at = excluded.paused_at,
+               last_run_at = excluded.last_run_at, last_job_id = excluded.last_job_id`,
+            [
+              row['name'],
+              row['cron'],
+              row['timezone'],
+              now,
+              paused ? now : null,
+              row['last_run_at'],
+              row['last_job_id'],
+            ],
           );
         }
       }
@@ -379,8 +403,9 @@ export const queueSchedules: QueueSet = {
     }
     for (const row of rows) {
       await tx.run(
-        `INSERT INTO queue_schedules (name, cron, timezone, kind, payload, options, last_tick_at, updated_at, paused_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO queue_schedules
+           (name, cron, timezone, kind, payload, options, last_tick_at, updated_at, paused_at, last_run_at, last_job_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           row['name'],
           row['cron'],
@@ -391,6 +416,8 @@ export const queueSchedules: QueueSet = {
           now,
           now,
           isPaused(row['paused']) ? now : null,
+          row['last_run_at'] ?? null,
+          row['last_job_id'] ?? null,
         ],
       );
     }
