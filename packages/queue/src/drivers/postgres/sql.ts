@@ -547,7 +547,8 @@ changed AS (
  * result, at}), each fenced by its own token. Returns one row per id: `stored` true for those
  * still ours; for the others, what they found instead (`found`, the pg-boss state, null when
  * there is no such job; `reclaimed`, another attempt's lease holds it). The refused are read
- * only when there are any (a materialized anti-join of the input with what was completed).
+ * only when there are any (a materialized anti-join of the input with what was completed), each
+ * by its key (a lateral probe, never a scan of the table).
  */
 export const complete = (n: SqlNames) => `
 WITH ${asyncCommit},
@@ -570,8 +571,11 @@ refused AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM
 SELECT done.id, true AS stored, NULL::text AS found, false AS reclaimed, ${emitEvents(n, 'done')} AS events
 FROM done
 UNION ALL
-SELECT r.id, false, j.state::text, j.state = 'active' AND ${tokenMatches('r.token')} IS NOT TRUE, NULL
-FROM refused r LEFT JOIN ${table(n)} j ON j.name = r.name AND j.id = r.id`;
+SELECT r.id, false, f.state, f.reclaimed, NULL
+FROM refused r LEFT JOIN LATERAL (
+  SELECT j.state::text AS state, j.state = 'active' AND ${tokenMatches('r.token')} IS NOT TRUE AS reclaimed
+  FROM ${table(n)} j WHERE j.name = r.name AND j.id = r.id
+) f ON true`;
 
 /**
  * ended_with_token: which of these attempts ($1: JSON array of {name, id, token}) already ended in
