@@ -30,9 +30,9 @@ for (const kind of testDatabases()) {
     /** Runs the job to completion as a worker would. */
     const complete = async (jobKind: string, id: string) => {
       const claimed = await claimJob(api.backend, jobKind, id);
-      expect(
-        await api.backend.jobComplete({ id, leaseToken: claimed.leaseToken, result: null }),
-      ).toBeTruthy();
+      expect(await api.backend.jobComplete({ id, leaseToken: claimed.leaseToken, result: null })).toEqual({
+        stored: true,
+      });
     };
 
     const jobsOf = async (key: string, jobKind: string) => {

@@ -290,9 +290,9 @@ for (const kind of testDatabases()) {
             signal: new AbortController().signal,
             progress: async () => {},
           });
-          expect(await api.backend.jobComplete({ id: job.id, leaseToken, result: result ?? null })).toBe(
-            true,
-          );
+          expect(await api.backend.jobComplete({ id: job.id, leaseToken, result: result ?? null })).toEqual({
+            stored: true,
+          });
         } finally {
           await pool.close();
           await workerDb.destroy();

@@ -420,6 +420,49 @@ for (const kind of testDatabases()) {
         expect(cancel.body.state).toBe('completed');
       });
 
+      it('answers a refused cancel or retry from its outcome: 409 with the state found, 404 when gone, one read', async () => {
+        const done = await submit(alice, { kind: ECHO, payload: { sleepMs: 0 } });
+        const claim = await claimJob(api.backend, ECHO, done.body.id);
+        await api.backend.jobComplete({ id: done.body.id, leaseToken: claim.leaseToken, result: null });
+        const get = api.queue.get.bind(api.queue);
+        let reads = 0;
+        let afterRead = async () => {};
+        // Counts the route's reads (only its visibility check), and runs `afterRead` between that
+        // read and the transition: a job pruned meanwhile.
+        api.queue.get = async (id: string) => {
+          reads += 1;
+          const job = await get(id);
+          await afterRead();
+          return job;
+        };
+        try {
+          const cancel = await api.request('POST', `/v1/jobs/${done.body.id}/cancel`, { key: alice });
+          expect(cancel.status).toBe(409);
+          expect(cancel.body.state).toBe('completed');
+          expect(reads).toBe(1);
+
+          const queued = await submit(alice, { kind: ECHO, payload: { sleepMs: 1 } });
+          const cancelled = await api.request('POST', `/v1/jobs/${queued.body.id}/cancel`, { key: alice });
+          expect(cancelled.status).toBe(200);
+          const again = await api.request('POST', `/v1/jobs/${queued.body.id}/cancel`, { key: alice });
+          expect(again.status).toBe(200);
+          expect(again.body.state).toBe('cancelled');
+          expect(reads).toBe(3);
+
+          afterRead = async () => {
+            const future = new Date(Date.now() + 3_600_000);
+            await api.backend.jobPrune({ completedBefore: future, failedBefore: future });
+          };
+          const gone = await api.request('POST', `/v1/jobs/${done.body.id}/cancel`, { key: alice });
+          expect(gone.status).toBe(404);
+          const goneRetry = await api.request('POST', `/v1/jobs/${queued.body.id}/retry`, { key: alice });
+          expect(goneRetry.status).toBe(404);
+          expect(reads).toBe(5);
+        } finally {
+          api.queue.get = get;
+        }
+      });
+
       it('needs the submit scope to cancel', async () => {
         const job = await submit(alice, { kind: ECHO, payload: { sleepMs: 1 } });
         expect((await api.request('POST', `/v1/jobs/${job.body.id}/cancel`, { key: reader })).status).toBe(

@@ -12,7 +12,7 @@
 // Later events about the same attempt (an abort racing a completion) are ignored.
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@offload/observability';
-import type { Job, JobError, Worker } from '@offload/queue';
+import type { Job, JobError, Refused, Worker, WorkerEventMap } from '@offload/queue';
 import type { AttemptOutcome, WorkerMetrics } from './metrics.ts';
 
 // Outcomes that are part of normal operation; the others are worth a warning.
@@ -74,13 +74,13 @@ export function observeJobs(worker: Worker, logger: Logger, metrics: WorkerMetri
         { error: { kind: error.kind, message: error.message } },
         final ? 'job failed' : 'job attempt failed; it will be retried',
       ),
-    aborted: ({ job, reason }: { job: Job; reason: 'cancelled' | 'lease-lost' | 'shutdown' }) => {
+    aborted: ({ job, reason, found }: WorkerEventMap['aborted'][0]) => {
       if (reason === 'cancelled') end(job, 'cancelled', {}, 'job cancelled while running');
       else if (reason === 'shutdown') end(job, 'released', {}, 'job released on shutdown');
-      else end(job, 'lost', {}, 'job lease lost; this attempt no longer counts');
+      else end(job, 'lost', foundFields(found), 'job lease lost; this attempt no longer counts');
     },
-    discarded: ({ job }: { job: Job }) =>
-      end(job, 'lost', {}, 'job outcome discarded: the lease had been lost'),
+    discarded: ({ job, found }: WorkerEventMap['discarded'][0]) =>
+      end(job, 'lost', foundFields(found), 'job outcome discarded: the lease had been lost'),
     error: ({ error, operation, jobId }: { error: unknown; operation: string; jobId?: string }) => {
       logger.warn({ err: error, operation, jobId }, `queue ${operation} failed`);
     },
@@ -113,4 +113,9 @@ function queueWaitSeconds(job: Job): number {
   return Number.isFinite(readyAt) && Number.isFinite(claimedAt)
     ? Math.max(0, (claimedAt - readyAt) / 1000)
     : 0;
+}
+
+/** What a refused transition found instead (the state, or null for no job; whether it was reclaimed). */
+function foundFields(found: Refused | undefined): Record<string, unknown> {
+  return found === undefined ? {} : { found: found.found, reclaimed: found.reclaimed };
 }

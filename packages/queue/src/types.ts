@@ -136,6 +136,31 @@ export interface LeaseParams {
   now?: Date;
 }
 
+/**
+ * What a transition did, answered by the statement (or transaction) that tried it: `stored`, or
+ * nothing stored and what it found instead, so that no caller reads the job again to learn why.
+ * `T` is what a stored transition returns beside, `F` what a refused one does (JobTransition).
+ */
+export type Transition<T extends object = object, F extends object = object> =
+  | ({ stored: true } & T)
+  | (Refused & F);
+
+/** Cancel's and retry's outcome: the job as stored, or as found (null when there is no such job). */
+export type JobTransition = Transition<{ job: Job }, { job: Job | null }>;
+
+/** A refused transition: nothing was written. */
+export interface Refused {
+  stored: false;
+  /** The job's state when the transition was tried; null when there is no such job. */
+  found: JobState | null;
+  /**
+   * Lease transitions only: the job is `active` under another attempt's lease (this one expired,
+   * was rescued, and the job was claimed again). False for any other state found, and for
+   * cancel and retry.
+   */
+  reclaimed: boolean;
+}
+
 export interface JobCompleteParams extends LeaseParams {
   result?: Json;
 }
@@ -280,24 +305,34 @@ export interface QueueBackend {
    * the rest highest priority then oldest first.
    */
   jobClaim(params: JobClaimParams): Promise<ClaimedJob[]>;
-  /** Renews the lease; false when the lease is no longer ours (expired and reclaimed, or cancelled). */
-  jobHeartbeat(params: LeaseParams): Promise<boolean>;
-  jobProgress(params: JobProgressParams): Promise<boolean>;
-  /** false when the lease is no longer ours: the attempt's outcome is discarded. */
-  jobComplete(params: JobCompleteParams): Promise<boolean>;
   /**
-   * Optional batch form of `jobComplete`, same fencing, one boolean per item in order. The
+   * Renews the lease. Each lease transition below is fenced by the lease token and answers
+   * `{ stored: true }`, or what it found instead: another state (cancelled, rescued), another
+   * attempt's lease (`reclaimed`), or no job.
+   */
+  jobHeartbeat(params: LeaseParams): Promise<Transition>;
+  jobProgress(params: JobProgressParams): Promise<Transition>;
+  /** Refused: the attempt's outcome is discarded. */
+  jobComplete(params: JobCompleteParams): Promise<Transition>;
+  /**
+   * Optional batch form of `jobComplete`, same fencing, one outcome per item in order. The
    * worker uses it when present to store the outcomes of handlers that finish together in one
    * round trip (no-op drains are bound by these writes).
    */
-  jobCompleteMany?(params: ReadonlyArray<JobCompleteParams>): Promise<boolean[]>;
-  jobFail(params: JobFailParams): Promise<boolean>;
+  jobCompleteMany?(params: ReadonlyArray<JobCompleteParams>): Promise<Transition[]>;
+  jobFail(params: JobFailParams): Promise<Transition>;
   /** Gives an active job back (graceful stop): queued again, its attempt not counted. */
-  jobRelease(params: LeaseParams): Promise<boolean>;
-  /** Queued/retrying jobs never run; an active one is marked cancelled and its handler aborted. */
-  jobCancel(id: string): Promise<Job | null>;
-  /** A failed or cancelled job runs again with a fresh attempt budget. */
-  jobRetry(id: string): Promise<Job | null>;
+  jobRelease(params: LeaseParams): Promise<Transition>;
+  /**
+   * Queued/retrying jobs never run; an active one is marked cancelled and its handler aborted.
+   * Stored: the job as cancelled. Refused: the job as found (completed, failed, cancelled) or null.
+   */
+  jobCancel(id: string): Promise<JobTransition>;
+  /**
+   * A failed or cancelled job runs again with a fresh attempt budget. Stored: the job as queued.
+   * Refused: the job as found (queued, retrying, active, completed) or null.
+   */
+  jobRetry(id: string): Promise<JobTransition>;
   /**
    * Set-based operator actions (runtime/bulk.ts validates the params): cancel waiting jobs, or
    * retry failed ones, matching a filter, at most `limit` per call; returns how many moved.

@@ -231,7 +231,9 @@ describe('pg-boss’s own API on our jobs', () => {
       now: new Date(Date.now() + 3_600_000),
     });
     expect(await boss.getJobById(kind, job.id)).toMatchObject({ state: 'active', retryCount: 1 });
-    expect(await b.jobComplete({ id: job.id, leaseToken: again!.leaseToken, result: { ok: 1 } })).toBe(true);
+    expect(await b.jobComplete({ id: job.id, leaseToken: again!.leaseToken, result: { ok: 1 } })).toEqual({
+      stored: true,
+    });
     expect(await boss.getJobById(kind, job.id)).toMatchObject({
       state: 'completed',
       output: { result: { ok: 1 } },
@@ -396,8 +398,8 @@ describe('settling', () => {
     const results = await Promise.all(
       claimed.map((c) => b.jobComplete({ id: c.job.id, leaseToken: c.leaseToken, result: { id: c.job.id } })),
     );
-    expect(results[0]).toBe(false);
-    expect(results.slice(1).every(Boolean)).toBe(true);
+    expect(results[0]).toEqual({ stored: false, found: 'completed', reclaimed: false });
+    expect(results.slice(1).every((outcome) => outcome.stored)).toBe(true);
     const done = await a.jobGet(claimed[7]!.job.id);
     expect(done).toMatchObject({ state: 'completed', result: { id: claimed[7]!.job.id } });
   });

@@ -73,7 +73,7 @@ class BusyWorker {
         claimed.map(async ({ job, leaseToken }) => {
           await new Promise((resolve) => setTimeout(resolve, this.handlerMs));
           try {
-            if (await this.backend.jobComplete({ id: job.id, leaseToken, result: null })) {
+            if ((await this.backend.jobComplete({ id: job.id, leaseToken, result: null })).stored) {
               this.completed.set(job.id, (this.completed.get(job.id) ?? 0) + 1);
             }
           } catch (error) {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteBackend, type SqliteQueueBackend } from '../src/drivers/sqlite/backend.ts';
+import { refused, STORED } from './conformance/harness.ts';
 
 let dir: string;
 let a: SqliteQueueBackend;
@@ -50,12 +51,13 @@ describe('fencing', () => {
     expect(second!.job).toMatchObject({ id: job.id, attempts: 2, state: 'active' });
 
     const stale = { id: job.id, leaseToken: first!.leaseToken };
-    expect(await a.jobHeartbeat(stale)).toBe(false);
-    expect(await a.jobProgress({ ...stale, progress: { from: 'A' } })).toBe(false);
-    expect(await a.jobComplete({ ...stale, result: 'A' })).toBe(false);
-    expect(await a.jobCompleteMany([{ ...stale, result: 'A' }])).toEqual([false]);
-    expect(await a.jobFail({ ...stale, error: boom('A') })).toBe(false);
-    expect(await a.jobRelease(stale)).toBe(false);
+    const reclaimed = refused('active', true);
+    expect(await a.jobHeartbeat(stale)).toEqual(reclaimed);
+    expect(await a.jobProgress({ ...stale, progress: { from: 'A' } })).toEqual(reclaimed);
+    expect(await a.jobComplete({ ...stale, result: 'A' })).toEqual(reclaimed);
+    expect(await a.jobCompleteMany([{ ...stale, result: 'A' }])).toEqual([reclaimed]);
+    expect(await a.jobFail({ ...stale, error: boom('A') })).toEqual(reclaimed);
+    expect(await a.jobRelease(stale)).toEqual(reclaimed);
     expect(await a.jobGet(job.id)).toMatchObject({
       state: 'active',
       attempts: 2,
@@ -63,7 +65,7 @@ describe('fencing', () => {
       result: null,
     });
 
-    expect(await b.jobComplete({ id: job.id, leaseToken: second!.leaseToken, result: 'B' })).toBe(true);
+    expect(await b.jobComplete({ id: job.id, leaseToken: second!.leaseToken, result: 'B' })).toEqual(STORED);
     expect(await a.jobGet(job.id)).toMatchObject({ state: 'completed', result: 'B' });
   });
 
@@ -75,16 +77,18 @@ describe('fencing', () => {
     ]);
     const [x, y] = await a.jobClaim({ kinds: [k], limit: 2, workerId: 'w' });
     const swapped = { id: y!.job.id, leaseToken: x!.leaseToken };
-    expect(await a.jobHeartbeat(swapped)).toBe(false);
-    expect(await a.jobComplete(swapped)).toBe(false);
-    expect(await a.jobFail({ ...swapped, error: boom() })).toBe(false);
-    expect(await a.jobRelease(swapped)).toBe(false);
+    // Another job's token is another lease than the one holding the job: refused, found reclaimed.
+    const reclaimed = refused('active', true);
+    expect(await a.jobHeartbeat(swapped)).toEqual(reclaimed);
+    expect(await a.jobComplete(swapped)).toEqual(reclaimed);
+    expect(await a.jobFail({ ...swapped, error: boom() })).toEqual(reclaimed);
+    expect(await a.jobRelease(swapped)).toEqual(reclaimed);
     for (const garbage of ['', 'x', '.', '12', '-1.ab', '1e3.ab', `${Number.MAX_SAFE_INTEGER}9.ab`]) {
-      expect(await a.jobComplete({ id: x!.job.id, leaseToken: garbage })).toBe(false);
+      expect(await a.jobComplete({ id: x!.job.id, leaseToken: garbage })).toEqual(reclaimed);
     }
     expect(await a.jobCompleteMany([swapped, { id: x!.job.id, leaseToken: x!.leaseToken }])).toEqual([
-      false,
-      true,
+      reclaimed,
+      STORED,
     ]);
     expect(await a.jobGet(y!.job.id)).toMatchObject({ state: 'active' });
   });
@@ -105,7 +109,8 @@ describe('fencing', () => {
       { id: y!.job.id, leaseToken: x!.leaseToken },
       { id: z!.job.id, leaseToken: z!.leaseToken },
     ]);
-    expect(stored).toEqual([false, false, false, true]);
+    const reclaimed = refused('active', true);
+    expect(stored).toEqual([reclaimed, reclaimed, reclaimed, STORED]);
     expect(await a.jobGet(w!.job.id)).toMatchObject({ state: 'active', attempts: 1 });
     expect(await a.jobGet(x!.job.id)).toMatchObject({ state: 'active' });
     expect(await a.jobGet(z!.job.id)).toMatchObject({ state: 'completed', result: null });
@@ -116,7 +121,7 @@ describe('fencing', () => {
         { id: y!.job.id, leaseToken: y!.leaseToken },
         { id: w!.job.id, leaseToken: again!.leaseToken },
       ]),
-    ).toEqual([true, true, true]);
+    ).toEqual([STORED, STORED, STORED]);
     expect((await a.jobCounts()).find((c) => c.kind === k)).toMatchObject({ active: 0, completed: 4 });
   });
 
@@ -132,16 +137,20 @@ describe('fencing', () => {
     expect(expiry(1)).toBe(new Date(now.getTime() + 30_000).toISOString());
     expect(expiry(2)).toBe(new Date(now.getTime() + 3_000).toISOString());
     const settled = await a.jobCompleteMany(claimed.map((c) => ({ id: c.job.id, leaseToken: c.leaseToken })));
-    expect(settled).toEqual([true, true]);
+    expect(settled).toEqual([STORED, STORED]);
   });
 
   it('cancelling an active job voids its lease at once', async () => {
     const k = kind('cancel');
     const { job } = await a.jobInsert({ kind: k, payload: {} });
     const [claimed] = await b.jobClaim({ kinds: [k], limit: 1, workerId: 'w' });
-    expect((await a.jobCancel(job.id))?.state).toBe('cancelled');
-    expect(await b.jobHeartbeat({ id: job.id, leaseToken: claimed!.leaseToken })).toBe(false);
-    expect(await b.jobComplete({ id: job.id, leaseToken: claimed!.leaseToken })).toBe(false);
+    expect(await a.jobCancel(job.id)).toMatchObject({ stored: true, job: { state: 'cancelled' } });
+    expect(await b.jobHeartbeat({ id: job.id, leaseToken: claimed!.leaseToken })).toEqual(
+      refused('cancelled'),
+    );
+    expect(await b.jobComplete({ id: job.id, leaseToken: claimed!.leaseToken })).toEqual(
+      refused('cancelled'),
+    );
   });
 });
 
@@ -161,7 +170,7 @@ describe('rescue', () => {
     const beating = byPayload.get('beating')!;
     expect(
       await a.jobHeartbeat({ id: beating.job.id, leaseToken: beating.leaseToken, now: at(t0, 1500) }),
-    ).toBe(true);
+    ).toEqual(STORED);
 
     expect(await b.jobRescueExpired(at(t0, 1999))).toBe(0);
     expect(await b.jobRescueExpired(at(t0, 2001))).toBe(2);
@@ -214,7 +223,7 @@ describe('backoff', () => {
         expect(c.job.attempts).toBe(attempt);
         expect(
           await a.jobFail({ id: c.job.id, leaseToken: c.leaseToken, error: boom(), now: failedAt }),
-        ).toBe(true);
+        ).toEqual(STORED);
         const after = (await a.jobGet(c.job.id))!;
         expect(after.state).toBe('retrying');
         row.push(Date.parse(after.runAt) - failedAt.getTime());
@@ -249,9 +258,9 @@ describe('backoff', () => {
     const released = byPayload.get('released')!;
     expect(
       await a.jobFail({ id: final.job.id, leaseToken: final.leaseToken, error: boom(), final: true }),
-    ).toBe(true);
+    ).toEqual(STORED);
     expect(await a.jobGet(final.job.id)).toMatchObject({ state: 'failed', attempts: 1 });
-    expect(await a.jobRelease({ id: released.job.id, leaseToken: released.leaseToken })).toBe(true);
+    expect(await a.jobRelease({ id: released.job.id, leaseToken: released.leaseToken })).toEqual(STORED);
     expect(await a.jobGet(released.job.id)).toMatchObject({ state: 'queued', attempts: 0, startedAt: null });
   });
 });

@@ -56,7 +56,7 @@ it('never hands one job to two processes claiming from one file', { timeout: 60_
       if (claimed.length === 0) break;
       for (const c of claimed) ids.push(c.job.id);
       const stored = await queue.jobCompleteMany(claimed.map((c) => ({ id: c.job.id, leaseToken: c.leaseToken })));
-      if (stored.some((ok) => !ok)) throw new Error('a completion was refused');
+      if (stored.some((outcome) => !outcome.stored)) throw new Error('a completion was refused');
     }
     await queue.stop();
     console.log(JSON.stringify(ids));

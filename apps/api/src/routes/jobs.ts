@@ -66,16 +66,17 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
       submit,
       async (req, res) => {
         const job = await visibleJob(deps.queue, principalOf(res), String(req.params.id));
-        // A backend may answer null for a job it would not cancel: read it to say why.
-        const cancelled = (await deps.queue.cancel(job.id)) ?? (await deps.queue.get(job.id));
-        if (cancelled === null) throw notFound(job.id);
-        if (cancelled.state !== 'cancelled') {
-          throw new HttpProblem(409, `Job ${job.id} is ${cancelled.state} and can no longer be cancelled.`, {
+        // The outcome says what a refused cancel found: no second read to learn why.
+        const outcome = await deps.queue.cancel(job.id);
+        if (outcome.job === null) throw notFound(job.id);
+        // Cancelled already (by us earlier, or by someone else meanwhile): harmless.
+        if (!outcome.stored && outcome.found !== 'cancelled') {
+          throw new HttpProblem(409, `Job ${job.id} is ${outcome.found} and can no longer be cancelled.`, {
             type: PROBLEM_TYPES.invalidState,
-            extensions: { state: cancelled.state },
+            extensions: { state: outcome.found },
           });
         }
-        res.json(toJobView(cancelled));
+        res.json(toJobView(outcome.job));
       },
     ],
   });
@@ -88,11 +89,14 @@ export function jobsRouter(deps: JobsRouterDeps): Router {
         if (job.state !== 'failed' && job.state !== 'cancelled') throw notRetryable(job);
         const kind = findJobKind(job.kind);
         if (kind !== undefined) assertMayStart(principalOf(res), kind);
-        const retried = (await deps.queue.retry(job.id)) ?? (await deps.queue.get(job.id));
-        if (retried === null) throw notFound(job.id);
-        // Retried concurrently by someone else, or moved on meanwhile: still a success if queued.
-        if (retried.state === 'failed' || retried.state === 'cancelled') throw notRetryable(retried);
-        res.json(toJobView(retried));
+        const outcome = await deps.queue.retry(job.id);
+        if (outcome.job === null) throw notFound(job.id);
+        // Refused, the outcome carries the job as found: retried concurrently by someone else, or
+        // moved on meanwhile, is still a success.
+        if (!outcome.stored && (outcome.found === 'failed' || outcome.found === 'cancelled')) {
+          throw notRetryable(outcome.job);
+        }
+        res.json(toJobView(outcome.job));
       },
     ],
   });

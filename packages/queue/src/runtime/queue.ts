@@ -9,6 +9,7 @@ import type {
   JobInsertParams,
   JobInsertResult,
   JobListParams,
+  JobTransition,
   Json,
   KindCounts,
   Page,
@@ -61,11 +62,13 @@ export class Queue {
     return this.backend.jobCounts(now);
   }
 
-  cancel(id: string): Promise<Job | null> {
+  /** Stored: the job as cancelled. Refused: the job as found, with its state (null: no such job). */
+  cancel(id: string): Promise<JobTransition> {
     return this.backend.jobCancel(id);
   }
 
-  retry(id: string): Promise<Job | null> {
+  /** Stored: the job as queued again. Refused: the job as found, with its state (null: no such job). */
+  retry(id: string): Promise<JobTransition> {
     return this.backend.jobRetry(id);
   }
 

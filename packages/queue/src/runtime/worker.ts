@@ -40,6 +40,8 @@ import type {
   Json,
   JsonObject,
   QueueBackend,
+  Refused,
+  Transition,
   Unsubscribe,
 } from '../types.ts';
 import { backoffDelayMs } from './backoff.ts';
@@ -104,10 +106,14 @@ export interface WorkerEventMap {
   completed: [{ job: Job; result: Json; durationMs: number }];
   /** `final`: no attempt is left (or the error was unrecoverable); otherwise it will be retried. */
   failed: [{ job: Job; error: JobError; durationMs: number; final: boolean }];
-  aborted: [{ job: Job; reason: AbortReason }];
+  /** `found`: what the refused transition that lost the lease found (absent for a shutdown). */
+  aborted: [{ job: Job; reason: AbortReason; found?: Refused }];
   released: [{ job: Job }];
-  /** The outcome write was refused: the lease had been lost; another attempt decides. */
-  discarded: [{ job: Job }];
+  /**
+   * The outcome write was refused: the lease had been lost; another attempt decides. `found`
+   * says what the write found instead (cancelled, rescued and retrying, reclaimed, gone).
+   */
+  discarded: [{ job: Job; found: Refused }];
   /** The database failed a claim, heartbeat or write; the worker carries on. */
   error: [{ error: unknown; operation: string; jobId?: string }];
 }
@@ -144,7 +150,7 @@ interface ClaimGroup {
 
 interface PendingComplete {
   params: JobCompleteParams;
-  resolve(stored: boolean): void;
+  resolve(outcome: Transition): void;
   reject(error: unknown): void;
 }
 
@@ -266,8 +272,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       // Events first: a job cancelled right after we claim it must not be missed.
       this.#unsubscribes.push(
         await this.#backend.onJobEvent((event) => {
-          if (event.state === 'cancelled' && this.#running.has(event.id))
-            this.#checkLease(event.id, 'cancelled');
+          if (event.state === 'cancelled' && this.#running.has(event.id)) this.#checkLease(event.id);
         }),
       );
       this.#unsubscribes.push(await this.#backend.onJobsAvailable(kinds, () => this.#wake()));
@@ -314,7 +319,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
           this.#abort(running, 'shutdown');
           const { job, leaseToken } = running.claimed;
           try {
-            if (await this.#backend.jobRelease({ id: job.id, leaseToken })) this.emit('released', { job });
+            if ((await this.#backend.jobRelease({ id: job.id, leaseToken })).stored) {
+              this.emit('released', { job });
+            }
           } catch (error) {
             // Not released: its lease expires and the rescuer gives it back instead.
             this.#reportError(error, 'jobRelease', job.id);
@@ -441,8 +448,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         : this.#backend.jobFail({ id: job.id, leaseToken, error: outcome.error, final: outcome.final }),
     );
     if (stored === 'abandoned') return;
-    if (!stored) {
-      this.emit('discarded', { job });
+    if (!stored.stored) {
+      this.emit('discarded', { job, found: stored });
       return;
     }
     if (outcome.ok) {
@@ -457,7 +464,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
    * Writes an attempt's outcome, retrying a failing database while the lease lasts (heartbeats
    * go on meanwhile). Past the lease, the rescuer gives the job to another attempt anyway.
    */
-  async #writeOutcome(running: Running, write: () => Promise<boolean>): Promise<boolean | 'abandoned'> {
+  async #writeOutcome(running: Running, write: () => Promise<Transition>): Promise<Transition | 'abandoned'> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await write();
@@ -503,9 +510,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.#backend
       .jobHeartbeat({ id: job.id, leaseToken })
       .then(
-        (ours) => {
-          if (ours) running.leaseDeadline = sentAt + running.leaseMs;
-          else this.#leaseLost(running);
+        (outcome) => {
+          if (outcome.stored) running.leaseDeadline = sentAt + running.leaseMs;
+          else this.#leaseLost(running, outcome);
         },
         (error: unknown) => this.#reportError(error, 'jobHeartbeat', job.id),
       )
@@ -515,51 +522,50 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   /** A job event said the job was cancelled: confirm with a heartbeat (events may be stale). */
-  #checkLease(id: string, hint: AbortReason): void {
+  #checkLease(id: string): void {
     const running = this.#running.get(id);
     if (running === undefined || running.abortReason !== null) return;
     const { leaseToken } = running.claimed;
     this.#backend.jobHeartbeat({ id, leaseToken }).then(
-      (ours) => {
-        if (!ours) this.#abort(running, hint);
+      (outcome) => {
+        if (!outcome.stored) this.#leaseLost(running, outcome);
       },
       (error: unknown) => this.#reportError(error, 'jobHeartbeat', id),
     );
   }
 
-  /** The lease is gone: tell a cancellation (worth saying) from an expiry the rescuer handled. */
-  #leaseLost(running: Running): void {
-    if (running.abortReason !== null) return;
-    const { job } = running.claimed;
-    this.#backend.jobGet(job.id).then(
-      (current) => this.#abort(running, current?.state === 'cancelled' ? 'cancelled' : 'lease-lost'),
-      () => this.#abort(running, 'lease-lost'),
-    );
+  /**
+   * The lease is gone: the refused transition says what it found, which tells a cancellation
+   * (worth saying) from an expiry the rescuer handled (retrying, failed, or claimed again).
+   */
+  #leaseLost(running: Running, found: Refused): void {
+    this.#abort(running, found.found === 'cancelled' ? 'cancelled' : 'lease-lost', found);
   }
 
-  #abort(running: Running, reason: AbortReason): void {
+  #abort(running: Running, reason: AbortReason, found?: Refused): void {
     if (running.abortReason !== null) return;
     running.abortReason = reason;
     if (running.heartbeat !== null) clearInterval(running.heartbeat);
     running.heartbeat = null;
     const { job } = running.claimed;
     running.controller.abort(new JobAbortedError(reason, job.id));
-    this.emit('aborted', { job, reason });
+    this.emit('aborted', found === undefined ? { job, reason } : { job, reason, found });
   }
 
   async #progress(running: Running, progress: JsonObject): Promise<void> {
     if (running.abortReason !== null) return;
     const { job, leaseToken } = running.claimed;
     try {
-      if (!(await this.#backend.jobProgress({ id: job.id, leaseToken, progress }))) this.#leaseLost(running);
+      const outcome = await this.#backend.jobProgress({ id: job.id, leaseToken, progress });
+      if (!outcome.stored) this.#leaseLost(running, outcome);
     } catch (error) {
       this.#reportError(error, 'jobProgress', job.id);
     }
   }
 
-  #complete(params: JobCompleteParams): Promise<boolean> {
+  #complete(params: JobCompleteParams): Promise<Transition> {
     if (this.#backend.jobCompleteMany === undefined) return this.#backend.jobComplete(params);
-    return new Promise<boolean>((resolve, reject) => {
+    return new Promise<Transition>((resolve, reject) => {
       this.#completeBatch.push({ params, resolve, reject });
       // Handlers that finish in the same turn of the event loop share one write.
       if (this.#completeBatch.length === 1 && !this.#completeFlushing)
@@ -576,7 +582,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         try {
           const stored = await this.#backend.jobCompleteMany!(batch.map((pending) => pending.params));
           batch.forEach((pending, i) => {
-            pending.resolve(stored[i] === true);
+            pending.resolve(stored[i]!);
           });
         } catch (error) {
           for (const pending of batch) pending.reject(error);

@@ -1,6 +1,13 @@
 // What the conformance suite needs from a backend under test, and small helpers its cases share.
 import { randomUUID } from 'node:crypto';
-import type { Job, QueueBackend, QueueBackendOptions, SqlExecutor } from '../../src/index.ts';
+import type {
+  Job,
+  JobState,
+  QueueBackend,
+  QueueBackendOptions,
+  Refused,
+  SqlExecutor,
+} from '../../src/index.ts';
 
 /** One database under test: backends on it, and the caller's own connection for transactions. */
 export interface ConformanceContext {
@@ -34,6 +41,14 @@ export async function getJob(backend: QueueBackend, id: string): Promise<Job> {
   const job = await backend.jobGet(id);
   if (job === null) throw new Error(`job ${id} not found`);
   return job;
+}
+
+/** A stored transition's outcome. */
+export const STORED = { stored: true } as const;
+
+/** A refused transition's outcome: what it found instead (null: no such job). */
+export function refused(found: JobState | null, reclaimed = false): Refused {
+  return { stored: false, found, reclaimed };
 }
 
 export function later(ms: number, from = Date.now()): Date {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobError } from '../../src/index.ts';
 import type { Environment } from './environment.ts';
-import { getJob, later, uniqueKind } from './harness.ts';
+import { getJob, later, refused, STORED, uniqueKind } from './harness.ts';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const WORKER = 'conformance:worker';
@@ -232,20 +232,20 @@ export function jobCases(env: Environment): void {
       const [claimed] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: WORKER });
       expect(
         await env.b.jobProgress({ id: job.id, leaseToken: claimed!.leaseToken, progress: { pct: 50 } }),
-      ).toBe(true);
+      ).toEqual(STORED);
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'active', progress: { pct: 50 } });
       expect(
         await env.b.jobComplete({ id: job.id, leaseToken: claimed!.leaseToken, result: { rows: 3 } }),
-      ).toBe(true);
+      ).toEqual(STORED);
       const done = await getJob(env.a, job.id);
       expect(done).toMatchObject({ state: 'completed', result: { rows: 3 }, attempts: 1, error: null });
       expect(done.finishedAt).toMatch(ISO);
       expect(
         await env.b.jobComplete({ id: job.id, leaseToken: claimed!.leaseToken, result: { rows: 4 } }),
-      ).toBe(false);
+      ).toEqual(refused('completed'));
       expect(
         await env.b.jobFail({ id: job.id, leaseToken: claimed!.leaseToken, error: anError('late') }),
-      ).toBe(false);
+      ).toEqual(refused('completed'));
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'completed', result: { rows: 3 } });
     });
 
@@ -262,7 +262,7 @@ export function jobCases(env: Environment): void {
           .map((c) => ({ id: c.job.id, leaseToken: c.leaseToken, result: { i: c.job.payload } })),
         { id: claimed[4]!.job.id, leaseToken: 'not-the-lease', result: null },
       ]);
-      expect(stored).toEqual([true, true, true, true, false]);
+      expect(stored).toEqual([STORED, STORED, STORED, STORED, refused('active', true)]);
       for (const c of claimed.slice(0, 4)) {
         expect(await getJob(env.a, c.job.id)).toMatchObject({
           state: 'completed',
@@ -289,7 +289,7 @@ export function jobCases(env: Environment): void {
         const error = anError(`boom ${attempt}`);
         expect(
           await env.b.jobFail({ id: job.id, leaseToken: claimed!.leaseToken, error, now: failedAt }),
-        ).toBe(true);
+        ).toEqual(STORED);
         const after = await getJob(env.a, job.id);
         expect(after.error).toMatchObject({ kind: 'Error', message: `boom ${attempt}` });
         if (attempt < 3) {
@@ -339,9 +339,11 @@ export function jobCases(env: Environment): void {
       const kind = uniqueKind('release');
       const { job } = await env.a.jobInsert({ kind, payload: {} });
       const [claimed] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: WORKER });
-      expect(await env.b.jobRelease({ id: job.id, leaseToken: claimed!.leaseToken })).toBe(true);
+      expect(await env.b.jobRelease({ id: job.id, leaseToken: claimed!.leaseToken })).toEqual(STORED);
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'queued', attempts: 0 });
-      expect(await env.b.jobRelease({ id: job.id, leaseToken: claimed!.leaseToken })).toBe(false);
+      expect(await env.b.jobRelease({ id: job.id, leaseToken: claimed!.leaseToken })).toEqual(
+        refused('queued'),
+      );
       const [again] = await env.a.jobClaim({ kinds: [kind], limit: 1, workerId: WORKER });
       expect(again?.job).toMatchObject({ id: job.id, attempts: 1 });
       expect(again!.leaseToken).not.toBe(claimed!.leaseToken);
@@ -352,7 +354,10 @@ export function jobCases(env: Environment): void {
     it('cancels a queued job: it never runs', async () => {
       const kind = uniqueKind('cancel-queued');
       const { job } = await env.a.jobInsert({ kind, payload: {} });
-      expect(await env.b.jobCancel(job.id)).toMatchObject({ id: job.id, state: 'cancelled' });
+      expect(await env.b.jobCancel(job.id)).toMatchObject({
+        stored: true,
+        job: { id: job.id, state: 'cancelled' },
+      });
       expect(
         await env.a.jobClaim({ kinds: [kind], limit: 1, workerId: WORKER, now: later(3_600_000) }),
       ).toEqual([]);
@@ -369,7 +374,7 @@ export function jobCases(env: Environment): void {
       const [claimed] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: WORKER });
       await env.b.jobFail({ id: job.id, leaseToken: claimed!.leaseToken, error: anError('once') });
       expect((await getJob(env.a, job.id)).state).toBe('retrying');
-      expect(await env.a.jobCancel(job.id)).toMatchObject({ state: 'cancelled' });
+      expect(await env.a.jobCancel(job.id)).toMatchObject({ stored: true, job: { state: 'cancelled' } });
       expect(
         await env.a.jobClaim({ kinds: [kind], limit: 1, workerId: WORKER, now: later(3_600_000) }),
       ).toEqual([]);
@@ -379,12 +384,17 @@ export function jobCases(env: Environment): void {
       const kind = uniqueKind('cancel-active');
       const { job } = await env.a.jobInsert({ kind, payload: {} });
       const [claimed] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: WORKER });
-      expect(await env.a.jobCancel(job.id)).toMatchObject({ state: 'cancelled' });
+      expect(await env.a.jobCancel(job.id)).toMatchObject({ stored: true, job: { state: 'cancelled' } });
       const lease = { id: job.id, leaseToken: claimed!.leaseToken };
-      expect(await env.b.jobHeartbeat(lease)).toBe(false);
-      expect(await env.b.jobProgress({ ...lease, progress: { pct: 1 } })).toBe(false);
-      expect(await env.b.jobComplete({ ...lease, result: 'late' })).toBe(false);
-      expect(await env.b.jobFail({ ...lease, error: anError('late') })).toBe(false);
+      // Each refusal says the job was found cancelled: the worker tells a cancellation from a lost lease.
+      expect(await env.b.jobHeartbeat(lease)).toEqual(refused('cancelled'));
+      expect(await env.b.jobProgress({ ...lease, progress: { pct: 1 } })).toEqual(refused('cancelled'));
+      expect(await env.b.jobComplete({ ...lease, result: 'late' })).toEqual(refused('cancelled'));
+      expect(await env.b.jobFail({ ...lease, error: anError('late') })).toEqual(refused('cancelled'));
+      expect(await env.b.jobRelease(lease)).toEqual(refused('cancelled'));
+      if (env.b.jobCompleteMany !== undefined) {
+        expect(await env.b.jobCompleteMany([lease])).toEqual([refused('cancelled')]);
+      }
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'cancelled', result: null });
     });
 
@@ -393,8 +403,33 @@ export function jobCases(env: Environment): void {
       const { job } = await env.a.jobInsert({ kind, payload: {} });
       const [claimed] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: WORKER });
       await env.b.jobComplete({ id: job.id, leaseToken: claimed!.leaseToken, result: 1 });
-      expect(await env.a.jobCancel(job.id)).toMatchObject({ state: 'completed', result: 1 });
+      expect(await env.a.jobCancel(job.id)).toEqual({
+        ...refused('completed'),
+        job: expect.objectContaining({ id: job.id, state: 'completed', result: 1 }),
+      });
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'completed' });
+    });
+
+    it('says what a refused cancel or retry found: the job, in the state that refuses', async () => {
+      const kind = uniqueKind('operate-refused');
+      const { job } = await env.a.jobInsert({ kind, payload: {} });
+      const queued = await env.a.jobRetry(job.id);
+      expect(queued).toEqual({
+        ...refused('queued'),
+        job: expect.objectContaining({ id: job.id, state: 'queued' }),
+      });
+      const [claimed] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: WORKER });
+      expect(await env.a.jobRetry(job.id)).toMatchObject({ ...refused('active'), job: { attempts: 1 } });
+      expect(await env.a.jobCancel(job.id)).toMatchObject({ stored: true, job: { state: 'cancelled' } });
+      expect(await env.a.jobCancel(job.id)).toMatchObject({
+        ...refused('cancelled'),
+        job: { state: 'cancelled' },
+      });
+      expect(await env.a.jobRetry(job.id)).toMatchObject({ stored: true, job: { state: 'queued' } });
+      expect(await env.a.jobRetry(job.id)).toMatchObject({ ...refused('queued'), job: { state: 'queued' } });
+      expect(await env.b.jobComplete({ id: job.id, leaseToken: claimed!.leaseToken })).toEqual(
+        refused('queued'),
+      );
     });
 
     it('retries a failed job and a cancelled one with a fresh attempt budget', async () => {
@@ -410,23 +445,25 @@ export function jobCases(env: Environment): void {
       await env.b.jobFail({ id: failed.id, leaseToken: claimed!.leaseToken, error: anError('x') });
       await env.a.jobCancel(cancelled.id);
 
-      expect(await env.a.jobRetry(failed.id)).toMatchObject({ id: failed.id, state: 'queued', attempts: 0 });
+      expect(await env.a.jobRetry(failed.id)).toMatchObject({
+        stored: true,
+        job: { id: failed.id, state: 'queued', attempts: 0 },
+      });
       expect(await env.a.jobRetry(cancelled.id)).toMatchObject({
-        id: cancelled.id,
-        state: 'queued',
-        attempts: 0,
+        stored: true,
+        job: { id: cancelled.id, state: 'queued', attempts: 0 },
       });
       const again = await env.b.jobClaim({ kinds: [kind], limit: 5, workerId: WORKER });
       expect(again.map((c) => c.job.id).sort()).toEqual([failed.id, cancelled.id].sort());
       for (const c of again) expect(c.job.attempts).toBe(1);
     });
 
-    it('answers null for unknown and malformed ids', async () => {
+    it('answers null for unknown and malformed ids, and finds no job to cancel or retry', async () => {
       const unknownUuid = '00000000-0000-4000-8000-000000000000';
       for (const id of [unknownUuid, 'not-a-job-id', '12345']) {
         expect(await env.a.jobGet(id)).toBeNull();
-        expect(await env.a.jobCancel(id)).toBeNull();
-        expect(await env.a.jobRetry(id)).toBeNull();
+        expect(await env.a.jobCancel(id)).toEqual({ ...refused(null), job: null });
+        expect(await env.a.jobRetry(id)).toEqual({ ...refused(null), job: null });
       }
     });
   });

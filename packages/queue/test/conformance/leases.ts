@@ -3,7 +3,7 @@
 // lease) and the rescuer is called with a later `now`, instead of waiting on timers.
 import { describe, expect, it } from 'vitest';
 import type { Environment } from './environment.ts';
-import { getJob, uniqueKind } from './harness.ts';
+import { getJob, refused, STORED, uniqueKind } from './harness.ts';
 import { anError } from './jobs.ts';
 
 export function leaseCases(env: Environment): void {
@@ -15,10 +15,10 @@ export function leaseCases(env: Environment): void {
       const [claimed] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: 'w', now: new Date(t0) });
       const lease = { id: job.id, leaseToken: claimed!.leaseToken };
       // At t0+8s the lease (10 s) still holds; renewed then, it lasts until t0+18s.
-      expect(await env.b.jobHeartbeat({ ...lease, now: new Date(t0 + 8000) })).toBe(true);
+      expect(await env.b.jobHeartbeat({ ...lease, now: new Date(t0 + 8000) })).toEqual(STORED);
       await env.a.jobRescueExpired(new Date(t0 + 15_000));
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'active' });
-      expect(await env.b.jobComplete({ ...lease, now: new Date(t0 + 16_000) })).toBe(true);
+      expect(await env.b.jobComplete({ ...lease, now: new Date(t0 + 16_000) })).toEqual(STORED);
     });
 
     it('rescues an expired lease: retrying with attempts left, failed without', async () => {
@@ -72,21 +72,23 @@ export function leaseCases(env: Environment): void {
       expect(second!.leaseToken).not.toBe(first!.leaseToken);
 
       const stale = { id: job.id, leaseToken: first!.leaseToken };
-      expect(await env.a.jobHeartbeat(stale)).toBe(false);
-      expect(await env.a.jobProgress({ ...stale, progress: { from: 'A' } })).toBe(false);
-      expect(await env.a.jobComplete({ ...stale, result: 'A' })).toBe(false);
-      expect(await env.a.jobFail({ ...stale, error: anError('A') })).toBe(false);
-      expect(await env.a.jobRelease(stale)).toBe(false);
+      // Each refusal says the job is active under another attempt's lease.
+      const reclaimed = refused('active', true);
+      expect(await env.a.jobHeartbeat(stale)).toEqual(reclaimed);
+      expect(await env.a.jobProgress({ ...stale, progress: { from: 'A' } })).toEqual(reclaimed);
+      expect(await env.a.jobComplete({ ...stale, result: 'A' })).toEqual(reclaimed);
+      expect(await env.a.jobFail({ ...stale, error: anError('A') })).toEqual(reclaimed);
+      expect(await env.a.jobRelease(stale)).toEqual(reclaimed);
       if (env.a.jobCompleteMany !== undefined) {
-        expect(await env.a.jobCompleteMany([{ ...stale, result: 'A' }])).toEqual([false]);
+        expect(await env.a.jobCompleteMany([{ ...stale, result: 'A' }])).toEqual([reclaimed]);
       }
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'active', attempts: 2, progress: null });
 
       const current = { id: job.id, leaseToken: second!.leaseToken };
-      expect(await env.b.jobHeartbeat(current)).toBe(true);
-      expect(await env.b.jobComplete({ ...current, result: 'B' })).toBe(true);
+      expect(await env.b.jobHeartbeat(current)).toEqual(STORED);
+      expect(await env.b.jobComplete({ ...current, result: 'B' })).toEqual(STORED);
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'completed', result: 'B', attempts: 2 });
-      expect(await env.a.jobComplete({ ...stale, result: 'A' })).toBe(false);
+      expect(await env.a.jobComplete({ ...stale, result: 'A' })).toEqual(refused('completed'));
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'completed', result: 'B' });
     });
 
@@ -95,10 +97,50 @@ export function leaseCases(env: Environment): void {
       const { job } = await env.a.jobInsert({ kind, payload: {} });
       await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: 'w' });
       const forged = { id: job.id, leaseToken: '00000000-0000-4000-8000-000000000000' };
-      expect(await env.a.jobHeartbeat(forged)).toBe(false);
-      expect(await env.a.jobComplete(forged)).toBe(false);
-      expect(await env.a.jobFail({ ...forged, error: anError('x') })).toBe(false);
+      // A token this backend never issued is another lease than the one holding the job.
+      expect(await env.a.jobHeartbeat(forged)).toEqual(refused('active', true));
+      expect(await env.a.jobComplete(forged)).toEqual(refused('active', true));
+      expect(await env.a.jobFail({ ...forged, error: anError('x') })).toEqual(refused('active', true));
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'active' });
+    });
+
+    it('says a rescued attempt found its job retrying, or failed, and not reclaimed', async () => {
+      const kind = uniqueKind('rescued-outcome');
+      const backoff = { baseMs: 60_000, maxMs: 60_000 };
+      const { job } = await env.a.jobInsert({ kind, payload: {}, leaseSeconds: 1, maxAttempts: 2, backoff });
+      const t0 = Date.now();
+      const [first] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: 'A', now: new Date(t0) });
+      await env.a.jobRescueExpired(new Date(t0 + 5000));
+      const lease = { id: job.id, leaseToken: first!.leaseToken };
+      expect(await env.b.jobComplete({ ...lease, result: 'late' })).toEqual(refused('retrying'));
+      expect(await env.b.jobHeartbeat(lease)).toEqual(refused('retrying'));
+      const [second] = await env.b.jobClaim({
+        kinds: [kind],
+        limit: 1,
+        workerId: 'B',
+        now: new Date(t0 + 70_000),
+      });
+      await env.a.jobRescueExpired(new Date(t0 + 80_000));
+      const last = { id: job.id, leaseToken: second!.leaseToken };
+      expect(await env.b.jobFail({ ...last, error: anError('late') })).toEqual(refused('failed'));
+      expect(await env.b.jobRelease(last)).toEqual(refused('failed'));
+    });
+
+    it('says a lease transition on a job that does not exist found none', async () => {
+      const kind = uniqueKind('missing');
+      await env.a.jobInsert({ kind, payload: {} });
+      const [claimed] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: 'w' });
+      // A real lease token, on an id no job has.
+      const lease = { id: '00000000-0000-7000-8000-000000000000', leaseToken: claimed!.leaseToken };
+      expect(await env.b.jobHeartbeat(lease)).toEqual(refused(null));
+      expect(await env.b.jobProgress({ ...lease, progress: { pct: 1 } })).toEqual(refused(null));
+      expect(await env.b.jobComplete(lease)).toEqual(refused(null));
+      expect(await env.b.jobFail({ ...lease, error: anError('x') })).toEqual(refused(null));
+      expect(await env.b.jobRelease(lease)).toEqual(refused(null));
+      if (env.b.jobCompleteMany !== undefined) {
+        const mine = { id: claimed!.job.id, leaseToken: claimed!.leaseToken };
+        expect(await env.b.jobCompleteMany([lease, mine])).toEqual([refused(null), STORED]);
+      }
     });
   });
 }

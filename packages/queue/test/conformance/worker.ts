@@ -9,12 +9,14 @@ import {
   type Json,
   type LeaseParams,
   Queue,
+  type Refused,
+  type Transition,
   UnrecoverableError,
   Worker,
   type WorkerOptions,
 } from '../../src/index.ts';
 import type { Environment } from './environment.ts';
-import { eventually, getJob, later, uniqueKind } from './harness.ts';
+import { eventually, getJob, later, refused, uniqueKind } from './harness.ts';
 
 export function workerCases(env: Environment): void {
   const workers: Worker[] = [];
@@ -152,7 +154,11 @@ export function workerCases(env: Environment): void {
         reason = signal.reason;
         throw signal.reason;
       });
-      w.on('aborted', ({ reason }) => aborted.push(reason));
+      const found: Array<Refused | undefined> = [];
+      w.on('aborted', (event) => {
+        aborted.push(event.reason);
+        found.push(event.found);
+      });
       try {
         await w.start();
         const queue = new Queue(env.a);
@@ -163,6 +169,8 @@ export function workerCases(env: Environment): void {
         expect(reason).toBeInstanceOf(JobAbortedError);
         expect((reason as JobAbortedError).reason).toBe('cancelled');
         expect(aborted).toEqual(['cancelled']);
+        // Told by the refused heartbeat itself, without reading the job again.
+        expect(found).toEqual([refused('cancelled')]);
         await eventually('the worker to let go', () => w.runningCount === 0);
         expect(await getJob(env.a, job.id)).toMatchObject({ state: 'cancelled', attempts: 1, error: null });
       } finally {
@@ -185,11 +193,11 @@ export function workerCases(env: Environment): void {
       const finished = new Promise<void>((resolve) => {
         finish = resolve;
       });
-      const heartbeat = async (params: LeaseParams): Promise<boolean> => {
+      const heartbeat = async (params: LeaseParams): Promise<Transition> => {
         const stored = await env.b.jobHeartbeat(params);
         const at = Date.now();
         // A lease renewed at about `at` outlives at + LEASE_MS / 2; the first one ended by then.
-        if (stored && at > claimedAt + LEASE_MS) {
+        if (stored.stored && at > claimedAt + LEASE_MS) {
           rescues += await env.a.jobRescueExpired(new Date(at + LEASE_MS / 2));
           renewals += 1;
           if (renewals === 3) finish();
@@ -245,6 +253,8 @@ export function workerCases(env: Environment): void {
         reason = signal.reason;
         return 'too late';
       });
+      const found: Array<Refused | undefined> = [];
+      w.on('aborted', (event) => found.push(event.found));
       try {
         await w.start();
         const backoff = { baseMs: 3_600_000, maxMs: 3_600_000 };
@@ -254,10 +264,52 @@ export function workerCases(env: Environment): void {
         await env.a.jobRescueExpired(later(10_000));
         await eventually('the handler to see the abort', () => reason !== undefined, { timeoutMs: 5000 });
         expect((reason as JobAbortedError).reason).toBe('lease-lost');
+        expect(found).toEqual([refused('retrying')]);
         await eventually('the worker to let go', () => w.runningCount === 0);
         const after = await getJob(env.a, job.id);
         expect(after).toMatchObject({ state: 'retrying', attempts: 1, result: null });
         expect(after.error).toMatchObject({ kind: 'LeaseExpired' });
+      } finally {
+        await stopAll();
+      }
+    });
+
+    it('discards an outcome its write finds cancelled, saying so, without reading the job', async () => {
+      const kind = uniqueKind('discarded');
+      const started = Promise.withResolvers<void>();
+      const finish = Promise.withResolvers<void>();
+      let reads = 0;
+      // Deaf to job events, so the handler runs on after its job is cancelled; reads counted.
+      const deaf = new Proxy(env.b, {
+        get(target, property) {
+          if (property === 'onJobEvent') return async () => async () => {};
+          if (property === 'jobGet') {
+            return (id: string) => {
+              reads += 1;
+              return target.jobGet(id);
+            };
+          }
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const w = worker({}, deaf).register(kind, async () => {
+        started.resolve();
+        await finish.promise;
+        return 'too late';
+      });
+      const discarded: Refused[] = [];
+      w.on('discarded', (event) => discarded.push(event.found));
+      try {
+        await w.start();
+        const { job } = await env.a.jobInsert({ kind, payload: {}, leaseSeconds: 60 });
+        await started.promise;
+        await new Queue(env.a).cancel(job.id);
+        finish.resolve();
+        await eventually('the outcome to be discarded', () => discarded.length === 1, { timeoutMs: 5000 });
+        expect(discarded).toEqual([refused('cancelled')]);
+        expect(reads).toBe(0);
+        expect(await getJob(env.a, job.id)).toMatchObject({ state: 'cancelled', result: null });
       } finally {
         await stopAll();
       }

@@ -37,15 +37,18 @@ import type {
   JobInsertResult,
   JobListParams,
   JobProgressParams,
+  JobTransition,
   Json,
   KindCounts,
   LeaseParams,
   Page,
   PruneParams,
   QueueBackend,
+  Refused,
   Schedule,
   ScheduleState,
   SqlExecutor,
+  Transition,
   Unsubscribe,
 } from '../../types.ts';
 import { JOB_STATES } from '../../types.ts';
@@ -168,7 +171,7 @@ class PgBossBackend implements QueueBackend {
   #starting: Promise<void> | null = null;
   readonly #queues = new Set<string>();
   readonly #queuesCreating = new Map<string, Promise<void>>();
-  readonly #completer: Coalescer<CompleteItem, boolean>;
+  readonly #completer: Coalescer<CompleteItem, Transition>;
   readonly #inserter: Coalescer<JobInsertParams<unknown>, Settled<JobInsertResult<unknown>>>;
   /** stop() is draining: new sends are refused rather than queued behind it. */
   #stopping = false;
@@ -432,33 +435,33 @@ class PgBossBackend implements QueueBackend {
       }));
   }
 
-  async jobHeartbeat(params: LeaseParams): Promise<boolean> {
+  async jobHeartbeat(params: LeaseParams): Promise<Transition> {
     const lease = parseLease(params);
-    if (lease === null) return false;
-    const { rowCount } = await this.#prepared(this.#sql.heartbeat, [
+    if (lease === null) return this.#malformedLease(params);
+    const { rows } = await this.#prepared(this.#sql.heartbeat, [
       lease.kind,
       lease.id,
       lease.micros,
       params.now?.toISOString() ?? null,
     ]);
-    return rowCount > 0;
+    return toTransition(rows[0]);
   }
 
-  async jobProgress(params: JobProgressParams): Promise<boolean> {
+  async jobProgress(params: JobProgressParams): Promise<Transition> {
     const lease = parseLease(params);
-    if (lease === null) return false;
+    if (lease === null) return this.#malformedLease(params);
     const { rows } = await this.#prepared(this.#sql.progress, [
       lease.kind,
       lease.id,
       lease.micros,
       JSON.stringify(params.progress),
     ]);
-    return rows.length > 0;
+    return toTransition(rows[0]);
   }
 
-  async jobComplete(params: JobCompleteParams): Promise<boolean> {
+  async jobComplete(params: JobCompleteParams): Promise<Transition> {
     const lease = parseLease(params);
-    if (lease === null) return false;
+    if (lease === null) return this.#malformedLease(params);
     return this.#completer.push({
       name: lease.kind,
       id: lease.id,
@@ -469,12 +472,15 @@ class PgBossBackend implements QueueBackend {
   }
 
   /** Completes attempts in one statement (per 1000); each is fenced by its own lease. */
-  async jobCompleteMany(list: ReadonlyArray<JobCompleteParams>): Promise<boolean[]> {
-    const results: boolean[] = list.map(() => false);
+  async jobCompleteMany(list: ReadonlyArray<JobCompleteParams>): Promise<Transition[]> {
+    const results: Array<Transition | Promise<Transition>> = [];
     const items: Array<{ index: number; item: CompleteItem }> = [];
     list.forEach((params, index) => {
       const lease = parseLease(params);
-      if (lease === null) return;
+      if (lease === null) {
+        results[index] = this.#malformedLease(params);
+        return;
+      }
       items.push({
         index,
         item: {
@@ -493,26 +499,24 @@ class PgBossBackend implements QueueBackend {
         results[entry.index] = stored[i]!;
       });
     }
-    return results;
+    return Promise.all(results);
   }
 
-  async #completeBatch(items: CompleteItem[]): Promise<boolean[]> {
+  async #completeBatch(items: CompleteItem[]): Promise<Transition[]> {
     const { rows, retried } = await this.#prepared(this.#sql.complete, [JSON.stringify(items)]);
-    const done = new Set(rows.map((row) => row['id'] as string));
-    if (retried && done.size < items.length) {
-      for (const id of await this.#endedWithToken(
-        items.filter((item) => !done.has(item.id)),
-        ['completed'],
-      )) {
-        done.add(id);
+    const outcomes = new Map(rows.map((row) => [row['id'] as string, toTransition(row)]));
+    if (retried) {
+      const refused = items.filter((item) => outcomes.get(item.id)?.stored !== true);
+      if (refused.length > 0) {
+        for (const id of await this.#endedWithToken(refused, ['completed'])) outcomes.set(id, STORED);
       }
     }
-    return items.map((item) => done.has(item.id));
+    return items.map((item) => outcomes.get(item.id) ?? NO_JOB);
   }
 
-  async jobFail(params: JobFailParams): Promise<boolean> {
+  async jobFail(params: JobFailParams): Promise<Transition> {
     const lease = parseLease(params);
-    if (lease === null) return false;
+    if (lease === null) return this.#malformedLease(params);
     const error = {
       message: String(params.error.message),
       kind: String(params.error.kind || 'Error'),
@@ -522,7 +526,8 @@ class PgBossBackend implements QueueBackend {
     // it, store the answer with a guarded update (a lease lost in between leaves the row alone).
     const attempt = await this.#prepared(this.#sql.leasedAttempt, [lease.kind, lease.id, lease.micros]);
     const row = attempt.rows[0];
-    if (row === undefined) return false;
+    if (row === undefined) return NO_JOB;
+    if (row['ours'] !== true) return refusedAs(row['state'] as string, row['state'] === 'active');
     const now = params.now ?? new Date();
     const next = retryAt(
       {
@@ -541,25 +546,31 @@ class PgBossBackend implements QueueBackend {
       next,
       now.toISOString(),
     ]);
-    if (rows.length > 0) return true;
-    if (!retried) return false;
+    const outcome = toTransition(rows[0]);
+    if (outcome.stored || !retried) return outcome;
     const ended = await this.#endedWithToken(
       [{ name: lease.kind, id: lease.id, token: lease.micros }],
       ['retry', 'failed'],
     );
-    return ended.length > 0;
+    return ended.length > 0 ? STORED : outcome;
   }
 
-  async jobRelease(params: LeaseParams): Promise<boolean> {
+  async jobRelease(params: LeaseParams): Promise<Transition> {
     const lease = parseLease(params);
-    if (lease === null) return false;
+    if (lease === null) return this.#malformedLease(params);
     const { rows } = await this.#prepared(this.#sql.release, [
       lease.kind,
       lease.id,
       lease.micros,
       params.now?.toISOString() ?? null,
     ]);
-    return rows.length > 0;
+    return toTransition(rows[0]);
+  }
+
+  /** A lease token this backend never issued: refused, with the state its job is in. */
+  async #malformedLease(params: LeaseParams): Promise<Refused> {
+    const job = UUID.test(params.id) ? await this.jobGet(params.id) : null;
+    return job === null ? NO_JOB : { stored: false, found: job.state, reclaimed: job.state === 'active' };
   }
 
   async #endedWithToken(
@@ -575,16 +586,16 @@ class PgBossBackend implements QueueBackend {
 
   // ---- operators and readers -------------------------------------------------------------------
 
-  async jobCancel(id: string): Promise<Job | null> {
-    if (!UUID.test(id)) return null;
+  async jobCancel(id: string): Promise<JobTransition> {
+    if (!UUID.test(id)) return { ...NO_JOB, job: null };
     const { rows } = await this.#pool!.query(this.#sql.cancel, [id, null]);
-    return rows.length === 0 ? null : toJob(rows[0] as unknown as JobRow);
+    return toJobTransition(rows[0]);
   }
 
-  async jobRetry(id: string): Promise<Job | null> {
-    if (!UUID.test(id)) return null;
+  async jobRetry(id: string): Promise<JobTransition> {
+    if (!UUID.test(id)) return { ...NO_JOB, job: null };
     const { rows } = await this.#pool!.query(this.#sql.retry, [id, null]);
-    return rows.length === 0 ? null : toJob(rows[0] as unknown as JobRow);
+    return toJobTransition(rows[0]);
   }
 
   async jobCancelMany(params: JobBulkParams): Promise<number> {
@@ -962,6 +973,29 @@ function assertBossVersion(found: number | null, schema: string, when: 'found' |
 const VALIDATION_ID = '00000000-0000-7000-8000-000000000000';
 /** Payload and meta JSON per grouped statement at most: a heavier send goes alone. */
 const MAX_SEND_BATCH_BYTES = 8 * 1024 * 1024;
+
+const STORED: Transition = { stored: true };
+const NO_JOB: Refused = { stored: false, found: null, reclaimed: false };
+
+function refusedAs(bossState: string, reclaimed = false): Refused {
+  return { stored: false, found: toState(bossState), reclaimed };
+}
+
+/** A fenced statement's outcome row (sql.ts `outcome`); none: there is no such job. */
+function toTransition(row: Record<string, unknown> | undefined): Transition {
+  if (row === undefined) return NO_JOB;
+  if (row['stored'] === true) return STORED;
+  return row['found'] === null ? NO_JOB : refusedAs(row['found'] as string, row['reclaimed'] === true);
+}
+
+/** Cancel's or retry's row: the job as stored, or as found; none: no such job. */
+function toJobTransition(row: Record<string, unknown> | undefined): JobTransition {
+  if (row === undefined) return { ...NO_JOB, job: null };
+  const job = toJob(row as unknown as JobRow);
+  return row['stored'] === true
+    ? { stored: true, job }
+    : { stored: false, found: job.state, reclaimed: false, job };
+}
 
 /** A lease token is `<claim start in µs>.<kind>`: the kind lets every fenced statement use the key. */
 function parseLease(params: LeaseParams): Lease | null {

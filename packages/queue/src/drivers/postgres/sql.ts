@@ -501,17 +501,38 @@ SELECT claimed.*,
 FROM claimed`;
 
 /**
+ * The outcome columns of a fenced statement on attempt ($1 kind, $2 id, $3 token), as two UNION ALL
+ * branches: `stored` true with a row per row of `moved` (the CTE of what it wrote; `columns` are
+ * its further columns), or, when it wrote nothing, the row the attempt found instead: its pg-boss
+ * state (`found`) and whether another attempt's lease holds it (`reclaimed`), with `nulls` in
+ * place of the further columns. No row at all: there is no such job. The refusal branch is gated
+ * by a one-time NOT EXISTS, so a stored transition never reads it.
+ */
+const outcome = (n: SqlNames, moved: string, columns: string, nulls: string) => `
+SELECT true AS stored, NULL::text AS found, false AS reclaimed${columns} FROM ${moved}
+UNION ALL
+SELECT false, j.state::text, j.state = 'active' AND ${tokenMatches('$3::bigint')} IS NOT TRUE${nulls}
+FROM ${table(n)} j
+WHERE j.name = $1 AND j.id = $2 AND NOT EXISTS (SELECT 1 FROM ${moved})`;
+
+/**
  * heartbeat: renews the lease of attempt ($1 kind, $2 id, $3 token) from now ($4 or the clock).
- * It writes heartbeat_on alone, which no index covers, so the update stays HOT.
+ * It writes heartbeat_on alone, which no index covers, so the update stays HOT. Returns the
+ * outcome (stored, found, reclaimed; see outcome).
  */
 export const heartbeat = (n: SqlNames) => `
-WITH ${asyncCommit}
-UPDATE ${table(n)} AS j SET heartbeat_on = COALESCE($4::timestamptz, now())
-FROM durability
-WHERE j.name = $1 AND j.id = $2 AND j.state = 'active' AND ${tokenMatches('$3::bigint')}
-RETURNING j.heartbeat_on + COALESCE(j.heartbeat_seconds, 30) * interval '1 second' AS lease_expires_on`;
+WITH ${asyncCommit},
+renewed AS (
+  UPDATE ${table(n)} AS j SET heartbeat_on = COALESCE($4::timestamptz, now())
+  FROM durability
+  WHERE j.name = $1 AND j.id = $2 AND j.state = 'active' AND ${tokenMatches('$3::bigint')}
+  RETURNING j.id
+)${outcome(n, 'renewed', '', '')}`;
 
-/** progress: stores $4 as the progress of attempt ($1, $2, $3) and announces it. */
+/**
+ * progress: stores $4 as the progress of attempt ($1, $2, $3) and announces it. Returns the
+ * outcome (stored, found, reclaimed; see outcome).
+ */
 export const progress = (n: SqlNames) => `
 WITH ${asyncCommit},
 changed AS (
@@ -519,12 +540,15 @@ changed AS (
   FROM durability
   WHERE j.name = $1 AND j.id = $2 AND j.state = 'active' AND ${tokenMatches('$3::bigint')}
   RETURNING j.id, j.name, j.state::text AS state, now() AS at, j.output->'progress' AS progress
-)
-SELECT changed.id, ${emitEvents(n, 'changed')} AS events FROM changed`;
+)${outcome(n, 'changed', `, ${emitEvents(n, 'changed')} AS events`, ', NULL')}`;
 
 /**
  * complete: completes a batch of attempts in one statement ($1: JSON array of {name, id, token,
- * result, at}), each fenced by its own token. Returns the ids that were still ours.
+ * result, at}), each fenced by its own token. Returns one row per id: `stored` true for those
+ * still ours; for the others, what they found instead (`found`, the pg-boss state, null when
+ * there is no such job; `reclaimed`, another attempt's lease holds it). The refused are read
+ * only when there are any (a materialized anti-join of the input with what was completed), each
+ * by its key (a lateral probe, never a scan of the table).
  */
 export const complete = (n: SqlNames) => `
 WITH ${asyncCommit},
@@ -542,8 +566,16 @@ done AS (
   RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.completed_on AS at,
     j.output->'progress' AS progress
 ),
-counted AS (${countMoves(n, 'done')})
-SELECT done.id, ${emitEvents(n, 'done')} AS events FROM done`;
+counted AS (${countMoves(n, 'done')}),
+refused AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id = i.id))
+SELECT done.id, true AS stored, NULL::text AS found, false AS reclaimed, ${emitEvents(n, 'done')} AS events
+FROM done
+UNION ALL
+SELECT r.id, false, f.state, f.reclaimed, NULL
+FROM refused r LEFT JOIN LATERAL (
+  SELECT j.state::text AS state, j.state = 'active' AND ${tokenMatches('r.token')} IS NOT TRUE AS reclaimed
+  FROM ${table(n)} j WHERE j.name = r.name AND j.id = r.id
+) f ON true`;
 
 /**
  * ended_with_token: which of these attempts ($1: JSON array of {name, id, token}) already ended in
@@ -567,18 +599,20 @@ const failTransition = (n: SqlNames, at: string, retryAt: string, error: string)
     output = jsonb_build_object('error', ${error}) || ${keptProgress}`;
 
 /**
- * leased_attempt: what the retry policy needs of attempt ($1 kind, $2 id, $3 token) while it is
- * still ours: attempts started (retry_count + 1), maxAttempts (retry_limit + 1), the envelope's
- * backoff (null for the default). No row: the lease is no longer ours.
+ * leased_attempt: what the retry policy needs of attempt ($1 kind, $2 id, $3 token): `ours`, true
+ * while its lease holds (active under this token); attempts started (retry_count + 1),
+ * maxAttempts (retry_limit + 1), the envelope's backoff (null for the default); and, for a lease
+ * no longer ours, what fail answers: the pg-boss `state` found. No row: there is no such job.
  */
 export const leasedAttempt = (n: SqlNames) => `
-SELECT j.retry_count + 1 AS attempts, j.retry_limit + 1 AS max_attempts, j.data->'backoff' AS backoff
+SELECT j.state = 'active' AND ${tokenMatches('$3::bigint')} IS TRUE AS ours, j.state::text AS state,
+  j.retry_count + 1 AS attempts, j.retry_limit + 1 AS max_attempts, j.data->'backoff' AS backoff
 FROM ${table(n)} j
-WHERE j.name = $1 AND j.id = $2 AND j.state = 'active' AND ${tokenMatches('$3::bigint')}`;
+WHERE j.name = $1 AND j.id = $2`;
 
 /**
  * fail: ends attempt ($1 kind, $2 id, $3 token) with error $4; $5 = when it runs again (null: it
- * fails for good); $6 = now. Returns the row when the lease was still ours, nothing otherwise.
+ * fails for good); $6 = now. Returns the outcome (stored, found, reclaimed; see outcome).
  */
 export const fail = (n: SqlNames) => `
 WITH ${asyncCommit},
@@ -590,10 +624,13 @@ failed AS (
   RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.start_after,
     clock.at AS at, j.output->'progress' AS progress
 ),
-counted AS (${countMoves(n, 'failed')})
-SELECT failed.id, failed.state, ${emitEvents(n, 'failed')} AS events,
-  ${wakeKinds(n, "(SELECT * FROM failed WHERE state = 'retry')")} AS woken
-FROM failed`;
+counted AS (${countMoves(n, 'failed')})${outcome(
+  n,
+  'failed',
+  `, ${emitEvents(n, 'failed')} AS events,
+  ${wakeKinds(n, "(SELECT * FROM failed WHERE state = 'retry')")} AS woken`,
+  ', NULL, NULL',
+)}`;
 
 /**
  * expired_leases: up to $2 active jobs whose lease ran out (heartbeat_on + lease < now, $1 or the
@@ -649,6 +686,7 @@ function sqlText(value: string): string {
  * release: gives attempt ($1, $2, $3) back on graceful stop: `created` again and not counted
  * (started_on cleared, as pg-boss's restore does, so the next claim does not bump retry_count). The
  * old token is parked in heartbeat_on so the next claim's token still comes after it. $4 is now.
+ * Returns the outcome (stored, found, reclaimed; see outcome).
  */
 export const release = (n: SqlNames) => `
 WITH ${asyncCommit},
@@ -659,9 +697,12 @@ released AS (
   RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.start_after,
     COALESCE($4::timestamptz, now()) AS at, j.output->'progress' AS progress
 ),
-counted AS (${countMoves(n, 'released')})
-SELECT released.id, ${emitEvents(n, 'released')} AS events, ${wakeKinds(n, 'released')} AS woken
-FROM released`;
+counted AS (${countMoves(n, 'released')})${outcome(
+  n,
+  'released',
+  `, ${emitEvents(n, 'released')} AS events, ${wakeKinds(n, 'released')} AS woken`,
+  ', NULL, NULL',
+)}`;
 
 /**
  * The job with id $1, whatever its kind, locked: the job table's key is (name, id), so it is
@@ -681,7 +722,8 @@ CROSS JOIN LATERAL (SELECT * FROM ${table(n)} WHERE name = q.name AND id = $1::u
 
 /**
  * cancel: a queued, retrying or active job ($1) becomes `cancelled` at now ($2 or the clock); the
- * event lets the running handler's process abort it. Returns the job either way.
+ * event lets the running handler's process abort it. Returns the job either way, `stored` true
+ * when this statement cancelled it (false: the state it has refuses; no row: no such job).
  */
 export const cancel = (n: SqlNames) => `
 WITH target AS ${byId(n)},
@@ -692,11 +734,11 @@ cancelled AS (
   RETURNING ${jobColumns}, t.state AS old_state, j.completed_on AS at
 ),
 counted AS (${countMoves(n, 'cancelled')})
-SELECT ${jobColumnsOf('cancelled')},
+SELECT ${jobColumnsOf('cancelled')}, true AS stored,
   ${emitEvents(n, "(SELECT id, name, state, at, output->'progress' AS progress FROM cancelled)")} AS events
 FROM cancelled
 UNION ALL
-SELECT ${jobColumns}, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name AND j.id = t.id
+SELECT ${jobColumns}, false, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name AND j.id = t.id
 WHERE NOT EXISTS (SELECT 1 FROM cancelled)`;
 
 /**
@@ -711,7 +753,9 @@ const retried = (at: string) => `
 
 /**
  * retry: a failed or cancelled job ($1) runs again with a fresh attempt budget, ready at now ($2
- * or the clock). Its previous token is parked in heartbeat_on (see release).
+ * or the clock). Its previous token is parked in heartbeat_on (see release). Returns the job
+ * either way, `stored` true when this statement retried it (false: the state it has refuses; no
+ * row: no such job).
  */
 export const retry = (n: SqlNames) => `
 WITH target AS ${byId(n)},
@@ -722,12 +766,12 @@ retried AS (
   RETURNING ${jobColumns}, t.state AS old_state, j.start_after AS at
 ),
 counted AS (${countMoves(n, 'retried')})
-SELECT ${jobColumnsOf('retried')},
+SELECT ${jobColumnsOf('retried')}, true AS stored,
   ${emitEvents(n, '(SELECT id, name, state, at, NULL::jsonb AS progress FROM retried)')} AS events,
   ${wakeKinds(n, 'retried')} AS woken
 FROM retried
 UNION ALL
-SELECT ${jobColumns}, NULL, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name AND j.id = t.id
+SELECT ${jobColumns}, false, NULL, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name AND j.id = t.id
 WHERE NOT EXISTS (SELECT 1 FROM retried)`;
 
 /**

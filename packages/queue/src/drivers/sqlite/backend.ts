@@ -49,6 +49,7 @@ import type {
   JobListParams,
   JobProgressParams,
   JobState,
+  JobTransition,
   KindCounts,
   LeaseParams,
   Page,
@@ -57,6 +58,7 @@ import type {
   Schedule,
   ScheduleState,
   SqlExecutor,
+  Transition,
   Unsubscribe,
 } from '../../types.ts';
 import { Changes } from './changes.ts';
@@ -112,7 +114,7 @@ export interface SqliteBackendOptions extends MaintenanceSettings {
 
 /** The SQLite backend: QueueBackend plus its maintenance entry points (called by tests with their own `now`). */
 export interface SqliteQueueBackend extends QueueBackend {
-  jobCompleteMany(params: ReadonlyArray<JobCompleteParams>): Promise<boolean[]>;
+  jobCompleteMany(params: ReadonlyArray<JobCompleteParams>): Promise<Transition[]>;
   /** Fires every schedule's due tick that has not fired yet; returns the jobs sent. */
   scheduleFireDue(now?: Date): Promise<Job[]>;
   /** Deletes events older than `before`. */
@@ -365,56 +367,44 @@ class SqliteBackend implements SqliteQueueBackend {
     }));
   }
 
-  async jobHeartbeat(params: LeaseParams): Promise<boolean> {
-    const jobNo = leaseJobNo(params.leaseToken);
-    if (jobNo === null) return false;
+  async jobHeartbeat(params: LeaseParams): Promise<Transition> {
     const now = isoNow(params.now);
-    return this.#run(
-      ({ statements }) => statements.heartbeat.run(now, jobNo, params.id, params.leaseToken).changes === 1,
-    );
+    return this.#run(({ tx }) => tx.heartbeat.immediate(leaseJobNo(params.leaseToken), params, now));
   }
 
-  async jobProgress(params: JobProgressParams): Promise<boolean> {
-    const jobNo = leaseJobNo(params.leaseToken);
-    if (jobNo === null) return false;
+  async jobProgress(params: JobProgressParams): Promise<Transition> {
     const at = isoNow(params.now);
-    return this.#run(({ tx }) => tx.progress.immediate(jobNo, params, at));
+    return this.#run(({ tx }) => tx.progress.immediate(leaseJobNo(params.leaseToken), params, at));
   }
 
-  async jobComplete(params: JobCompleteParams): Promise<boolean> {
-    const [stored] = await this.jobCompleteMany([params]);
-    return stored!;
+  async jobComplete(params: JobCompleteParams): Promise<Transition> {
+    const [outcome] = await this.jobCompleteMany([params]);
+    return outcome!;
   }
 
   /** One transaction for the whole batch (set-based statements, sql.ts), each item fenced by its own lease. */
-  async jobCompleteMany(params: ReadonlyArray<JobCompleteParams>): Promise<boolean[]> {
+  async jobCompleteMany(params: ReadonlyArray<JobCompleteParams>): Promise<Transition[]> {
+    if (params.length === 0) return [];
     const at = new Date().toISOString();
-    const items: CompleteItem[] = [];
-    const jobNos = params.map((p) => {
-      const jobNo = leaseJobNo(p.leaseToken);
-      if (jobNo !== null) {
-        items.push([jobNo, p.id, p.leaseToken, toNullableJsonText(p.result), p.now?.toISOString() ?? at]);
-      }
-      return jobNo;
-    });
-    if (items.length === 0) return params.map(() => false);
-    const stored = await this.#run(({ tx }) => tx.completeMany.immediate(items, at));
-    let next = 0;
-    return jobNos.map((jobNo) => jobNo !== null && stored[next++]!);
+    // A malformed token's job_no (0) matches no row: the item is refused with what its id finds.
+    const items: CompleteItem[] = params.map((p) => [
+      leaseJobNo(p.leaseToken) ?? 0,
+      p.id,
+      p.leaseToken,
+      toNullableJsonText(p.result),
+      p.now?.toISOString() ?? at,
+    ]);
+    return this.#run(({ tx }) => tx.completeMany.immediate(items, at));
   }
 
-  async jobFail(params: JobFailParams): Promise<boolean> {
-    const jobNo = leaseJobNo(params.leaseToken);
-    if (jobNo === null) return false;
+  async jobFail(params: JobFailParams): Promise<Transition> {
     const now = params.now ?? new Date();
-    return this.#run(({ tx }) => tx.fail.immediate(jobNo, params, now));
+    return this.#run(({ tx }) => tx.fail.immediate(leaseJobNo(params.leaseToken), params, now));
   }
 
-  async jobRelease(params: LeaseParams): Promise<boolean> {
-    const jobNo = leaseJobNo(params.leaseToken);
-    if (jobNo === null) return false;
+  async jobRelease(params: LeaseParams): Promise<Transition> {
     const at = isoNow(params.now);
-    return this.#run(({ tx }) => tx.release.immediate(jobNo, params, at));
+    return this.#run(({ tx }) => tx.release.immediate(leaseJobNo(params.leaseToken), params, at));
   }
 
   async jobRescueExpired(now: Date = new Date()): Promise<number> {
@@ -433,21 +423,22 @@ class SqliteBackend implements SqliteQueueBackend {
 
   // ---- operator actions and reads ----------------------------------------------------------------
 
-  jobCancel(id: string): Promise<Job | null> {
+  jobCancel(id: string): Promise<JobTransition> {
     return this.#operate(id, 'cancelled');
   }
 
-  jobRetry(id: string): Promise<Job | null> {
+  jobRetry(id: string): Promise<JobTransition> {
     return this.#operate(id, 'queued');
   }
 
-  async #operate(id: string, to: 'cancelled' | 'queued'): Promise<Job | null> {
-    if (typeof id !== 'string') return null;
+  async #operate(id: string, to: 'cancelled' | 'queued'): Promise<JobTransition> {
+    if (typeof id !== 'string') return { stored: false, found: null, reclaimed: false, job: null };
     const at = new Date().toISOString();
     const open = this.#ready();
-    const { job, seqs } = await this.#run(({ tx }) => tx.operate.immediate(id, to, at));
-    if (to === 'queued' && job !== null && seqs.length > 0) open.notifier.announce([job.kind], seqs);
-    return job;
+    const { outcome, seqs } = await this.#run(({ tx }) => tx.operate.immediate(id, to, at));
+    if (to === 'queued' && outcome.stored && seqs.length > 0)
+      open.notifier.announce([outcome.job.kind], seqs);
+    return outcome;
   }
 
   async jobCancelMany(params: JobBulkParams): Promise<number> {

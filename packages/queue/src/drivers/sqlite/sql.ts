@@ -113,13 +113,20 @@ WHERE job_no IN (SELECT value FROM json_each(?)) AND state IN ('queued', 'retryi
 RETURNING job_no, ${JOB_COLUMNS}, lease_token, lease_expires_at`;
 
 // ---- leases: each statement below is fenced by (id, state = 'active', lease_token) --------------
+// When one writes nothing, its transaction (transactions.ts) answers what it found with leases_found.
 
-/** heartbeat: renews the lease for lease_seconds from now. Parameters: now, job_no, id, lease_token. */
+/**
+ * heartbeat: renews the lease for lease_seconds from now. Parameters: now, job_no, id, lease_token.
+ * Result: the row count (1: stored).
+ */
 export const HEARTBEAT = `
 UPDATE queue_jobs NOT INDEXED SET lease_expires_at = ${leaseExpiry('?')}
 WHERE job_no = ? AND id = ? AND state = 'active' AND lease_token = ?`;
 
-/** set_progress: stores the handler's progress. Parameters: progress JSON, job_no, id, lease_token. */
+/**
+ * set_progress: stores the handler's progress. Parameters: progress JSON, job_no, id, lease_token.
+ * Returns the job's kind and run_at when stored (for its event), no row otherwise.
+ */
 export const SET_PROGRESS = `
 UPDATE queue_jobs NOT INDEXED SET progress = ?
 WHERE job_no = ? AND id = ? AND state = 'active' AND lease_token = ?
@@ -155,7 +162,7 @@ RETURNING job_no, id, kind`;
 
 /**
  * leased_attempt: what deciding a failure needs (attempts, limit, backoff) of an attempt whose
- * lease is still ours. Parameters: job_no, id, lease_token.
+ * lease is still ours. Parameters: job_no, id, lease_token. No row: the lease is not ours.
  */
 export const LEASED_ATTEMPT = `
 SELECT job_no, id, kind, lease_token, attempts, max_attempts, backoff_base_ms, backoff_max_ms, run_at
@@ -164,7 +171,7 @@ FROM queue_jobs NOT INDEXED WHERE job_no = ? AND id = ? AND state = 'active' AND
 /**
  * fail_attempt: the attempt failed (jobFail) or its lease expired (rescue): `retrying` at a
  * backed-off run_at, or `failed` for good with finished_at set. Parameters: state, run_at, error
- * JSON, finished_at (null when retrying), job_no, lease_token.
+ * JSON, finished_at (null when retrying), job_no, lease_token. Result: the row count (1: stored).
  */
 export const FAIL_ATTEMPT = `
 UPDATE queue_jobs NOT INDEXED
@@ -173,7 +180,7 @@ WHERE job_no = ? AND state = 'active' AND lease_token = ?`;
 
 /**
  * release: a graceful stop gives the job back: queued again at its place, the attempt not counted.
- * Parameters: job_no, id, lease_token.
+ * Parameters: job_no, id, lease_token. Returns the job's kind and run_at when stored, no row otherwise.
  */
 export const RELEASE = `
 UPDATE queue_jobs NOT INDEXED
@@ -192,12 +199,21 @@ FROM queue_jobs INDEXED BY queue_jobs_lease
 WHERE state = 'active' AND lease_expires_at < ?
 LIMIT ?`;
 
+/**
+ * leases_found: what refused lease transitions found instead, read in their transaction: each
+ * job's state, and whether another attempt's lease holds it (active under another token). A job
+ * that does not exist has no row. Parameter: a JSON array of [id, lease_token].
+ */
+export const LEASES_FOUND = `
+SELECT j.id, j.state, j.state = 'active' AND j.lease_token IS NOT tried.value ->> 1 AS reclaimed
+FROM json_each(?) AS tried JOIN queue_jobs j ON j.id = tried.value ->> 0`;
+
 // ---- operator actions ---------------------------------------------------------------------------
 
 /**
  * cancel: a queued, retrying or active job (read just before in the same transaction, in state
  * `from`) becomes cancelled; an active one's lease stops working at once. Parameters: now,
- * job_no, from.
+ * job_no, from. Returns the job as cancelled (no row: `from` is not a state it leaves).
  */
 export const CANCEL = `
 UPDATE queue_jobs NOT INDEXED
@@ -207,7 +223,8 @@ RETURNING ${JOB_COLUMNS}`;
 
 /**
  * retry: a failed or cancelled job (in state `from`) is queued again, due now, with a fresh
- * attempt budget and its last outcome cleared. Parameters: now, job_no, from.
+ * attempt budget and its last outcome cleared. Parameters: now, job_no, from. Returns the job as
+ * queued (no row: `from` is not a state it leaves).
  */
 export const RETRY = `
 UPDATE queue_jobs NOT INDEXED

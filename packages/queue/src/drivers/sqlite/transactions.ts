@@ -5,7 +5,16 @@
 import type Database from 'better-sqlite3';
 import { DEFAULT_LEASE_SECONDS } from '../../runtime/insert.ts';
 import { LEASE_EXPIRED_ERROR, retryAt } from '../../runtime/retry.ts';
-import type { Job, JobFailParams, JobProgressParams, JobState, LeaseParams } from '../../types.ts';
+import type {
+  Job,
+  JobFailParams,
+  JobProgressParams,
+  JobState,
+  JobTransition,
+  LeaseParams,
+  Refused,
+  Transition,
+} from '../../types.ts';
 import { Changes } from './changes.ts';
 import { type AttemptRow, type ClaimedRow, errorText, type JobRow, type NewJob, toJob } from './rows.ts';
 import * as sql from './sql.ts';
@@ -59,6 +68,7 @@ export function prepareStatements(db: Database.Database) {
       sql.SET_PROGRESS,
     ),
     completeMany: db.prepare<[string], { job_no: number; id: string; kind: string }>(sql.COMPLETE_MANY),
+    leasesFound: db.prepare<[string], { id: string; state: JobState; reclaimed: 0 | 1 }>(sql.LEASES_FOUND),
     completeWithoutResult: db.prepare<[string, string, string], { job_no: number; id: string; kind: string }>(
       sql.COMPLETE_WITHOUT_RESULT,
     ),
@@ -104,6 +114,23 @@ export function prepareStatements(db: Database.Database) {
 export type Statements = ReturnType<typeof prepareStatements>;
 
 export type Transactions = ReturnType<typeof prepareTransactions>;
+
+const STORED: Transition = { stored: true };
+const NO_JOB: Refused = { stored: false, found: null, reclaimed: false };
+
+/** What refused lease transitions found instead, by job id (sql.LEASES_FOUND); absent: no such job. */
+function leasesFound(s: Statements, tried: ReadonlyArray<readonly [string, string]>): Map<string, Refused> {
+  const found = new Map<string, Refused>();
+  for (const row of s.leasesFound.all(JSON.stringify(tried))) {
+    found.set(row.id, { stored: false, found: row.state, reclaimed: row.reclaimed === 1 });
+  }
+  return found;
+}
+
+/** What one refused lease transition found instead. */
+export function leaseFound(s: Statements, params: LeaseParams): Refused {
+  return leasesFound(s, [[params.id, params.leaseToken]]).get(params.id) ?? NO_JOB;
+}
 
 /** Writes a transaction's counter moves and events; returns the events' seqs, in order. */
 function record(s: Statements, changes: Changes): number[] {
@@ -156,7 +183,13 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
       },
     ),
 
-    /** One boolean per item. Items are matched to rows by job_no, so a job_no seen twice is settled on its own. */
+    heartbeat: db.transaction((jobNo: number | null, params: LeaseParams, now: string): Transition => {
+      if (jobNo !== null && s.heartbeat.run(now, jobNo, params.id, params.leaseToken).changes === 1)
+        return STORED;
+      return leaseFound(s, params);
+    }),
+
+    /** One outcome per item. Items are matched to rows by job_no, so a job_no seen twice is settled on its own. */
     completeMany: db.transaction((items: readonly CompleteItem[], at: string) => {
       const changes = new Changes();
       const complete = (batch: readonly CompleteItem[]) => {
@@ -199,16 +232,21 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
       // A job_no's first item was settled by the batch; a repeat can only succeed on its own.
       for (const i of repeated) stored[i] = complete([items[i]!]).size === 1;
       record(s, changes);
-      return stored;
+      if (stored.every(Boolean)) return stored.map(() => STORED);
+      const found = leasesFound(
+        s,
+        items.filter((_, i) => !stored[i]).map((item) => [item[1], item[2]] as const),
+      );
+      return stored.map((ok, i) => (ok ? STORED : (found.get(items[i]![1]) ?? NO_JOB)));
     }),
 
-    fail: db.transaction((jobNo: number, params: JobFailParams, now: Date) => {
-      const attempt = s.leasedAttempt.get(jobNo, params.id, params.leaseToken);
-      if (attempt === undefined) return false;
+    fail: db.transaction((jobNo: number | null, params: JobFailParams, now: Date): Transition => {
+      const attempt = jobNo === null ? undefined : s.leasedAttempt.get(jobNo, params.id, params.leaseToken);
+      if (attempt === undefined) return leaseFound(s, params);
       const changes = new Changes();
       const failed = failAttempt(s, attempt, errorText(params.error), params.final === true, now, changes);
       record(s, changes);
-      return failed;
+      return failed ? STORED : leaseFound(s, params);
     }),
 
     rescue: db.transaction((now: Date) => {
@@ -221,36 +259,43 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
       return moved;
     }),
 
-    progress: db.transaction((jobNo: number, params: JobProgressParams, at: string) => {
+    progress: db.transaction((jobNo: number | null, params: JobProgressParams, at: string): Transition => {
       const progress = JSON.stringify(params.progress);
-      const row = s.progress.get(progress, jobNo, params.id, params.leaseToken);
-      if (row === undefined) return false;
+      const row = jobNo === null ? undefined : s.progress.get(progress, jobNo, params.id, params.leaseToken);
+      if (row === undefined) return leaseFound(s, params);
       record(s, new Changes().progress(row.kind, params.id, progress, row.run_at, at));
-      return true;
+      return STORED;
     }),
 
-    release: db.transaction((jobNo: number, params: LeaseParams, at: string) => {
-      const row = s.release.get(jobNo, params.id, params.leaseToken);
-      if (row === undefined) return false;
+    release: db.transaction((jobNo: number | null, params: LeaseParams, at: string): Transition => {
+      const row = jobNo === null ? undefined : s.release.get(jobNo, params.id, params.leaseToken);
+      if (row === undefined) return leaseFound(s, params);
       record(
         s,
         new Changes().move(row.kind, 'active', 'queued').event(row.kind, 'queued', params.id, row.run_at, at),
       );
-      return true;
+      return STORED;
     }),
 
-    /** Cancels (to 'cancelled') or retries (to 'queued') job `id` if its state allows. */
-    operate: db.transaction((id: string, to: 'cancelled' | 'queued', at: string) => {
-      const current = s.get.get(id);
-      if (current === undefined) return { job: null, seqs: [] as number[] };
-      const allowed = to === 'cancelled' ? ['queued', 'retrying', 'active'] : ['failed', 'cancelled'];
-      if (!allowed.includes(current.state)) return { job: toJob(current), seqs: [] as number[] };
-      const statement = to === 'cancelled' ? s.cancel : s.retry;
-      const row = statement.get(at, current.job_no, current.state)!;
-      const due = to === 'queued' ? row.run_at : at;
-      const changes = new Changes().move(row.kind, current.state, to).event(row.kind, to, row.id, due, at);
-      return { job: toJob(row), seqs: record(s, changes) };
-    }),
+    /** Cancels (to 'cancelled') or retries (to 'queued') job `id` if its state allows; else what it found. */
+    operate: db.transaction(
+      (id: string, to: 'cancelled' | 'queued', at: string): { outcome: JobTransition; seqs: number[] } => {
+        const current = s.get.get(id);
+        if (current === undefined) return { outcome: { ...NO_JOB, job: null }, seqs: [] };
+        const allowed = to === 'cancelled' ? ['queued', 'retrying', 'active'] : ['failed', 'cancelled'];
+        if (!allowed.includes(current.state)) {
+          return {
+            outcome: { stored: false, found: current.state, reclaimed: false, job: toJob(current) },
+            seqs: [],
+          };
+        }
+        const statement = to === 'cancelled' ? s.cancel : s.retry;
+        const row = statement.get(at, current.job_no, current.state)!;
+        const due = to === 'queued' ? row.run_at : at;
+        const changes = new Changes().move(row.kind, current.state, to).event(row.kind, to, row.id, due, at);
+        return { outcome: { stored: true, job: toJob(row) }, seqs: record(s, changes) };
+      },
+    ),
 
     /** The jobs `select` finds, moved one guarded update each, in one transaction. */
     operateMany: db.transaction(
