@@ -157,13 +157,15 @@ describe('fencing', () => {
 describe('rescue', () => {
   it('moves only leases expired at the given now, heartbeats included', async () => {
     const k = kind('rescue');
-    const t0 = Date.now();
     const sent = await a.jobInsertMany([
       { kind: k, payload: 'short', leaseSeconds: 2, backoff: { baseMs: 500, maxMs: 500 } },
       { kind: k, payload: 'long', leaseSeconds: 60 },
       { kind: k, payload: 'last', leaseSeconds: 2, maxAttempts: 1 },
       { kind: k, payload: 'beating', leaseSeconds: 2 },
     ]);
+    // After the insert: the jobs are due from the instant they were sent, so a claim at an
+    // earlier instant (the clock ticking between the two) would find none.
+    const t0 = Date.now();
     const claimed = await a.jobClaim({ kinds: [k], limit: 4, workerId: 'dead', now: at(t0, 0) });
     expect(claimed).toHaveLength(4);
     const byPayload = new Map(claimed.map((c) => [c.job.payload, c]));
