@@ -10,10 +10,11 @@
 //
 // The body goes out with a header block built once per cached body (the 200's and the 304's;
 // Server-Timing says no query and no queue call, as none is made), the request id added, and
-// the body as text (one write of headers and body, where a Buffer takes a writev). When
-// any of these fails, nothing was spent (the token is taken last) and the request goes the long
-// way, which answers it exactly as before: a key to look up, a query to validate or refuse, a
-// body to load, a version to check, a 401, 403, 429, 400 or 404.
+// the body as text (one write of headers and body, where a Buffer takes a writev). When any
+// of these fails, nothing was spent (the token is taken last; only a key over its limit has had
+// its body counted as a cache hit) and the request goes the long way, which answers it exactly
+// as before: a key to look up, a query to validate or refuse, a body to load, a version to
+// check, a 401, 403, 429, 400 or 404.
 import type { RequestHandler } from 'express';
 import type { z } from 'zod';
 import { type Authenticator, bearerKey, hasScope, rateBucket } from './auth.ts';
