@@ -86,7 +86,7 @@ export function finishRequest(options: RequestLogOptions, request: RequestLine, 
   log[level](unavailable === undefined ? line : { ...line, problem: unavailable }, message);
 }
 
-/** Assigns the request id, logs the request when it ends. Mount first. */
+/** Assigns the request id, logs the request when it ends. Mount first (after fast-reads.ts, which does its own). */
 export function requestLog(options: RequestLogOptions): RequestHandler {
   const { logger } = options;
   return (req, res, next) => {
