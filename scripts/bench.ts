@@ -42,7 +42,8 @@ const BENCHMARKS: readonly Benchmark[] = [
     name: 'reads',
     script: 'apps/api/bench/reads-bench.ts',
     report: 'docs/performance/reads-bench.md',
-    accepts: ['models', 'duration', 'connections', 'repeat', 'backend'],
+    // --profile DIR (default: a folder in the temporary directory; none to skip).
+    accepts: ['models', 'duration', 'connections', 'repeat', 'backend', 'profile'],
   },
   {
     // POST /v1/jobs against a bare Express INSERT route; --backend sqlite|postgres.
@@ -78,6 +79,7 @@ const { values } = parseArgs({
     models: { type: 'string' },
     duration: { type: 'string' },
     connections: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 

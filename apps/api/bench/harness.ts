@@ -138,6 +138,8 @@ export interface Figure<T, M extends Measured> {
   median: M;
   /** Median over rounds of (this req/s ÷ the reference's req/s measured just before it); null for the reference. */
   ratio: number | null;
+  /** Each round's req/s ratio, in round order; null for the reference. */
+  roundRatios: number[] | null;
   /** Median over rounds of (the reference's CPU per request ÷ this one's); null for the reference. */
   cpuRatio: number | null;
 }
@@ -177,6 +179,7 @@ export async function interleavedRounds<T, M extends Measured>(
       rounds: results,
       median: median(results),
       ratio: pairs === undefined ? null : medianOf(pairs.map((p) => p.rps)),
+      roundRatios: pairs === undefined ? null : pairs.map((p) => p.rps),
       cpuRatio: pairs === undefined ? null : medianOf(pairs.map((p) => p.cpu)),
     };
   });

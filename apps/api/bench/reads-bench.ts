@@ -2,8 +2,9 @@
 // Express route's throughput in the same run"). In one process, on one database:
 //
 //   reference   a bare Express 5 app answering GET /bare with a small constant JSON body
-//   ours        the real API app (request log, auth with its key cache, rate limiter off,
-//               Server-Timing, problem handler, the read cache) answering GET /v1/kpi,
+//   ours        the real API app (request log, auth with its key cache, the rate limiter on
+//               with a limit the load never reaches, Server-Timing, problem handler, the read
+//               cache) answering GET /v1/kpi,
 //               /v1/dashboard and /v1/models?limit=50 on a seeded, rebuilt inventory
 //
 // Load comes from another process (load-loop.ts: keep-alive node:http, N connections), one
@@ -11,15 +12,16 @@
 // hits them alike; each figure is the median round's. The logger is silent for both, as a
 // request log on stdout would measure the terminal.
 //
-// --profile DIR takes one more measurement of each API target per backend under the V8 profiler
-// (the serving process only), writes DIR/reads-<backend>-<target>.cpuprofile and adds where the
-// time went to the report (profile.ts).
+// Then one more measurement of each target per backend runs under the V8 profiler (the serving
+// process only), written to DIR/reads-<backend>-<target>.cpuprofile (--profile DIR; by default
+// offload-reads-profiles in the temporary directory, `--profile none` to skip), and where the
+// time went goes into the report (profile.ts).
 //
 //   node apps/api/bench/reads-bench.ts [--models 20000] [--duration 3000] [--connections 16]
-//                                      [--repeat 3] [--only sqlite|postgres] [--profile DIR]
+//                                      [--repeat 3] [--only sqlite|postgres] [--profile DIR|none]
 //                                      [--out docs/performance/reads-bench.md]
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDb, type Db, migrateLatest } from '@offload/db';
@@ -109,7 +111,8 @@ async function benchBackend(backend: Backend, options: Options): Promise<Backend
         queue: new Queue(queueBackend),
         logger,
         cursorSecret: 'reads-bench-cursor-secret-0123456789',
-        settings: { rateLimitPerSecond: 0 },
+        // Each request takes its token, as in production; the load never runs out of them.
+        settings: { rateLimitPerSecond: 1_000_000, rateLimitBurst: 1_000_000 },
         options: { slowRequestMs: 60_000, version: 'bench', startedAt: Date.now() },
       });
       await services.cache.ready();
@@ -194,38 +197,59 @@ function report(options: Options, results: BackendResult[]): string {
     'its ratio is taken against that run; the ratio shown is the median over rounds, req/s and',
     'latencies are the median round’s, and CPU/req is the serving process’s CPU time per answer.',
     '',
-    'Target (DESIGN §6): each read endpoint at least half the bare Express route’s throughput in the',
-    'same run. The reference is a bare Express 5 app (`GET /bare` → a constant small JSON) served',
-    'by the same process; ours is the full API app: request log (silent logger), API key',
-    'authentication (in-process key cache), Server-Timing, problem handler and the read cache. On',
-    'SQLite every L1 hit may first re-read `cache_versions` (at most once per 250 ms); on',
-    'PostgreSQL LISTEN replaces that check.',
+    'Target (DESIGN §6): each read endpoint at least 0.8 of the bare Express route’s throughput in',
+    'the same run, in every run (0.5 was the first floor). The reference is a bare Express 5 app',
+    '(`GET /bare` → a constant small JSON) served by the same process; ours is the full API app:',
+    'request log (silent logger), API key authentication (in-process key cache), the per-key rate',
+    'limit (on, with a limit the load never reaches), Server-Timing, problem handler and the read',
+    'cache. On SQLite an L1 hit re-reads `cache_versions` at most once per 250 ms; on PostgreSQL',
+    'LISTEN replaces that check.',
     '',
     'Reading the figures: the machine is shared, and req/s swing by a factor of 2-5 between',
     'consecutive runs of the same route, so look at the per-round ratios and at CPU µs/req (the',
     'serving process’s CPU time per answer, which load on other cores disturbs far less). The load',
     'generator (a node:http loop in another process) shares the two cores, so the req/s ratio is',
     'compressed towards 1 when it is the bottleneck and the CPU ratio is the stricter figure.',
-    'Profiles (`--profile`) showed where a cached read’s extra time went before issue 17: `res.send`',
-    '(freshness check, MIME lookup; now the bytes are written straight, with their ETag and',
-    'length), a pino child logger per request (now made only when asked for), the client address',
-    'through the trusted proxies (now only on a key cache miss), a promise per request for query',
-    'counting (now a synchronous context), the query string parsed and walked by zod per request',
-    '(now memoised per schema for valid query strings) and the histogram’s label hashing (now one',
-    'series lookup per label set). Key check, rate limit, scope, input guards, Server-Timing and the',
-    'request line all still run on every request.',
+    '',
+    'The hot reads’ short path (issue 17, `apps/api/src/fast-reads.ts`): a GET of `/v1/kpi`,',
+    '`/v1/dashboard` or `/v1/models` whose key the process has cached (one hash, one Map lookup),',
+    'whose query string passed the route’s schema before, and whose body is fresh in L1 with no',
+    'version check due, is answered by the first middleware: scope check, one rate-limit token,',
+    'a header block built once per cached body (ETag, Cache-Control, type, length, Server-Timing)',
+    'plus the request id, the body as text (headers and body in one write), the request line and',
+    'metrics. Anything else goes the long way, unchanged. Before it, profiles of a cached read',
+    'showed the generic pipeline on every request: the request log’s per-request closures and',
+    'listeners, `countQueries` and the request context (two AsyncLocalStorage runs), the',
+    'Server-Timing `writeHead` wrapper, `refuseUnstorableInput`, the scoped routers’ path checks,',
+    'the Router and route layers (path-to-regexp, `route.all` for the route label), the async key',
+    'guard (a promise per request) and the async handler with `cache.get`’s promise; with the',
+    'socket write these made a cached read cost 1.5-2.8 times the bare route’s CPU. Earlier passes',
+    'had already removed `res.send`, the pino child per request, the client address through the',
+    'proxies, the query parse per request and the histogram’s label hashing.',
+    '',
+    'Before the short path, a profile of cached `GET /v1/kpi` reads on SQLite (2026-12-08, machine',
+    'loaded, load average ~10; shares of the serving process’s busy CPU, natives charged to their',
+    'caller): the Server-Timing `writeHead` wrapper 22.5 % (the socket write under it), `sendCached`',
+    '16.3 %, the request log middleware 14.5 %, Express’s `app.handle` 8.6 %, the scoped routers’',
+    'path check 4.9 %, the request log’s listeners 4.8 %, `hashApiKey` 3.9 %, Express’s `req.get`',
+    '3.2 %, then microtasks, header parsing, the Router’s `next` and `processParams`; by our',
+    'functions, inclusive: the route handler 43 %, the request log 29 %, `refuseUnstorableInput` and',
+    'the chain after it 13.6 %, `countQueries` and `runWithRequestContext` 11 % each, the key guard',
+    '7.1 %. Unprofiled, in that run: CPU per answer 0.52-0.66 of the bare route’s on both databases.',
+    'After: the short path’s handler holds about half of the busy time, nearly all of it the',
+    'socket write, and the rest is what Node.js and Express do for any request (tables below).',
     '',
     ...(results.some((r) => r.profiles.length > 0) ? READING_PROFILES : []),
   ];
   for (const r of results) {
     lines.push(`## ${r.backend}`, '');
     lines.push(
-      '| endpoint | req/s (median) | p50 ms | p99 ms | CPU µs/req | ratio to bare (req/s) | bare CPU/req ÷ ours | target ≥ 0.5 (DESIGN) | aim ≥ 0.8 (issue 17) | rounds (req/s) |',
+      '| endpoint | req/s (median) | p50 ms | p99 ms | CPU µs/req | ratio to bare (req/s) | bare CPU/req ÷ ours | ≥ 0.8 (DESIGN §6) | rounds (req/s) | rounds (ratio) |',
     );
     lines.push('|---|---:|---:|---:|---:|---:|---:|---|---|---|');
     for (const f of r.figures) {
       lines.push(
-        `| ${f.target.name} | ${fmt(f.median.rps)} | ${f.median.p50Ms} | ${f.median.p99Ms} | ${fmt(f.median.cpuUsPerRequest)} | ${f.ratio === null ? '—' : f.ratio.toFixed(2)} | ${f.cpuRatio === null ? '—' : f.cpuRatio.toFixed(2)} | ${f.ratio === null || f.target.bare ? '—' : f.ratio >= 0.5 ? 'met' : '**not met**'} | ${f.ratio === null || f.target.bare ? '—' : f.ratio >= 0.8 ? 'met' : '**not met**'} | ${f.rounds.map((x) => fmt(x.rps)).join(', ')} |`,
+        `| ${f.target.name} | ${fmt(f.median.rps)} | ${f.median.p50Ms} | ${f.median.p99Ms} | ${fmt(f.median.cpuUsPerRequest)} | ${f.ratio === null ? '—' : f.ratio.toFixed(2)} | ${f.cpuRatio === null ? '—' : f.cpuRatio.toFixed(2)} | ${f.ratio === null || f.target.bare ? '—' : f.ratio >= 0.8 ? 'met' : '**not met**'} | ${f.rounds.map((x) => fmt(x.rps)).join(', ')} | ${f.roundRatios === null ? '—' : f.roundRatios.map((r) => r.toFixed(2)).join(', ')} |`,
       );
     }
     const hitRates = Object.entries(r.cacheHitRate)
@@ -264,7 +288,8 @@ async function main(): Promise<void> {
     repeat: positive(values.repeat, 3, '--repeat'),
     backends: values.only === undefined ? ['sqlite', 'postgres'] : [values.only as Backend],
     postgresUrl: benchPostgresUrl(),
-    profileDir: values.profile,
+    profileDir:
+      values.profile === 'none' ? undefined : (values.profile ?? join(tmpdir(), 'offload-reads-profiles')),
   };
   const results: BackendResult[] = [];
   for (const backend of options.backends) results.push(await benchBackend(backend, options));
@@ -276,7 +301,7 @@ async function main(): Promise<void> {
   }
   const missed = results
     .flatMap((r) => r.figures)
-    .filter((f) => f.ratio !== null && !f.target.bare && f.ratio < 0.5);
+    .filter((f) => f.ratio !== null && !f.target.bare && f.ratio < 0.8);
   if (missed.length > 0) log(`target not met: ${missed.map((f) => f.target.name).join(', ')}`);
 }
 

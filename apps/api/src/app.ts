@@ -1,6 +1,7 @@
 // The Express app, built from explicit dependencies: no listening, no globals, no environment,
 // so tests build as many as they like. Order matters:
-//   request log (id, one line per request, metrics) → unstorable path or query text (400)
+//   the hot reads' short path (fast-reads.ts: answered from memory, or handed on untouched)
+//   → request log (id, one line per request, metrics) → unstorable path or query text (400)
 //   → liveness/readiness → JSON body (1 MB, depth and keys bounded before parsing)
 //   → request context (request id and query stats through AsyncLocalStorage) → resource routers
 //   → 404 → problem+json error handler.
@@ -12,6 +13,7 @@ import express, { type Express } from 'express';
 import type { Authenticator } from './auth.ts';
 import { consoleRouter } from './console.ts';
 import type { EventStreams } from './event-streams.ts';
+import { fastReads } from './fast-reads.ts';
 import { databaseCheck, healthRouter, queueCheck } from './health.ts';
 import { NO_STORE } from './http-cache.ts';
 import type { IdempotencyKeys } from './idempotency.ts';
@@ -22,19 +24,19 @@ import { notFoundHandler, problemErrorHandler } from './problem.ts';
 import type { QueueStats } from './queue-stats.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { ApiReadCache } from './read-cache.ts';
-import { requestContext, requestLog } from './request-log.ts';
+import { type RequestLogOptions, requestContext, requestLog } from './request-log.ts';
 import { RequestStats } from './request-stats.ts';
 import { attestationCyclesRouter } from './routes/attestation-cycles.ts';
 import { bulkJobsRouter } from './routes/bulk-jobs.ts';
 import { cacheRouter } from './routes/cache.ts';
-import { dashboardRouter } from './routes/dashboard.ts';
+import { dashboardFastRead, dashboardRouter } from './routes/dashboard.ts';
 import { DEFAULT_MAX_UPLOAD_BYTES, importsRouter } from './routes/imports.ts';
 import { jobEventsRouter } from './routes/job-events.ts';
 import { DEFAULT_RUN_AT_HORIZON_DAYS, jobsRouter } from './routes/jobs.ts';
-import { kpiRouter } from './routes/kpi.ts';
+import { kpiFastRead, kpiRouter } from './routes/kpi.ts';
 import { metricSourcesRouter } from './routes/metric-sources.ts';
 import { metricsRouter } from './routes/metrics.ts';
-import { modelsRouter } from './routes/models.ts';
+import { modelsFastRead, modelsRouter } from './routes/models.ts';
 import { openApiRouter } from './routes/openapi.ts';
 import { queueStreamRouter } from './routes/queue-stream.ts';
 import { queuesRouter } from './routes/queues.ts';
@@ -103,16 +105,17 @@ export function createApp(deps: ApiDeps): Express {
   app.set('trust proxy', 'loopback');
 
   const requestStats = new RequestStats();
-  app.use(
-    requestLog({
-      logger: deps.logger,
-      slowRequestMs: options.slowRequestMs,
-      onFinished: (info) => {
-        deps.metrics.requestFinished(info);
-        requestStats.record(info);
-      },
-    }),
-  );
+  const log: RequestLogOptions = {
+    logger: deps.logger,
+    slowRequestMs: options.slowRequestMs,
+    onFinished: (info) => {
+      deps.metrics.requestFinished(info);
+      requestStats.record(info);
+    },
+  };
+  // The hottest reads, when all they need is in memory, skip the rest (fast-reads.ts).
+  app.use(fastReads({ ...guard, reads: deps.cache, log }, [kpiFastRead, dashboardFastRead, modelsFastRead]));
+  app.use(requestLog(log));
   // Nothing is cacheable unless it says so: the precomputed reads set their own (http-cache.ts).
   app.use((_req, res, next) => {
     res.setHeader('Cache-Control', NO_STORE);

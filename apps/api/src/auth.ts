@@ -69,11 +69,8 @@ export class Authenticator {
   async authenticate(key: string, client?: string | (() => string | undefined)): Promise<Authentication> {
     const hash = hashApiKey(key);
     const now = this.#now();
-    const cached = this.#cache.get(hash);
-    if (cached !== undefined && cached.expiresMs > now) {
-      this.#touch(cached.principal.keyId, now);
-      return cached.principal;
-    }
+    const hit = this.#cached(hash, now);
+    if (hit !== undefined) return hit;
     // Requests presenting one key while it is being looked up share that lookup: one query when a
     // hot key's cache entry runs out, and one token of the address's unknown-key budget. The token
     // is taken before the lookup and given back when the key is known (or the lookup fails): taken
@@ -116,6 +113,21 @@ export class Authenticator {
     return principal;
   }
 
+  /**
+   * The caller holding `key` when this process has it cached, else undefined: no lookup, no
+   * promise (the hot reads' short path; anything else goes through `authenticate`).
+   */
+  cached(key: string): Principal | undefined {
+    return this.#cached(hashApiKey(key), this.#now());
+  }
+
+  #cached(hash: string, now: number): Principal | undefined {
+    const cached = this.#cache.get(hash);
+    if (cached === undefined || cached.expiresMs <= now) return undefined;
+    this.#touch(cached.principal.keyId, now);
+    return cached.principal;
+  }
+
   #touch(keyId: number, now: number): void {
     const last = this.#touched.get(keyId);
     if (last !== undefined && now - last < TOUCH_EVERY_MS) return;
@@ -156,18 +168,23 @@ export function assertMayStart(principal: Principal, kind: Pick<JobKind, 'name' 
 
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
+/** The key of an `Authorization: Bearer <key>` header; undefined when there is none or it is not one. */
+export function bearerKey(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : BEARER.exec(header)?.[1];
+}
+
+/** A key's rate-limit bucket. */
+export const rateBucket = (principal: Principal): string => `key:${principal.keyId}`;
+
 /** The guard every /v1 route but the OpenAPI document starts with. */
 export function requireScope(deps: GuardDeps, scope: Scope): RequestHandler {
   return async (req, res, next) => {
     const header = req.get('authorization');
     if (header === undefined)
       throw unauthorized('This endpoint needs an API key: Authorization: Bearer <key>.');
-    const match = BEARER.exec(header);
-    if (match === null) throw unauthorized('The Authorization header must be `Bearer <key>`.');
-    const principal = await deps.authenticator.authenticate(
-      match[1]!,
-      () => req.ip ?? req.socket.remoteAddress,
-    );
+    const key = bearerKey(header);
+    if (key === undefined) throw unauthorized('The Authorization header must be `Bearer <key>`.');
+    const principal = await deps.authenticator.authenticate(key, () => req.ip ?? req.socket.remoteAddress);
     if (principal === null) throw unauthorized('The API key is unknown or revoked.');
     if ('throttledForSeconds' in principal) {
       deps.onRateLimited?.();
@@ -180,7 +197,7 @@ export function requireScope(deps: GuardDeps, scope: Scope): RequestHandler {
     if (context !== undefined) context.principal = principal;
     res.locals.principal = principal;
 
-    const decision = deps.rateLimiter.take(`key:${principal.keyId}`);
+    const decision = deps.rateLimiter.take(rateBucket(principal));
     if (!decision.allowed) {
       deps.onRateLimited?.();
       throw rateLimited(

@@ -22,8 +22,8 @@ export function sendCached(
   maxAgeSeconds: number,
 ): void {
   res.setHeader('ETag', read.etag);
-  res.setHeader('Cache-Control', `private, max-age=${maxAgeSeconds}`);
-  if (matches(req.get('if-none-match'), read.etag)) {
+  res.setHeader('Cache-Control', cacheControl(maxAgeSeconds));
+  if (matches(req.headers['if-none-match'], read.etag)) {
     res.status(304).end();
     return;
   }
@@ -37,8 +37,46 @@ export function sendCached(
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+const cacheControl = (maxAgeSeconds: number): string => `private, max-age=${maxAgeSeconds}`;
+
+/** The headers of a cached body's 200 and of its 304, as flat name-value lists for writeHead. */
+export interface HeaderBlocks {
+  ok: readonly string[];
+  notModified: readonly string[];
+  /**
+   * The body as text: Node writes a string body and the header block in one write, where a
+   * Buffer takes a writev of the two (a third more CPU for that call in a profile).
+   */
+  text: string;
+}
+
+/**
+ * The header block of `read` built once (the hot reads' short path writes it with writeHead, no
+ * header set one by one): the same headers `sendCached` sets, with `serverTiming`.
+ */
+export function headerBlocks(
+  read: { body: Buffer; etag: string },
+  maxAgeSeconds: number,
+  serverTiming: string,
+): HeaderBlocks {
+  const validators = ['Cache-Control', cacheControl(maxAgeSeconds), 'ETag', read.etag];
+  return {
+    ok: [
+      ...validators,
+      'Content-Type',
+      JSON_TYPE,
+      'Content-Length',
+      String(read.body.length),
+      'Server-Timing',
+      serverTiming,
+    ],
+    notModified: [...validators, 'Server-Timing', serverTiming],
+    text: read.body.toString('utf8'),
+  };
+}
+
 /** RFC 9110 §13.1.2: `*`, or a list of tags compared weakly (a W/ prefix is ignored). */
-function matches(header: string | undefined, etag: string): boolean {
+export function matches(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false;
   if (header.trim() === '*') return true;
   return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '') === etag);

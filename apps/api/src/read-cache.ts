@@ -102,6 +102,14 @@ export function snapshotPending(what: string, kind: string): HttpProblem {
   });
 }
 
+const DASHBOARD_KEY = 'home';
+
+const modelsKey = (params: inventory.ListModelsParams): string =>
+  `list:${JSON.stringify([params.region, params.team, params.status, params.cursor, params.limit])}`;
+
+const found = (read: { state: string } | undefined): Found | undefined =>
+  read?.state === 'found' ? (read as Found) : undefined;
+
 export class ApiReadCache {
   readonly cache: ReadCache;
   readonly #db: Db;
@@ -154,6 +162,22 @@ export class ApiReadCache {
     return this.cache.invalidate(family);
   }
 
+  /**
+   * The hot reads' short path (fast-reads.ts): the body when L1 holds it fresh and found, counted
+   * as a hit, else undefined (the route's own path then reads through `kpi`, `dashboard`, `models`).
+   */
+  peekKpi(scope: KpiScope): Found | undefined {
+    return found(this.cache.peek<KpiRead>(KPI_CACHE_FAMILY, kpiSnapshotKey(scope)));
+  }
+
+  peekDashboard(): Found | undefined {
+    return found(this.cache.peek<Found>('dashboard', DASHBOARD_KEY));
+  }
+
+  peekModels(params: inventory.ListModelsParams): Found | undefined {
+    return found(this.cache.peek<Found>('models', modelsKey(params)));
+  }
+
   /** The KPI snapshot of a scope (by region and team codes; none = the whole inventory). */
   kpi(scope: KpiScope): Promise<KpiRead> {
     const key = kpiSnapshotKey(scope);
@@ -204,7 +228,7 @@ export class ApiReadCache {
    * health counts of the global KPI snapshot (all 0 before the first KPI rebuild).
    */
   dashboard(): Promise<Found> {
-    return this.cache.get('dashboard', 'home', async () => {
+    return this.cache.get('dashboard', DASHBOARD_KEY, async () => {
       const [kpi, compliance, cycles] = await Promise.all([
         this.kpi({}),
         this.compliance(),
@@ -235,8 +259,7 @@ export class ApiReadCache {
 
   /** A page of models; UnknownCodeError (from @offload/db) names a region or team code that does not exist. */
   models(params: inventory.ListModelsParams): Promise<Found> {
-    const key = JSON.stringify([params.region, params.team, params.status, params.cursor, params.limit]);
-    return this.cache.get('models', `list:${key}`, async () => {
+    return this.cache.get('models', modelsKey(params), async () => {
       const page = await inventory.listModels(this.#db, params);
       return this.#found('models', json(page));
     });

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { countQueries, type QueryStats } from '@offload/db';
 import type { Logger } from '@offload/observability';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { ExpectedUnavailable } from './problem.ts';
 import type { QueueCallStats } from './queue-timing.ts';
 import { type RequestContext, runWithRequestContext } from './request-context.ts';
@@ -33,13 +33,65 @@ export interface FinishedRequest {
   durationSeconds: number;
 }
 
-/** Assigns the request id, logs the request when it ends. Mount first. */
+/** The request's id: the caller's `X-Request-Id` when it sent a sane one, else a new UUID. */
+export function requestIdOf(req: Request): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** What the request line says of one finished request. */
+export interface RequestLine {
+  requestId: string;
+  method: string;
+  path: string;
+  /** The matched route pattern, or `unmatched`. */
+  route: string;
+  status: number;
+  ms: number;
+  stats?: QueryStats | undefined;
+  queueCalls?: QueueCallStats | undefined;
+  owner?: string | undefined;
+  unavailable?: ExpectedUnavailable | undefined;
+  /** An event stream: long by design, never a slow request. */
+  streaming?: boolean;
+  aborted?: boolean;
+}
+
+/** Reports a finished request to the metrics and writes its line (when the logger's level takes it). */
+export function finishRequest(options: RequestLogOptions, request: RequestLine, child?: Logger): void {
+  const { logger } = options;
+  const { unavailable, stats, queueCalls, owner, route, status, ms } = request;
+  const [level, message] = lineLevel(
+    status,
+    unavailable,
+    ms > options.slowRequestMs && request.streaming !== true,
+  );
+  options.onFinished?.({ method: request.method, route, status, durationSeconds: ms / 1000 });
+  if (!logger.isLevelEnabled(level)) return;
+  const log = child ?? logger;
+  const line = {
+    ...(child === undefined ? { requestId: request.requestId } : {}),
+    method: request.method,
+    path: request.path,
+    route,
+    status,
+    ms: Math.round(ms * 10) / 10,
+    ...(stats === undefined ? {} : { dbQueries: stats.count, dbMs: Math.round(stats.totalMs * 10) / 10 }),
+    ...(queueCalls === undefined
+      ? {}
+      : { queueCalls: queueCalls.count, queueMs: Math.round(queueCalls.totalMs * 10) / 10 }),
+    ...(owner === undefined ? {} : { owner }),
+    ...(request.aborted === true ? { aborted: true } : {}),
+  };
+  log[level](unavailable === undefined ? line : { ...line, problem: unavailable }, message);
+}
+
+/** Assigns the request id, logs the request when it ends. Mount first (after fast-reads.ts, which does its own). */
 export function requestLog(options: RequestLogOptions): RequestHandler {
-  const { logger, slowRequestMs } = options;
+  const { logger } = options;
   return (req, res, next) => {
     const started = performance.now();
-    const given = req.get('x-request-id');
-    const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+    const requestId = requestIdOf(req);
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
     // The request's child logger is made when something asks for it (an error, a handler that
@@ -56,32 +108,25 @@ export function requestLog(options: RequestLogOptions): RequestHandler {
     const finish = (aborted: boolean): void => {
       if (done) return;
       done = true;
-      const ms = performance.now() - started;
-      const route = (res.locals.route as string | undefined) ?? 'unmatched';
-      const stats = res.locals.queryStats as QueryStats | undefined;
       const context = res.locals.context as RequestContext | undefined;
-      const owner = context?.principal?.owner;
-      const queueCalls = context?.queueCalls;
-      const unavailable = res.locals.unavailable as ExpectedUnavailable | undefined;
-      const [level, message] = lineLevel(res, unavailable, ms > slowRequestMs);
-      options.onFinished?.({ method: req.method, route, status: res.statusCode, durationSeconds: ms / 1000 });
-      if (!logger.isLevelEnabled(level)) return;
-      const log = child ?? logger;
-      const line = {
-        ...(child === undefined ? { requestId } : {}),
-        method: req.method,
-        path: req.path,
-        route,
-        status: res.statusCode,
-        ms: Math.round(ms * 10) / 10,
-        ...(stats === undefined ? {} : { dbQueries: stats.count, dbMs: Math.round(stats.totalMs * 10) / 10 }),
-        ...(queueCalls === undefined
-          ? {}
-          : { queueCalls: queueCalls.count, queueMs: Math.round(queueCalls.totalMs * 10) / 10 }),
-        ...(owner === undefined ? {} : { owner }),
-        ...(aborted ? { aborted: true } : {}),
-      };
-      log[level](unavailable === undefined ? line : { ...line, problem: unavailable }, message);
+      finishRequest(
+        options,
+        {
+          requestId,
+          method: req.method,
+          path: req.path,
+          route: (res.locals.route as string | undefined) ?? 'unmatched',
+          status: res.statusCode,
+          ms: performance.now() - started,
+          stats: res.locals.queryStats as QueryStats | undefined,
+          queueCalls: context?.queueCalls,
+          owner: context?.principal?.owner,
+          unavailable: res.locals.unavailable as ExpectedUnavailable | undefined,
+          streaming: res.locals.streaming === true,
+          aborted,
+        },
+        child,
+      );
     };
     res.on('finish', () => finish(false));
     res.on('close', () => finish(!res.writableFinished));
@@ -91,14 +136,13 @@ export function requestLog(options: RequestLogOptions): RequestHandler {
 
 /** The request line's level and message: the unavailable, the failed and the slow stand out. */
 function lineLevel(
-  res: Response,
+  status: number,
   unavailable: ExpectedUnavailable | undefined,
   slow: boolean,
 ): ['warn' | 'error' | 'info', string] {
   if (unavailable !== undefined) return ['warn', 'request unavailable'];
-  if (res.statusCode >= 500) return ['error', 'request failed'];
-  // Event streams are long by design.
-  if (slow && res.locals.streaming !== true) return ['warn', 'slow request'];
+  if (status >= 500) return ['error', 'request failed'];
+  if (slow) return ['warn', 'slow request'];
   return ['info', 'request'];
 }
 
@@ -130,13 +174,13 @@ function writeServerTimingWithHeaders(
 ): void {
   const writeHead = res.writeHead;
   res.writeHead = function (this: Response, ...args: Parameters<Response['writeHead']>) {
-    if (!this.headersSent) {
-      const calls = queueCalls.count === 1 ? 'call' : 'calls';
-      this.setHeader(
-        'Server-Timing',
-        `db;desc="${stats.count} queries";dur=${stats.totalMs.toFixed(1)}, queue;desc="${queueCalls.count} ${calls}";dur=${queueCalls.totalMs.toFixed(1)}`,
-      );
-    }
+    if (!this.headersSent) this.setHeader('Server-Timing', serverTiming(stats, queueCalls));
     return writeHead.apply(this, args);
   } as Response['writeHead'];
+}
+
+/** The `Server-Timing` value for the database queries and queue calls a request made. */
+export function serverTiming(stats: Readonly<QueryStats>, queueCalls: Readonly<QueueCallStats>): string {
+  const calls = queueCalls.count === 1 ? 'call' : 'calls';
+  return `db;desc="${stats.count} queries";dur=${stats.totalMs.toFixed(1)}, queue;desc="${queueCalls.count} ${calls}";dur=${queueCalls.totalMs.toFixed(1)}`;
 }

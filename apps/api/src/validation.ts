@@ -202,8 +202,7 @@ const parsedQueries = new WeakMap<z.ZodType, Map<string, unknown>>();
  * read more than the rest of its handler. What is handed out is a copy whose parts are frozen.
  */
 export function parseQuery<S extends z.ZodType>(schema: S, req: Request): z.output<S> {
-  const at = req.url.indexOf('?');
-  const raw = at === -1 ? '' : req.url.slice(at + 1);
+  const raw = queryText(req.url);
   let memo = parsedQueries.get(schema);
   const known = memo?.get(raw);
   if (known !== undefined) return { ...(known as object) } as z.output<S>;
@@ -225,6 +224,20 @@ export function parseQuery<S extends z.ZodType>(schema: S, req: Request): z.outp
       detail: issue.path.length > 1 ? `${issue.path.slice(1).join('.')}: ${issue.message}` : issue.message,
     })),
   );
+}
+
+/**
+ * The query of `url` as `parseQuery` returned it before (frozen, not to be changed), or undefined
+ * when this query string has not passed `schema` yet: the hot reads' short path, which leaves
+ * the first sight of a query string (and every invalid one) to the route's parseQuery.
+ */
+export function knownQuery<S extends z.ZodType>(schema: S, url: string): Readonly<z.output<S>> | undefined {
+  return parsedQueries.get(schema)?.get(queryText(url)) as Readonly<z.output<S>> | undefined;
+}
+
+function queryText(url: string): string {
+  const at = url.indexOf('?');
+  return at === -1 ? '' : url.slice(at + 1);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -4,10 +4,12 @@
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { createDb } from '@offload/db';
 import { createTestDb, type TestDatabaseKind, type TestDb } from '@offload/db/testing';
 import { createLogger, type Logger } from '@offload/observability';
 import { type ClaimedJob, createQueueBackend, Queue, type QueueBackend } from '@offload/queue';
+import pino from 'pino';
 import { createApiKey, type Scope } from '../src/api-keys.ts';
 import { type ApiOptions, createApp } from '../src/app.ts';
 import type { ReadCacheSettings } from '../src/read-cache.ts';
@@ -57,6 +59,17 @@ export interface TestResponse {
 }
 
 export const silentLogger: Logger = createLogger({ level: 'silent', service: 'api-test' });
+
+/** A logger at info whose lines, parsed, are pushed onto `lines`. */
+export function capturingLogger(lines: Array<Record<string, unknown>>): Logger {
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line !== '') lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return pino({ level: 'info' }, sink);
+}
 
 export async function startTestApi(kind: TestDatabaseKind, options: TestApiOptions = {}): Promise<TestApi> {
   const testDb = options.testDb ?? (await createTestDb(kind));

@@ -1,10 +1,8 @@
 // What the API's log says of an expected 503: one line at warn naming the problem, no stack
 // (a report not computed yet is a state the service goes through, not a fault to chase).
-import { Writable } from 'node:stream';
 import { testDatabases } from '@offload/db/testing';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApi, type TestApi } from './harness.ts';
+import { capturingLogger, startTestApi, type TestApi } from './harness.ts';
 
 for (const kind of testDatabases()) {
   describe(`logging of expected 503s (${kind})`, () => {
@@ -12,13 +10,7 @@ for (const kind of testDatabases()) {
     const lines: Array<Record<string, unknown>> = [];
 
     beforeAll(async () => {
-      const sink = new Writable({
-        write(chunk, _encoding, done) {
-          for (const line of String(chunk).split('\n')) if (line !== '') lines.push(JSON.parse(line));
-          done();
-        },
-      });
-      api = await startTestApi(kind, { logger: pino({ level: 'info' }, sink) });
+      api = await startTestApi(kind, { logger: capturingLogger(lines) });
     });
     afterAll(() => api?.close());
 

@@ -216,6 +216,20 @@ export class ReadCache {
     for (const family of this.#families.values()) family.l1?.close();
   }
 
+  /**
+   * The value of `key` in `family` when L1 holds it fresh and no version check is due, counted as
+   * a hit; else undefined, and the caller goes through `get` (which checks, loads, counts the miss).
+   * Synchronous, for the hot reads' short path: no promise, no await.
+   */
+  peek<T>(familyName: string, key: string): T | undefined {
+    const family = this.#family(familyName);
+    if (family.l1 === null || this.#mustCheck()) return undefined;
+    const entry = family.l1.get<Entry>(key);
+    if (entry === undefined || entry.version !== family.version) return undefined;
+    family.hits += 1;
+    return entry.value as T;
+  }
+
   /** The value of `key` in `family`: from L1 when fresh, else from `load` (one load per key at a time). */
   async get<T>(familyName: string, key: string, load: () => Promise<T>): Promise<T> {
     const family = this.#family(familyName);

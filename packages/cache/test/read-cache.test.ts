@@ -219,6 +219,28 @@ for (const kind of testDatabases()) {
       await setValue('a', 1);
     });
 
+    it('peeks at a fresh entry without loading: a hit, else undefined (nothing held, a check due, a new version, TTL 0)', async () => {
+      let now = 2_000_000;
+      const cache = cacheOf({ versionCheckMs: 1000, listen: false, now: () => now });
+      await cache.start();
+      const { calls, load } = loader('a');
+      expect(cache.peek('items', 'a')).toBeUndefined();
+      expect(await cache.get('items', 'a', load)).toBe(1);
+      expect(cache.peek('items', 'a')).toBe(1);
+      expect(cache.stats().families.find((f) => f.family === 'items')).toMatchObject({ hits: 1, misses: 1 });
+      // A version check due: peek leaves it to get.
+      now += 1000;
+      expect(cache.peek('items', 'a')).toBeUndefined();
+      await rebuild('items', 'a', 10);
+      expect(await cache.get('items', 'a', load)).toBe(10);
+      expect(cache.peek('items', 'a')).toBe(10);
+      expect(calls.n).toBe(2);
+      await cache.get('nocache', 'a', load);
+      expect(cache.peek('nocache', 'a')).toBeUndefined();
+      expect(() => cache.peek('nope', 'a')).toThrow(UnknownCacheFamilyError);
+      await setValue('a', 1);
+    });
+
     it('sees a rebuild landed by another process', async () => {
       const cache = cacheOf({ versionCheckMs: 0 });
       await cache.start();

@@ -4,6 +4,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { type GuardDeps, requireScope } from '../auth.ts';
+import type { FastRead } from '../fast-reads.ts';
 import { sendCached } from '../http-cache.ts';
 import type { ApiReadCache } from '../read-cache.ts';
 import { defineRoute } from '../routing.ts';
@@ -31,6 +32,14 @@ export const dashboardView = z.object({
 
 /** Built once: a zod schema is costly to construct, and this route takes no parameters. */
 const NO_PARAMETERS = z.strictObject({});
+
+/** The short path (fast-reads.ts) of a composed dashboard. */
+export const dashboardFastRead: FastRead<typeof NO_PARAMETERS> = {
+  path: '/v1/dashboard',
+  family: 'dashboard',
+  query: NO_PARAMETERS,
+  peek: (reads) => reads.peekDashboard(),
+};
 
 export function dashboardRouter(deps: DashboardRouterDeps): Router {
   const router = Router();

@@ -6,6 +6,7 @@ import { COMPLIANCE_BUCKETS, REVALIDATION_STATUSES } from '@offload/domain';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type GuardDeps, requireScope } from '../auth.ts';
+import type { FastRead } from '../fast-reads.ts';
 import { sendCached } from '../http-cache.ts';
 import { HttpProblem } from '../problem.ts';
 import { type ApiReadCache, snapshotPending } from '../read-cache.ts';
@@ -43,14 +44,28 @@ export const kpiView = z.object({
   }),
 });
 
+const scopeOf = (query: z.output<typeof kpiQuery>) => ({
+  region: query.region ?? null,
+  team: query.team ?? null,
+});
+
+/** The short path (fast-reads.ts) of a found snapshot. */
+export const kpiFastRead: FastRead<typeof kpiQuery> = {
+  path: '/v1/kpi',
+  family: 'kpi',
+  query: kpiQuery,
+  peek: (reads, query) => reads.peekKpi(scopeOf(query)),
+};
+
 export function kpiRouter(deps: KpiRouterDeps): Router {
   const router = Router();
   defineRoute(router, '/v1/kpi', {
     get: [
       requireScope(deps, 'read'),
       async (req, res) => {
-        const { region, team } = parseQuery(kpiQuery, req);
-        const read = await deps.reads.kpi({ region: region ?? null, team: team ?? null });
+        const query = parseQuery(kpiQuery, req);
+        const { region, team } = query;
+        const read = await deps.reads.kpi(scopeOf(query));
         switch (read.state) {
           case 'found':
             sendCached(req, res, read, deps.reads.maxAgeSeconds('kpi'));

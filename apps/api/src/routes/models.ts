@@ -6,6 +6,7 @@ import { inventory } from '@offload/db';
 import { Router } from 'express';
 import { z } from 'zod';
 import { type GuardDeps, requireScope } from '../auth.ts';
+import type { FastRead } from '../fast-reads.ts';
 import { sendCached } from '../http-cache.ts';
 import { HttpProblem, validationProblem } from '../problem.ts';
 import type { ApiReadCache } from '../read-cache.ts';
@@ -66,6 +67,23 @@ export const modelDetailView = modelSummaryView.extend({
   ),
 });
 
+/** A page's read parameters from its validated query (the default limit, an empty cursor as none). */
+const listParams = (query: z.output<typeof listModelsQuery>): inventory.ListModelsParams => ({
+  ...(query.region === undefined ? {} : { region: query.region }),
+  ...(query.team === undefined ? {} : { team: query.team }),
+  ...(query.status === undefined ? {} : { status: query.status }),
+  cursor: query.cursor === undefined || query.cursor === '' ? null : query.cursor,
+  limit: query.limit ?? 50,
+});
+
+/** The short path (fast-reads.ts) of a cached page of models. */
+export const modelsFastRead: FastRead<typeof listModelsQuery> = {
+  path: '/v1/models',
+  family: 'models',
+  query: listModelsQuery,
+  peek: (reads, query) => reads.peekModels(listParams(query)),
+};
+
 export function modelsRouter(deps: ModelsRouterDeps): Router {
   const router = Router();
   const read = requireScope(deps, 'read');
@@ -76,13 +94,7 @@ export function modelsRouter(deps: ModelsRouterDeps): Router {
       async (req, res) => {
         const query = parseQuery(listModelsQuery, req);
         try {
-          const page = await deps.reads.models({
-            ...(query.region === undefined ? {} : { region: query.region }),
-            ...(query.team === undefined ? {} : { team: query.team }),
-            ...(query.status === undefined ? {} : { status: query.status }),
-            cursor: query.cursor === undefined || query.cursor === '' ? null : query.cursor,
-            limit: query.limit ?? 50,
-          });
+          const page = await deps.reads.models(listParams(query));
           sendCached(req, res, page, deps.reads.maxAgeSeconds('models'));
         } catch (error) {
           if (error instanceof inventory.UnknownCodeError) {
