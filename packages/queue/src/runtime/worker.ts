@@ -116,13 +116,17 @@ export type WorkerState = 'created' | 'running' | 'stopping' | 'stopped';
 
 interface Running {
   claimed: ClaimedJob;
-  controller: AbortController;
+  /** Made when the handler first reads its signal (most never do), already aborted if the attempt was. */
+  controller: AbortController | null;
   /** Set once: the outcome of this attempt will be discarded. */
   abortReason: AbortReason | null;
   leaseMs: number;
   /** Local clock: when the lease we last renewed runs out. */
   leaseDeadline: number;
-  heartbeat: NodeJS.Timeout | null;
+  /** Heartbeats every third of the lease (at least MIN_HEARTBEAT_MS), swept by the worker's one timer. */
+  heartbeatEveryMs: number;
+  /** Local clock: when the next heartbeat is due; Infinity once heartbeats stop (settled or aborted). */
+  nextHeartbeat: number;
   heartbeatInFlight: boolean;
   startedAt: number;
   done: Promise<void>;
@@ -182,6 +186,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   readonly #unsubscribes: Unsubscribe[] = [];
   #state: WorkerState = 'created';
   #pollTimer: NodeJS.Timeout | null = null;
+  /** The one heartbeat timer, set for the earliest heartbeat due among running jobs. */
+  #heartbeatTimer: NodeJS.Timeout | null = null;
+  #heartbeatAt = Number.POSITIVE_INFINITY;
   #stopping: Promise<void> | null = null;
 
   #groups: ClaimGroup[] = [];
@@ -400,22 +407,58 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const expires = Date.parse(claimed.leaseExpiresAt);
     const leaseMs =
       Number.isFinite(started) && expires > started ? expires - started : Math.max(0, expires - now);
+    const heartbeatEveryMs = Math.max(MIN_HEARTBEAT_MS, leaseMs / 3);
     const running: Running = {
       claimed,
-      controller: new AbortController(),
+      controller: null,
       abortReason: null,
       leaseMs,
       leaseDeadline: now + leaseMs,
-      heartbeat: null,
+      heartbeatEveryMs,
+      nextHeartbeat: now + heartbeatEveryMs,
       heartbeatInFlight: false,
       startedAt: performance.now(),
       done: Promise.resolve(),
     };
     this.#running.set(job.id, running);
     this.#runningByKind.set(job.kind, (this.#runningByKind.get(job.kind) ?? 0) + 1);
-    running.heartbeat = setInterval(() => this.#heartbeat(running), Math.max(MIN_HEARTBEAT_MS, leaseMs / 3));
-    this.emit('claimed', { job });
+    this.#scheduleHeartbeats(running.nextHeartbeat);
+    if (this.listenerCount('claimed') > 0) this.emit('claimed', { job });
     running.done = this.#execute(running).finally(() => this.#finish(running));
+  }
+
+  /** The handler's signal, made on first use (an AbortController per job is a measurable part of a drain). */
+  #signal(running: Running): AbortSignal {
+    if (running.controller === null) {
+      running.controller = new AbortController();
+      if (running.abortReason !== null)
+        running.controller.abort(new JobAbortedError(running.abortReason, running.claimed.job.id));
+    }
+    return running.controller.signal;
+  }
+
+  /** Makes the heartbeat timer fire by `at` (local clock); one timer serves every running job. */
+  #scheduleHeartbeats(at: number): void {
+    if (at >= this.#heartbeatAt) return;
+    if (this.#heartbeatTimer !== null) clearTimeout(this.#heartbeatTimer);
+    this.#heartbeatAt = at;
+    this.#heartbeatTimer = setTimeout(() => this.#sweepHeartbeats(), Math.max(0, at - Date.now()));
+  }
+
+  /** Sends the heartbeats that are due, then sets the timer for the next one. */
+  #sweepHeartbeats(): void {
+    this.#heartbeatTimer = null;
+    this.#heartbeatAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const running of this.#running.values()) {
+      if (running.nextHeartbeat <= now) {
+        running.nextHeartbeat = now + running.heartbeatEveryMs;
+        this.#heartbeat(running);
+      }
+      if (running.nextHeartbeat < next) next = running.nextHeartbeat;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#scheduleHeartbeats(next);
   }
 
   async #execute(running: Running): Promise<void> {
@@ -423,9 +466,12 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const handler = this.#handlers.get(job.kind)!;
     let outcome: { ok: true; result: Json } | { ok: false; error: JobError; final: boolean };
     try {
+      const worker = this;
       const result = await handler({
         job: job as Job<never>,
-        signal: running.controller.signal,
+        get signal() {
+          return worker.#signal(running);
+        },
         progress: (progress) => this.#progress(running, progress),
       });
       outcome = { ok: true, result: result === undefined ? null : result };
@@ -446,7 +492,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
       return;
     }
     if (outcome.ok) {
-      this.emit('completed', { job, result: outcome.result, durationMs });
+      if (this.listenerCount('completed') > 0)
+        this.emit('completed', { job, result: outcome.result, durationMs });
     } else {
       const final = outcome.final || job.attempts >= job.maxAttempts;
       this.emit('failed', { job, error: outcome.error, durationMs, final });
@@ -472,10 +519,14 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   }
 
   #finish(running: Running): void {
-    if (running.heartbeat !== null) clearInterval(running.heartbeat);
-    running.heartbeat = null;
+    running.nextHeartbeat = Number.POSITIVE_INFINITY;
     const { job } = running.claimed;
     this.#running.delete(job.id);
+    if (this.#running.size === 0 && this.#heartbeatTimer !== null) {
+      clearTimeout(this.#heartbeatTimer);
+      this.#heartbeatTimer = null;
+      this.#heartbeatAt = Number.POSITIVE_INFINITY;
+    }
     const left = (this.#runningByKind.get(job.kind) ?? 1) - 1;
     if (left === 0) this.#runningByKind.delete(job.kind);
     else this.#runningByKind.set(job.kind, left);
@@ -540,10 +591,9 @@ export class Worker extends EventEmitter<WorkerEventMap> {
   #abort(running: Running, reason: AbortReason): void {
     if (running.abortReason !== null) return;
     running.abortReason = reason;
-    if (running.heartbeat !== null) clearInterval(running.heartbeat);
-    running.heartbeat = null;
+    running.nextHeartbeat = Number.POSITIVE_INFINITY;
     const { job } = running.claimed;
-    running.controller.abort(new JobAbortedError(reason, job.id));
+    running.controller?.abort(new JobAbortedError(reason, job.id));
     this.emit('aborted', { job, reason });
   }
 
