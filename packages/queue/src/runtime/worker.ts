@@ -62,8 +62,12 @@ export interface WorkerOptions {
 
 export interface JobContext<P = Json> {
   job: Job<P>;
-  /** Fires when the job is cancelled, its lease is lost, or the worker shuts down. */
-  signal: AbortSignal;
+  /**
+   * Fires when the job is cancelled, its lease is lost, or the worker shuts down. Made on first
+   * read (a getter): take it from the context (`context.signal`, or by destructuring), not from a
+   * spread copy of it.
+   */
+  readonly signal: AbortSignal;
   /** Stores progress (seen by `GET /v1/jobs/:id` and its events). Best effort. */
   progress(progress: JsonObject): Promise<void>;
 }
@@ -427,16 +431,6 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     running.done = this.#execute(running).finally(() => this.#finish(running));
   }
 
-  /** The handler's signal, made on first use (an AbortController per job is a measurable part of a drain). */
-  #signal(running: Running): AbortSignal {
-    if (running.controller === null) {
-      running.controller = new AbortController();
-      if (running.abortReason !== null)
-        running.controller.abort(new JobAbortedError(running.abortReason, running.claimed.job.id));
-    }
-    return running.controller.signal;
-  }
-
   /** Makes the heartbeat timer fire by `at` (local clock); one timer serves every running job. */
   #scheduleHeartbeats(at: number): void {
     if (at >= this.#heartbeatAt) return;
@@ -466,14 +460,11 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     const handler = this.#handlers.get(job.kind)!;
     let outcome: { ok: true; result: Json } | { ok: false; error: JobError; final: boolean };
     try {
-      const worker = this;
-      const result = await handler({
-        job: job as Job<never>,
-        get signal() {
-          return worker.#signal(running);
-        },
-        progress: (progress) => this.#progress(running, progress),
-      });
+      const result = await handler(
+        new HandlerContext(running, (progress) =>
+          this.#progress(running, progress),
+        ) as unknown as JobContext<never>,
+      );
       outcome = { ok: true, result: result === undefined ? null : result };
     } catch (error) {
       outcome = { ok: false, error: toJobError(error), final: isUnrecoverable(error) };
@@ -646,6 +637,34 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     process.stderr.write(
       `queue worker ${this.workerId}: ${operation}${jobId ? ` ${jobId}` : ''} failed: ${text}\n`,
     );
+  }
+}
+
+/**
+ * A handler's context. Its signal is made on first read: most handlers never read it, and an
+ * AbortController per job was a measurable part of a drain. A class, not an object literal with a
+ * getter (which V8 builds ~15 times slower: measured 2.1-2.5 µs against 0.04-0.16).
+ */
+class HandlerContext implements JobContext {
+  readonly job: Job;
+  readonly progress: (progress: JsonObject) => Promise<void>;
+  readonly #running: Running;
+
+  constructor(running: Running, progress: (progress: JsonObject) => Promise<void>) {
+    this.job = running.claimed.job;
+    this.progress = progress;
+    this.#running = running;
+  }
+
+  get signal(): AbortSignal {
+    const running = this.#running;
+    if (running.controller === null) {
+      running.controller = new AbortController();
+      // Aborted before the handler looked: the signal it gets has fired already.
+      if (running.abortReason !== null)
+        running.controller.abort(new JobAbortedError(running.abortReason, running.claimed.job.id));
+    }
+    return running.controller.signal;
   }
 }
 
