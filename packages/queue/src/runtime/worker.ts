@@ -333,6 +333,8 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         }),
       );
     }
+    // Whatever still runs was aborted and released: no heartbeat is due any more.
+    this.#stopHeartbeats();
     await this.#unsubscribeAll();
     this.#state = 'stopped';
   }
@@ -439,6 +441,12 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     this.#heartbeatTimer = setTimeout(() => this.#sweepHeartbeats(), Math.max(0, at - Date.now()));
   }
 
+  #stopHeartbeats(): void {
+    if (this.#heartbeatTimer !== null) clearTimeout(this.#heartbeatTimer);
+    this.#heartbeatTimer = null;
+    this.#heartbeatAt = Number.POSITIVE_INFINITY;
+  }
+
   /** Sends the heartbeats that are due, then sets the timer for the next one. */
   #sweepHeartbeats(): void {
     this.#heartbeatTimer = null;
@@ -513,11 +521,7 @@ export class Worker extends EventEmitter<WorkerEventMap> {
     running.nextHeartbeat = Number.POSITIVE_INFINITY;
     const { job } = running.claimed;
     this.#running.delete(job.id);
-    if (this.#running.size === 0 && this.#heartbeatTimer !== null) {
-      clearTimeout(this.#heartbeatTimer);
-      this.#heartbeatTimer = null;
-      this.#heartbeatAt = Number.POSITIVE_INFINITY;
-    }
+    if (this.#running.size === 0) this.#stopHeartbeats();
     const left = (this.#runningByKind.get(job.kind) ?? 1) - 1;
     if (left === 0) this.#runningByKind.delete(job.kind);
     else this.#runningByKind.set(job.kind, left);
