@@ -94,7 +94,6 @@ async function ourStatements(path: string, jobs: number) {
       micros[step] = (micros[step] ?? 0) + (performance.now() - start) * 1000;
       return result;
     };
-    const workerId = `bench-host:${process.pid}:00000000-0000-7000-8000-000000000000`;
     const began = performance.now();
     let done = 0;
     for (;;) {
@@ -107,9 +106,7 @@ async function ourStatements(path: string, jobs: number) {
         break;
       }
       const jobNos = JSON.stringify(chosen.map((c) => c.job_no));
-      const rows = timed('claim UPDATE', () =>
-        s.claim.all(now, workerId, DEFAULT_LEASE_SECONDS, expiry, now, jobNos),
-      );
+      const rows = timed('claim UPDATE', () => s.claim.all(now, DEFAULT_LEASE_SECONDS, expiry, now, jobNos));
       const ids = JSON.stringify(rows.map((row) => row.id));
       timed('counters and event', () => {
         s.addCounts.run(

@@ -112,7 +112,7 @@ export interface JobClaimParams {
   kinds: readonly string[];
   /** At most this many jobs. */
   limit: number;
-  /** Identifies the claiming worker process (host:pid:uuid); stored on the job. */
+  /** Identifies the claiming worker process (host:pid:uuid); PostgreSQL stores it on the job, SQLite does not (narrow rows). */
   workerId: string;
   /**
    * Of `limit`, this many are the ready jobs that have waited longest (due first), whatever their

@@ -55,7 +55,7 @@ describe('schema', () => {
         'queue_schedules',
         'queue_schema_version',
       ]);
-      expect(db.prepare('SELECT version FROM queue_schema_version').pluck().all()).toEqual([1, 2, 3]);
+      expect(db.prepare('SELECT version FROM queue_schema_version').pluck().all()).toEqual([1, 2, 3, 4]);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       db.close();

@@ -346,7 +346,6 @@ class SqliteBackend implements SqliteQueueBackend {
   // ---- claiming and leases -----------------------------------------------------------------------
 
   async jobClaim(params: JobClaimParams): Promise<ClaimedJob[]> {
-    const { workerId } = params;
     const kinds = [...new Set(params.kinds)];
     if (kinds.some((kind) => typeof kind !== 'string')) throw new TypeError('kinds must be strings');
     if (!Number.isInteger(params.limit) || params.limit < 0) {
@@ -358,7 +357,7 @@ class SqliteBackend implements SqliteQueueBackend {
     const rows = await this.#run(({ statements, tx }) => {
       // A look without the write lock first: idle workers polling do not queue for the writer.
       if (chooseReady(statements, kinds, 1, now).length === 0) return [];
-      return tx.claim.immediate(kinds, limit, Math.max(0, Math.floor(params.oldest ?? 0)), workerId, now);
+      return tx.claim.immediate(kinds, limit, Math.max(0, Math.floor(params.oldest ?? 0)), now);
     });
     return rows.map((row) => ({
       job: toJob(row),

@@ -101,12 +101,13 @@ LIMIT ?`;
  * ('<job_no>.<64 random bits>') that expires lease_seconds after now; returns them with it. Runs in
  * the BEGIN IMMEDIATE transaction that chose them. Most jobs have the default lease, whose expiry
  * the caller computes once (date arithmetic per row is a measurable part of a claim); others get
- * theirs from SQLite's. Parameters: now (started_at), worker_id, the default lease_seconds, its
- * expiry, now (lease start), job_nos as a JSON array.
+ * theirs from SQLite's. The claiming worker is not stored (schema step 4): the row stays narrow.
+ * Parameters: now (started_at), the default lease_seconds, its expiry, now (lease start), job_nos
+ * as a JSON array.
  */
 export const CLAIM_JOBS = `
 UPDATE queue_jobs NOT INDEXED
-SET state = 'active', attempts = attempts + 1, started_at = ?, worker_id = ?,
+SET state = 'active', attempts = attempts + 1, started_at = ?,
     lease_token = job_no || '.' || lower(hex(randomblob(8))),
     lease_expires_at = CASE lease_seconds WHEN ? THEN ? ELSE ${leaseExpiry('?')} END
 WHERE job_no IN (SELECT value FROM json_each(?)) AND state IN ('queued', 'retrying')
@@ -184,8 +185,7 @@ WHERE job_no = ? AND state = 'active' AND lease_token = ?`;
  */
 export const RELEASE = `
 UPDATE queue_jobs NOT INDEXED
-SET state = 'queued', attempts = attempts - 1, started_at = NULL, worker_id = NULL,
-    lease_token = NULL, lease_expires_at = NULL
+SET state = 'queued', attempts = attempts - 1, started_at = NULL, lease_token = NULL, lease_expires_at = NULL
 WHERE job_no = ? AND id = ? AND state = 'active' AND lease_token = ?
 RETURNING kind, run_at`;
 
@@ -229,7 +229,7 @@ RETURNING ${JOB_COLUMNS}`;
 export const RETRY = `
 UPDATE queue_jobs NOT INDEXED
 SET state = 'queued', attempts = 0, run_at = ?, error = NULL, result = NULL, progress = NULL,
-    started_at = NULL, finished_at = NULL, worker_id = NULL
+    started_at = NULL, finished_at = NULL
 WHERE job_no = ? AND state = ? AND state IN ('failed', 'cancelled')
 RETURNING ${JOB_COLUMNS}`;
 

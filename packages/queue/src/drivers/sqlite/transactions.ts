@@ -62,7 +62,7 @@ export function prepareStatements(db: Database.Database) {
       [string, number, string, number],
       { job_no: number; state: JobState; priority: number; run_at: string }
     >(sql.OLDEST_CANDIDATES),
-    claim: db.prepare<[string, string, number, string, string, string], ClaimedRow>(sql.CLAIM_JOBS),
+    claim: db.prepare<[string, number, string, string, string], ClaimedRow>(sql.CLAIM_JOBS),
     heartbeat: db.prepare<[string, number, string, string]>(sql.HEARTBEAT),
     progress: db.prepare<[string, number, string, string], { kind: string; run_at: string }>(
       sql.SET_PROGRESS,
@@ -163,25 +163,23 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
       return { results, dueSeqs: seqs.filter((_, i) => drafts[i]!.runAt <= at) };
     }),
 
-    claim: db.transaction(
-      (kinds: readonly string[], limit: number, oldest: number, workerId: string, now: string) => {
-        const chosen =
-          oldest > 0 ? chooseFair(s, kinds, limit, oldest, now) : chooseReady(s, kinds, limit, now);
-        if (chosen.length === 0) return [];
-        const from = new Map(chosen.map((c, i) => [c.job_no, { state: c.state, order: i }]));
-        const defaultExpiry = new Date(Date.parse(now) + DEFAULT_LEASE_SECONDS * 1000).toISOString();
-        const jobNos = JSON.stringify(chosen.map((c) => c.job_no));
-        const rows = s.claim.all(now, workerId, DEFAULT_LEASE_SECONDS, defaultExpiry, now, jobNos);
-        const changes = new Changes();
-        for (const row of rows) {
-          changes
-            .move(row.kind, from.get(row.job_no)!.state, 'active')
-            .event(row.kind, 'active', row.id, now, now);
-        }
-        record(s, changes);
-        return rows.sort((a, b) => from.get(a.job_no)!.order - from.get(b.job_no)!.order);
-      },
-    ),
+    claim: db.transaction((kinds: readonly string[], limit: number, oldest: number, now: string) => {
+      const chosen =
+        oldest > 0 ? chooseFair(s, kinds, limit, oldest, now) : chooseReady(s, kinds, limit, now);
+      if (chosen.length === 0) return [];
+      const from = new Map(chosen.map((c, i) => [c.job_no, { state: c.state, order: i }]));
+      const defaultExpiry = new Date(Date.parse(now) + DEFAULT_LEASE_SECONDS * 1000).toISOString();
+      const jobNos = JSON.stringify(chosen.map((c) => c.job_no));
+      const rows = s.claim.all(now, DEFAULT_LEASE_SECONDS, defaultExpiry, now, jobNos);
+      const changes = new Changes();
+      for (const row of rows) {
+        changes
+          .move(row.kind, from.get(row.job_no)!.state, 'active')
+          .event(row.kind, 'active', row.id, now, now);
+      }
+      record(s, changes);
+      return rows.sort((a, b) => from.get(a.job_no)!.order - from.get(b.job_no)!.order);
+    }),
 
     heartbeat: db.transaction((jobNo: number | null, params: LeaseParams, now: string): Transition => {
       if (jobNo !== null && s.heartbeat.run(now, jobNo, params.id, params.leaseToken).changes === 1)
