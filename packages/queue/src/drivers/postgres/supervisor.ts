@@ -68,19 +68,25 @@ export class SupervisedPool {
   /**
    * Runs one statement (or a multi-statement transaction script), retrying lost connections.
    * `prepare` names the statement so each connection parses and plans it once (hot paths only: a
-   * named statement must be a single statement).
+   * named statement must be a single statement). `types` replaces the driver's type parsers for
+   * this statement's result.
    */
   async query(
     text: string,
     values?: readonly unknown[],
-    options: { prepare?: boolean } = {},
+    options: { prepare?: boolean; types?: pg.CustomTypesConfig } = {},
   ): Promise<QueryResult> {
     const deadline = Date.now() + this.#options.reconnectTimeoutMs;
     const name = options.prepare === true ? this.#statementName(text) : undefined;
     let retried = false;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        const result = await this.#pool.query({ text, values: values as unknown[] | undefined, name });
+        const result = await this.#pool.query({
+          text,
+          values: values as unknown[] | undefined,
+          name,
+          ...(options.types === undefined ? {} : { types: options.types }),
+        });
         return {
           rows: (Array.isArray(result) ? (result.at(-1)?.rows ?? []) : result.rows) as Array<
             Record<string, unknown>
