@@ -474,7 +474,9 @@ picked AS (
   UNION ALL
   SELECT b.ctid, b.name, b.id, b.state FROM (
     SELECT b.* FROM by_priority b
-    WHERE NOT EXISTS (SELECT 1 FROM oldest o WHERE o.name = b.name AND o.id = b.id)
+    -- The rows the oldest lane took, by address, collected once (a NOT EXISTS on (name, id) was
+    -- planned as a nested loop rescanning the lane for every candidate).
+    WHERE b.ctid <> ALL (COALESCE((SELECT array_agg(o.ctid) FROM oldest o), '{}'::tid[]))
     ORDER BY b.priority DESC, b.created_on
     LIMIT $2 - (SELECT count(*) FROM oldest)
   ) b
