@@ -192,7 +192,7 @@ async function countCompleted(boss: PgBoss, schema: string): Promise<number> {
   return rows[0].n as number;
 }
 
-function rate(jobs: number, elapsedMs: number): RateResult {
+export function rate(jobs: number, elapsedMs: number): RateResult {
   const seconds = elapsedMs / 1000;
   return { jobs, seconds, jobsPerSecond: jobs / seconds };
 }
@@ -210,7 +210,7 @@ export function percentiles(values: readonly number[]): LatencyResult {
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
@@ -218,6 +218,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-function delay(ms: number): Promise<void> {
+export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

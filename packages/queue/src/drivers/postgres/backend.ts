@@ -56,11 +56,13 @@ import { CursorCodec } from './cursor.ts';
 import { idTime, uuidv7 } from './ids.ts';
 import {
   BOSS_STATES,
+  CLAIM_TYPES,
   type ClaimRow,
   envelopeBackoff,
   type InsertRow,
   insertedJob,
   insertRowsJson,
+  iso,
   type JobRow,
   toInsertRow,
   toJob,
@@ -419,19 +421,23 @@ class PgBossBackend implements QueueBackend {
 
   async jobClaim(params: JobClaimParams): Promise<ClaimedJob[]> {
     if (params.limit < 1 || params.kinds.length === 0) return [];
-    const { rows } = await this.#prepared(this.#sql.claimAvailable, [
-      params.kinds,
-      params.limit,
-      params.now?.toISOString() ?? null,
-      params.workerId,
-      Math.max(0, Math.floor(params.oldest ?? 0)),
-    ]);
+    const { rows } = await this.#pool!.query(
+      this.#sql.claimAvailable,
+      [
+        params.kinds,
+        params.limit,
+        params.now?.toISOString() ?? null,
+        params.workerId,
+        Math.max(0, Math.floor(params.oldest ?? 0)),
+      ],
+      { prepare: true, types: CLAIM_TYPES },
+    );
     return (rows as unknown as ClaimRow[])
       .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : 1))
       .map((row) => ({
         job: toJob(row),
         leaseToken: `${row.lease_token}.${row.name}`,
-        leaseExpiresAt: row.lease_expires_on.toISOString(),
+        leaseExpiresAt: iso(row.lease_expires_on),
       }));
   }
 

@@ -3,6 +3,7 @@
 // A job's `data` is our envelope `{ payload, owner?, meta?, backoff? }` (owner has an expression
 // index, backoff is read by the retry delay); `output` is `{ result?, error?, progress?, worker? }`.
 // Rows written by pg-boss itself (cron forwards) carry the envelope we stored on the schedule.
+import pg from 'pg';
 import { DEFAULT_BACKOFF } from '../../runtime/backoff.ts';
 import {
   DEFAULT_LEASE_SECONDS,
@@ -42,7 +43,7 @@ export interface JobRow {
 
 export interface ClaimRow extends JobRow {
   lease_token: string;
-  lease_expires_on: Date;
+  lease_expires_on: Date | string;
 }
 
 const STATES: Record<string, JobState> = {
@@ -104,7 +105,24 @@ export function toJob(row: JobRow): Job {
 
 /** ISO-8601 UTC with milliseconds, from a driver's Date or a timestamp string. */
 export function iso(value: Date | string): string {
+  if (typeof value === 'string' && value.length === 24 && value.endsWith('Z') && value.charCodeAt(10) === 84)
+    return value; // already 'YYYY-MM-DDTHH:MM:SS.mmmZ' (utcIso's)
   return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+/**
+ * A timestamptz as PostgreSQL prints it in a UTC session ('2026-12-08 00:44:48.123456+00', the
+ * fraction trimmed or absent) as the ISO string `Date#toISOString` gives for it (milliseconds
+ * truncated, as node-postgres's parser truncates them), by slicing: parsing the text into a Date
+ * and printing it again cost a drain ~10 % of its CPU. Null for any other form (another session
+ * time zone, years past 9999 or BC, infinity).
+ */
+export function utcIso(text: string): string | null {
+  const length = text.length;
+  if (length < 22 || length > 29 || text.charCodeAt(10) !== 32 || !text.endsWith('+00')) return null;
+  if (length > 22 && text.charCodeAt(19) !== 46) return null;
+  const millis = length > 22 ? `${text.slice(20, length - 3)}00`.slice(0, 3) : '000';
+  return `${text.slice(0, 10)}T${text.slice(11, 19)}.${millis}Z`;
 }
 
 function toError(output: Record<string, unknown>): JobError | null {
@@ -238,3 +256,14 @@ export function envelopeBackoff(data: Record<string, unknown>): BackoffOptions {
   }
   return { ...DEFAULT_BACKOFF };
 }
+
+const TIMESTAMPTZ_OID = 1184;
+
+/** Type parsers for the claim's rows: timestamptz as ISO strings (utcIso), anything else as usual. */
+export const CLAIM_TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid !== TIMESTAMPTZ_OID || format === 'binary') return pg.types.getTypeParser(oid, format as 'text');
+    const parseDate = pg.types.getTypeParser(oid, 'text');
+    return (text: string) => utcIso(text) ?? parseDate(text);
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};

@@ -439,11 +439,11 @@ priorities AS (
   WHERE $5::int > 0
 ),
 oldest AS (
-  SELECT c.name, c.id, c.state, c.priority, c.created_on
+  SELECT c.ctid, c.name, c.id, c.state, c.priority, c.created_on
   FROM priorities pr
   CROSS JOIN clock
   CROSS JOIN LATERAL (
-    SELECT j.name, j.id, j.state::text AS state, j.priority, j.created_on
+    SELECT j.ctid, j.name, j.id, j.state::text AS state, j.priority, j.created_on
     FROM ${table(n)} j
     WHERE j.name = pr.name AND j.priority = pr.priority AND j.state < 'active' AND NOT j.blocked
       AND j.start_after <= clock.at
@@ -455,11 +455,11 @@ oldest AS (
   LIMIT $5
 ),
 by_priority AS (
-  SELECT c.name, c.id, c.state, c.priority, c.created_on
+  SELECT c.ctid, c.name, c.id, c.state, c.priority, c.created_on
   FROM unnest($1::text[]) AS k(name)
   CROSS JOIN clock
   CROSS JOIN LATERAL (
-    SELECT j.name, j.id, j.state::text AS state, j.priority, j.created_on
+    SELECT j.ctid, j.name, j.id, j.state::text AS state, j.priority, j.created_on
     FROM ${table(n)} j
     WHERE j.name = k.name AND j.state < 'active' AND NOT j.blocked AND j.start_after <= clock.at
     ORDER BY j.priority DESC, j.created_on
@@ -470,11 +470,13 @@ by_priority AS (
   LIMIT $2
 ),
 picked AS (
-  SELECT o.name, o.id, o.state FROM oldest o
+  SELECT o.ctid, o.name, o.id, o.state FROM oldest o
   UNION ALL
-  SELECT b.name, b.id, b.state FROM (
+  SELECT b.ctid, b.name, b.id, b.state FROM (
     SELECT b.* FROM by_priority b
-    WHERE NOT EXISTS (SELECT 1 FROM oldest o WHERE o.name = b.name AND o.id = b.id)
+    -- The rows the oldest lane took, by address, collected once (a NOT EXISTS on (name, id) was
+    -- planned as a nested loop rescanning the lane for every candidate).
+    WHERE b.ctid <> ALL (COALESCE((SELECT array_agg(o.ctid) FROM oldest o), '{}'::tid[]))
     ORDER BY b.priority DESC, b.created_on
     LIMIT $2 - (SELECT count(*) FROM oldest)
   ) b
@@ -490,7 +492,9 @@ claimed AS (
     -- A new attempt starts without progress; the last attempt's error stays until this one ends.
     output = (COALESCE(j.output, '{}'::jsonb) - 'progress') || jsonb_build_object('worker', $4::text)
   FROM picked, clock
-  WHERE j.name = picked.name AND j.id = picked.id
+  -- By the row's address (locked above, so it cannot move): one TID probe per job. Joined on
+  -- (name, id) alone, the generic plan hashes the picks and scans the whole table.
+  WHERE j.ctid = picked.ctid AND j.name = picked.name AND j.id = picked.id
   RETURNING ${jobColumns}, ${leaseToken} AS lease_token,
     j.heartbeat_on + COALESCE(j.heartbeat_seconds, 30) * interval '1 second' AS lease_expires_on,
     clock.at AS at, picked.state AS old_state
