@@ -501,19 +501,25 @@ SELECT claimed.*,
 FROM claimed`;
 
 /**
- * The outcome columns of a fenced statement on attempt ($1 kind, $2 id, $3 token), as two UNION ALL
- * branches: `stored` true with a row per row of `moved` (the CTE of what it wrote; `columns` are
- * its further columns), or, when it wrote nothing, the row the attempt found instead: its pg-boss
+ * The outcome of a fenced statement on attempt ($1 kind, $2 id, $3 token), appended to its WITH
+ * list: `stored` true with a row per row of `moved` (the CTE of what it wrote; `columns` are its
+ * further columns), or, when it wrote nothing, the row the attempt found instead: its pg-boss
  * state (`found`) and whether another attempt's lease holds it (`reclaimed`), with `nulls` in
- * place of the further columns. No row at all: there is no such job. The refusal branch is gated
- * by a one-time NOT EXISTS, so a stored transition never reads it.
+ * place of the further columns. No row at all: there is no such job. The refusal is a locking
+ * read (FOR SHARE), so it answers with the newest committed row: a plain read would see the
+ * statement's snapshot, taken before a concurrent cancel or rescue that the UPDATE waited for
+ * and then found. It is gated by a one-time NOT EXISTS, so a stored transition never reads it.
  */
-const outcome = (n: SqlNames, moved: string, columns: string, nulls: string) => `
+const outcome = (n: SqlNames, moved: string, columns: string, nulls: string) => `,
+found AS (
+  SELECT j.state::text AS state, j.state = 'active' AND ${tokenMatches('$3::bigint')} IS NOT TRUE AS reclaimed
+  FROM ${table(n)} j
+  WHERE j.name = $1 AND j.id = $2 AND NOT EXISTS (SELECT 1 FROM ${moved})
+  FOR SHARE
+)
 SELECT true AS stored, NULL::text AS found, false AS reclaimed${columns} FROM ${moved}
 UNION ALL
-SELECT false, j.state::text, j.state = 'active' AND ${tokenMatches('$3::bigint')} IS NOT TRUE${nulls}
-FROM ${table(n)} j
-WHERE j.name = $1 AND j.id = $2 AND NOT EXISTS (SELECT 1 FROM ${moved})`;
+SELECT false, f.state, f.reclaimed${nulls} FROM found f`;
 
 /**
  * heartbeat: renews the lease of attempt ($1 kind, $2 id, $3 token) from now ($4 or the clock).
@@ -548,7 +554,8 @@ changed AS (
  * still ours; for the others, what they found instead (`found`, the pg-boss state, null when
  * there is no such job; `reclaimed`, another attempt's lease holds it). The refused are read
  * only when there are any (a materialized anti-join of the input with what was completed), each
- * by its key (a lateral probe, never a scan of the table).
+ * by its key, with a locking read (FOR SHARE, in a CTE: a locking clause is not allowed in a UNION
+ * branch) so that they answer with the newest committed row (see outcome).
  */
 export const complete = (n: SqlNames) => `
 WITH ${asyncCommit},
@@ -567,15 +574,17 @@ done AS (
     j.output->'progress' AS progress
 ),
 counted AS (${countMoves(n, 'done')}),
-refused AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id = i.id))
+refused AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id = i.id)),
+found AS (
+  SELECT r.id, j.state::text AS state, j.state = 'active' AND ${tokenMatches('r.token')} IS NOT TRUE AS reclaimed
+  FROM refused r JOIN ${table(n)} j ON j.name = r.name AND j.id = r.id
+  FOR SHARE OF j
+)
 SELECT done.id, true AS stored, NULL::text AS found, false AS reclaimed, ${emitEvents(n, 'done')} AS events
 FROM done
 UNION ALL
 SELECT r.id, false, f.state, f.reclaimed, NULL
-FROM refused r LEFT JOIN LATERAL (
-  SELECT j.state::text AS state, j.state = 'active' AND ${tokenMatches('r.token')} IS NOT TRUE AS reclaimed
-  FROM ${table(n)} j WHERE j.name = r.name AND j.id = r.id
-) f ON true`;
+FROM refused r LEFT JOIN found f ON f.id = r.id`;
 
 /**
  * ended_with_token: which of these attempts ($1: JSON array of {name, id, token}) already ended in
