@@ -714,13 +714,16 @@ counted AS (${countMoves(n, 'released')})${outcome(
 )}`;
 
 /**
- * The job with id $1, whatever its kind, locked: the job table's key is (name, id), so it is
- * probed once per queue (a handful) rather than scanned.
+ * The job with id $1, whatever its kind, locked, as `jobColumns`: the job table's key is (name,
+ * id), so it is probed once per queue (a handful) rather than scanned. Under READ COMMITTED a
+ * locking read returns the newest committed row, so a refusal answers from it alone (a join
+ * back to the table would read the statement's snapshot, older than a concurrent cancel or
+ * retry this one waited for).
  */
 const byId = (n: SqlNames) => `(
-  SELECT j.name, j.id, j.state::text AS state FROM ${n.boss}.queue q
+  SELECT ${jobColumns} FROM ${n.boss}.queue q
   CROSS JOIN LATERAL (
-    SELECT name, id, state FROM ${table(n)} WHERE name = q.name AND id = $1::uuid FOR UPDATE
+    SELECT * FROM ${table(n)} WHERE name = q.name AND id = $1::uuid FOR UPDATE
   ) j)`;
 
 /** get_job: one job by id. */
@@ -747,7 +750,7 @@ SELECT ${jobColumnsOf('cancelled')}, true AS stored,
   ${emitEvents(n, "(SELECT id, name, state, at, output->'progress' AS progress FROM cancelled)")} AS events
 FROM cancelled
 UNION ALL
-SELECT ${jobColumns}, false, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name AND j.id = t.id
+SELECT ${jobColumnsOf('t')}, false, NULL FROM target t
 WHERE NOT EXISTS (SELECT 1 FROM cancelled)`;
 
 /**
@@ -780,7 +783,7 @@ SELECT ${jobColumnsOf('retried')}, true AS stored,
   ${wakeKinds(n, 'retried')} AS woken
 FROM retried
 UNION ALL
-SELECT ${jobColumns}, false, NULL, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name AND j.id = t.id
+SELECT ${jobColumnsOf('t')}, false, NULL, NULL FROM target t
 WHERE NOT EXISTS (SELECT 1 FROM retried)`;
 
 /**
