@@ -92,6 +92,37 @@ export function leaseCases(env: Environment): void {
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'completed', result: 'B' });
     });
 
+    it('completes a batch holding a stale and the current attempt of one job: the stale is refused', async () => {
+      if (env.a.jobCompleteMany === undefined) return;
+      const kind = uniqueKind('stale-in-batch');
+      const backoff = { baseMs: 1000, maxMs: 1000 };
+      for (const staleFirst of [true, false]) {
+        const { job } = await env.a.jobInsert({
+          kind,
+          payload: {},
+          leaseSeconds: 1,
+          maxAttempts: 3,
+          backoff,
+        });
+        const t0 = Date.now();
+        const [first] = await env.a.jobClaim({ kinds: [kind], limit: 1, workerId: 'A', now: new Date(t0) });
+        await env.b.jobRescueExpired(new Date(t0 + 5000));
+        const [second] = await env.b.jobClaim({
+          kinds: [kind],
+          limit: 1,
+          workerId: 'B',
+          now: new Date(t0 + 6000),
+        });
+        const stale = { id: job.id, leaseToken: first!.leaseToken, result: 'A' };
+        const current = { id: job.id, leaseToken: second!.leaseToken, result: 'B' };
+        const outcomes = await env.a.jobCompleteMany(staleFirst ? [stale, current] : [current, stale]);
+        expect(outcomes).toEqual(
+          staleFirst ? [refused('completed'), STORED] : [STORED, refused('completed')],
+        );
+        expect(await getJob(env.a, job.id)).toMatchObject({ state: 'completed', result: 'B' });
+      }
+    });
+
     it('refuses a made-up lease token', async () => {
       const kind = uniqueKind('forged');
       const { job } = await env.a.jobInsert({ kind, payload: {} });

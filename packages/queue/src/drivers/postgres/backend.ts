@@ -503,15 +503,17 @@ class PgBossBackend implements QueueBackend {
   }
 
   async #completeBatch(items: CompleteItem[]): Promise<Transition[]> {
-    const { rows, retried } = await this.#prepared(this.#sql.complete, [JSON.stringify(items)]);
-    const outcomes = new Map(rows.map((row) => [row['id'] as string, toTransition(row)]));
+    // Outcomes are keyed by the item's place (n): a batch may hold two attempts of one job.
+    const numbered = items.map((item, n) => ({ n, ...item }));
+    const { rows, retried } = await this.#prepared(this.#sql.complete, [JSON.stringify(numbered)]);
+    const outcomes = new Map(rows.map((row) => [row['n'] as number, toTransition(row)]));
     if (retried) {
-      const refused = items.filter((item) => outcomes.get(item.id)?.stored !== true);
+      const refused = numbered.filter((item) => outcomes.get(item.n)?.stored !== true);
       if (refused.length > 0) {
-        for (const id of await this.#endedWithToken(refused, ['completed'])) outcomes.set(id, STORED);
+        for (const n of await this.#endedWithToken(refused, ['completed'])) outcomes.set(n, STORED);
       }
     }
-    return items.map((item) => outcomes.get(item.id) ?? NO_JOB);
+    return numbered.map((item) => outcomes.get(item.n) ?? NO_JOB);
   }
 
   async jobFail(params: JobFailParams): Promise<Transition> {
@@ -549,7 +551,7 @@ class PgBossBackend implements QueueBackend {
     const outcome = toTransition(rows[0]);
     if (outcome.stored || !retried) return outcome;
     const ended = await this.#endedWithToken(
-      [{ name: lease.kind, id: lease.id, token: lease.micros }],
+      [{ n: 0, name: lease.kind, id: lease.id, token: lease.micros }],
       ['retry', 'failed'],
     );
     return ended.length > 0 ? STORED : outcome;
@@ -573,15 +575,16 @@ class PgBossBackend implements QueueBackend {
     return job === null ? NO_JOB : { stored: false, found: job.state, reclaimed: job.state === 'active' };
   }
 
+  /** Which of these attempts (numbered by n) already ended in one of `states`: their n. */
   async #endedWithToken(
-    attempts: ReadonlyArray<{ name: string; id: string; token: string }>,
+    attempts: ReadonlyArray<{ n: number; name: string; id: string; token: string }>,
     states: readonly string[],
-  ): Promise<string[]> {
+  ): Promise<number[]> {
     const { rows } = await this.#pool!.query(this.#sql.endedWithToken, [
-      JSON.stringify(attempts.map(({ name, id, token }) => ({ name, id, token }))),
+      JSON.stringify(attempts.map(({ n, name, id, token }) => ({ n, name, id, token }))),
       states,
     ]);
-    return rows.map((row) => row['id'] as string);
+    return rows.map((row) => row['n'] as number);
   }
 
   // ---- operators and readers -------------------------------------------------------------------

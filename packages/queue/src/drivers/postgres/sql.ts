@@ -549,19 +549,21 @@ changed AS (
 )${outcome(n, 'changed', `, ${emitEvents(n, 'changed')} AS events`, ', NULL')}`;
 
 /**
- * complete: completes a batch of attempts in one statement ($1: JSON array of {name, id, token,
- * result, at}), each fenced by its own token. Returns one row per id: `stored` true for those
- * still ours; for the others, what they found instead (`found`, the pg-boss state, null when
- * there is no such job; `reclaimed`, another attempt's lease holds it). The refused are read
- * only when there are any (a materialized anti-join of the input with what was completed), each
- * by its key, with a locking read (FOR SHARE, in a CTE: a locking clause is not allowed in a UNION
- * branch) so that they answer with the newest committed row (see outcome).
+ * complete: completes a batch of attempts in one statement ($1: JSON array of {n, name, id, token,
+ * result, at}; n numbers the items), each fenced by its own token. Returns one row per item, by
+ * n: `stored` true for those still ours; for the others, what they found instead (`found`, the
+ * pg-boss state, null when there is no such job; `reclaimed`, another attempt's lease holds it).
+ * An item whose job another item of the batch completed (a stale attempt beside the current one)
+ * found it completed. The others are read only when there are any (a materialized anti-join of
+ * the input with what was completed), each by its key, with a locking read (FOR SHARE, in a CTE:
+ * a locking clause is not allowed in a UNION branch) so that they answer with the newest
+ * committed row (see outcome).
  */
 export const complete = (n: SqlNames) => `
 WITH ${asyncCommit},
 input AS (
   SELECT x.* FROM durability,
-    json_to_recordset($1::json) AS x(name text, id uuid, token bigint, result jsonb, at timestamptz)
+    json_to_recordset($1::json) AS x(n int, name text, id uuid, token bigint, result jsonb, at timestamptz)
 ),
 done AS (
   UPDATE ${table(n)} AS j SET
@@ -571,29 +573,31 @@ done AS (
   FROM input i
   WHERE j.name = i.name AND j.id = i.id AND j.state = 'active' AND ${tokenMatches('i.token')}
   RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.completed_on AS at,
-    j.output->'progress' AS progress
+    j.output->'progress' AS progress, i.n
 ),
 counted AS (${countMoves(n, 'done')}),
-refused AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id = i.id)),
+refused AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.n = i.n)),
 found AS (
-  SELECT r.id, j.state::text AS state, j.state = 'active' AND ${tokenMatches('r.token')} IS NOT TRUE AS reclaimed
+  SELECT r.n, j.state::text AS state, j.state = 'active' AND ${tokenMatches('r.token')} IS NOT TRUE AS reclaimed
   FROM refused r JOIN ${table(n)} j ON j.name = r.name AND j.id = r.id
+  -- A row this statement completed cannot be locked again by it (it would be skipped).
+  WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id = r.id)
   FOR SHARE OF j
 )
-SELECT done.id, true AS stored, NULL::text AS found, false AS reclaimed, ${emitEvents(n, 'done')} AS events
+SELECT done.n, true AS stored, NULL::text AS found, false AS reclaimed, ${emitEvents(n, 'done')} AS events
 FROM done
 UNION ALL
-SELECT r.id, false, f.state, f.reclaimed, NULL
-FROM refused r LEFT JOIN found f ON f.id = r.id`;
+SELECT r.n, false, COALESCE(d.state, f.state), COALESCE(f.reclaimed, false), NULL
+FROM refused r LEFT JOIN done d ON d.id = r.id LEFT JOIN found f ON f.n = r.n`;
 
 /**
- * ended_with_token: which of these attempts ($1: JSON array of {name, id, token}) already ended in
- * one of the states $2. Settles an outcome whose statement was retried after a lost connection:
- * the first try may have committed before the connection dropped.
+ * ended_with_token: which of these attempts ($1: JSON array of {n, name, id, token}) already ended
+ * in one of the states $2, by n. Settles an outcome whose statement was retried after a lost
+ * connection: the first try may have committed before the connection dropped.
  */
 export const endedWithToken = (n: SqlNames) => `
-SELECT j.id
-FROM json_to_recordset($1::json) AS i(name text, id uuid, token bigint)
+SELECT i.n
+FROM json_to_recordset($1::json) AS i(n int, name text, id uuid, token bigint)
 JOIN ${table(n)} j ON j.name = i.name AND j.id = i.id
 WHERE j.state::text = ANY($2::text[]) AND ${tokenMatches('i.token')}`;
 
