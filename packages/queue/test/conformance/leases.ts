@@ -56,22 +56,11 @@ export function leaseCases(env: Environment): void {
 
     it('fences a worker whose lease expired: the next attempt stands', async () => {
       const kind = uniqueKind('fencing');
-      const backoff = { baseMs: 10, maxMs: 10 };
-      const { job } = await env.a.jobInsert({ kind, payload: {}, leaseSeconds: 1, maxAttempts: 3, backoff });
-      const t0 = Date.now();
-      const [first] = await env.a.jobClaim({ kinds: [kind], limit: 1, workerId: 'A', now: new Date(t0) });
       // A stalls past its lease; the rescuer runs, and B claims the next attempt.
-      await env.b.jobRescueExpired(new Date(t0 + 5000));
-      const [second] = await env.b.jobClaim({
-        kinds: [kind],
-        limit: 1,
-        workerId: 'B',
-        now: new Date(t0 + 6000),
-      });
+      const { job, second, stale, current } = await reclaimedJob(env, kind);
       expect(second?.job).toMatchObject({ id: job.id, attempts: 2 });
-      expect(second!.leaseToken).not.toBe(first!.leaseToken);
+      expect(current.leaseToken).not.toBe(stale.leaseToken);
 
-      const stale = { id: job.id, leaseToken: first!.leaseToken };
       // Each refusal says the job is active under another attempt's lease.
       const reclaimed = refused('active', true);
       expect(await env.a.jobHeartbeat(stale)).toEqual(reclaimed);
@@ -84,7 +73,6 @@ export function leaseCases(env: Environment): void {
       }
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'active', attempts: 2, progress: null });
 
-      const current = { id: job.id, leaseToken: second!.leaseToken };
       expect(await env.b.jobHeartbeat(current)).toEqual(STORED);
       expect(await env.b.jobComplete({ ...current, result: 'B' })).toEqual(STORED);
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'completed', result: 'B', attempts: 2 });
@@ -95,26 +83,10 @@ export function leaseCases(env: Environment): void {
     it('completes a batch holding a stale and the current attempt of one job: the stale is refused', async () => {
       if (env.a.jobCompleteMany === undefined) return;
       const kind = uniqueKind('stale-in-batch');
-      const backoff = { baseMs: 1000, maxMs: 1000 };
       for (const staleFirst of [true, false]) {
-        const { job } = await env.a.jobInsert({
-          kind,
-          payload: {},
-          leaseSeconds: 1,
-          maxAttempts: 3,
-          backoff,
-        });
-        const t0 = Date.now();
-        const [first] = await env.a.jobClaim({ kinds: [kind], limit: 1, workerId: 'A', now: new Date(t0) });
-        await env.b.jobRescueExpired(new Date(t0 + 5000));
-        const [second] = await env.b.jobClaim({
-          kinds: [kind],
-          limit: 1,
-          workerId: 'B',
-          now: new Date(t0 + 6000),
-        });
-        const stale = { id: job.id, leaseToken: first!.leaseToken, result: 'A' };
-        const current = { id: job.id, leaseToken: second!.leaseToken, result: 'B' };
+        const { job, current: held, stale: late } = await reclaimedJob(env, kind);
+        const stale = { ...late, result: 'A' };
+        const current = { ...held, result: 'B' };
         const outcomes = await env.a.jobCompleteMany(staleFirst ? [stale, current] : [current, stale]);
         expect(outcomes).toEqual(
           staleFirst ? [refused('completed'), STORED] : [STORED, refused('completed')],
@@ -174,4 +146,23 @@ export function leaseCases(env: Environment): void {
       }
     });
   });
+}
+
+/**
+ * A job whose first attempt (`stale`, A's) stalled past its lease and was rescued, and whose next
+ * attempt (`current`, B's) holds it now.
+ */
+async function reclaimedJob(env: Environment, kind: string) {
+  const backoff = { baseMs: 10, maxMs: 10 };
+  const { job } = await env.a.jobInsert({ kind, payload: {}, leaseSeconds: 1, maxAttempts: 3, backoff });
+  const t0 = Date.now();
+  const [first] = await env.a.jobClaim({ kinds: [kind], limit: 1, workerId: 'A', now: new Date(t0) });
+  await env.b.jobRescueExpired(new Date(t0 + 5000));
+  const [second] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: 'B', now: new Date(t0 + 6000) });
+  return {
+    job,
+    second,
+    stale: { id: job.id, leaseToken: first!.leaseToken },
+    current: { id: job.id, leaseToken: second!.leaseToken },
+  };
 }
