@@ -51,7 +51,7 @@ import type {
   Transition,
   Unsubscribe,
 } from '../../types.ts';
-import { JOB_STATES } from '../../types.ts';
+import { JOB_STATES, NO_JOB, STORED } from '../../types.ts';
 import { CursorCodec } from './cursor.ts';
 import { idTime, uuidv7 } from './ids.ts';
 import {
@@ -976,9 +976,6 @@ function assertBossVersion(found: number | null, schema: string, when: 'found' |
 const VALIDATION_ID = '00000000-0000-7000-8000-000000000000';
 /** Payload and meta JSON per grouped statement at most: a heavier send goes alone. */
 const MAX_SEND_BATCH_BYTES = 8 * 1024 * 1024;
-
-const STORED: Transition = { stored: true };
-const NO_JOB: Refused = { stored: false, found: null, reclaimed: false };
 
 function refusedAs(bossState: string, reclaimed = false): Refused {
   return { stored: false, found: toState(bossState), reclaimed };

@@ -15,6 +15,7 @@ import type {
   Refused,
   Transition,
 } from '../../types.ts';
+import { NO_JOB, STORED } from '../../types.ts';
 import { Changes } from './changes.ts';
 import { type AttemptRow, type ClaimedRow, errorText, type JobRow, type NewJob, toJob } from './rows.ts';
 import * as sql from './sql.ts';
@@ -114,9 +115,6 @@ export function prepareStatements(db: Database.Database) {
 export type Statements = ReturnType<typeof prepareStatements>;
 
 export type Transactions = ReturnType<typeof prepareTransactions>;
-
-const STORED: Transition = { stored: true };
-const NO_JOB: Refused = { stored: false, found: null, reclaimed: false };
 
 /**
  * What refused lease transitions ([id, token] each) found instead, in their order
