@@ -107,6 +107,44 @@ export function leaseCases(env: Environment): void {
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'active' });
     });
 
+    it('refuses several made-up tokens in one batch, each with what its id finds', async () => {
+      if (env.b.jobCompleteMany === undefined) return;
+      const kind = uniqueKind('forged-batch');
+      await env.a.jobInsertMany([
+        { kind, payload: 1 },
+        { kind, payload: 2 },
+      ]);
+      const [held, mine] = await env.b.jobClaim({ kinds: [kind], limit: 2, workerId: 'w' });
+      const madeUp = '00000000-0000-4000-8000-000000000000';
+      expect(
+        await env.b.jobCompleteMany([
+          { id: held!.job.id, leaseToken: madeUp },
+          { id: '00000000-0000-7000-8000-000000000000', leaseToken: madeUp },
+          { id: 'not-a-job-id', leaseToken: madeUp },
+          { id: mine!.job.id, leaseToken: mine!.leaseToken },
+          { id: held!.job.id, leaseToken: 'x' },
+        ]),
+      ).toEqual([refused('active', true), refused(null), refused(null), STORED, refused('active', true)]);
+    });
+
+    it("refuses another job's token, of another kind, with what the job itself is", async () => {
+      const kinds = [uniqueKind('token-of'), uniqueKind('token-other')];
+      for (const kind of kinds) await env.a.jobInsert({ kind, payload: {} });
+      const [one, other] = await env.b.jobClaim({ kinds, limit: 2, workerId: 'w' });
+      expect(one!.job.kind).not.toBe(other!.job.kind);
+      const borrowed = { id: one!.job.id, leaseToken: other!.leaseToken };
+      const reclaimed = refused('active', true);
+      expect(await env.b.jobHeartbeat(borrowed)).toEqual(reclaimed);
+      expect(await env.b.jobProgress({ ...borrowed, progress: { pct: 1 } })).toEqual(reclaimed);
+      expect(await env.b.jobComplete(borrowed)).toEqual(reclaimed);
+      expect(await env.b.jobFail({ ...borrowed, error: anError('x') })).toEqual(reclaimed);
+      expect(await env.b.jobRelease(borrowed)).toEqual(reclaimed);
+      if (env.b.jobCompleteMany !== undefined) {
+        expect(await env.b.jobCompleteMany([borrowed])).toEqual([reclaimed]);
+      }
+      expect(await getJob(env.a, one!.job.id)).toMatchObject({ state: 'active', attempts: 1 });
+    });
+
     it('says a rescued attempt found its job retrying, or failed, and not reclaimed', async () => {
       const kind = uniqueKind('rescued-outcome');
       const backoff = { baseMs: 60_000, maxMs: 60_000 };

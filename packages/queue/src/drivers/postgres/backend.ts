@@ -152,6 +152,7 @@ class PgBossBackend implements QueueBackend {
     complete: string;
     endedWithToken: string;
     leasedAttempt: string;
+    leasesFoundById: string;
     fail: string;
     expiredLeases: string;
     rescueExpired: string;
@@ -209,6 +210,7 @@ class PgBossBackend implements QueueBackend {
       complete: sql.complete(n),
       endedWithToken: sql.endedWithToken(n),
       leasedAttempt: sql.leasedAttempt(n),
+      leasesFoundById: sql.leasesFoundById(n),
       fail: sql.fail(n),
       expiredLeases: sql.expiredLeases(n),
       rescueExpired: sql.rescueExpired(n),
@@ -473,12 +475,13 @@ class PgBossBackend implements QueueBackend {
 
   /** Completes attempts in one statement (per 1000); each is fenced by its own lease. */
   async jobCompleteMany(list: ReadonlyArray<JobCompleteParams>): Promise<Transition[]> {
-    const results: Array<Transition | Promise<Transition>> = [];
+    const results: Transition[] = [];
     const items: Array<{ index: number; item: CompleteItem }> = [];
+    const malformed: Array<{ index: number; id: string }> = [];
     list.forEach((params, index) => {
       const lease = parseLease(params);
       if (lease === null) {
-        results[index] = this.#malformedLease(params);
+        malformed.push({ index, id: params.id });
         return;
       }
       items.push({
@@ -499,7 +502,11 @@ class PgBossBackend implements QueueBackend {
         results[entry.index] = stored[i]!;
       });
     }
-    return Promise.all(results);
+    if (malformed.length > 0) {
+      const found = await this.#malformedLeases(malformed.map((entry) => entry.id));
+      for (const entry of malformed) results[entry.index] = found.get(entry.id.toLowerCase()) ?? NO_JOB;
+    }
+    return results;
   }
 
   async #completeBatch(items: CompleteItem[]): Promise<Transition[]> {
@@ -529,7 +536,7 @@ class PgBossBackend implements QueueBackend {
     const attempt = await this.#prepared(this.#sql.leasedAttempt, [lease.kind, lease.id, lease.micros]);
     const row = attempt.rows[0];
     if (row === undefined) return NO_JOB;
-    if (row['ours'] !== true) return refusedAs(row['state'] as string, row['state'] === 'active');
+    if (row['ours'] !== true) return refusedAs(row['state'] as string, row['reclaimed'] === true);
     const now = params.now ?? new Date();
     const next = retryAt(
       {
@@ -571,8 +578,17 @@ class PgBossBackend implements QueueBackend {
 
   /** A lease token this backend never issued: refused, with the state its job is in. */
   async #malformedLease(params: LeaseParams): Promise<Refused> {
-    const job = UUID.test(params.id) ? await this.jobGet(params.id) : null;
-    return job === null ? NO_JOB : { stored: false, found: job.state, reclaimed: job.state === 'active' };
+    return (await this.#malformedLeases([params.id])).get(params.id.toLowerCase()) ?? NO_JOB;
+  }
+
+  /** What lease transitions with tokens this backend never issued found, by id (lower case), in one read. */
+  async #malformedLeases(ids: readonly string[]): Promise<Map<string, Refused>> {
+    const found = new Map<string, Refused>();
+    const valid = [...new Set(ids.filter((id) => UUID.test(id)))];
+    if (valid.length === 0) return found;
+    const { rows } = await this.#prepared(this.#sql.leasesFoundById, [valid]);
+    for (const row of rows) found.set(row['id'] as string, toTransition(row) as Refused);
+    return found;
   }
 
   /** Which of these attempts (numbered by n) already ended in one of `states`: their n. */
