@@ -41,8 +41,8 @@ export interface Inserted {
   dueSeqs: number[];
 }
 
-/** One item of sql.COMPLETE_MANY: [job_no, id, lease_token, result JSON, finished_at]. */
-export type CompleteItem = [number, string, string, string | null, string];
+/** One item of sql.COMPLETE_MANY: [job_no (null: a malformed token), id, lease_token, result JSON, finished_at]. */
+export type CompleteItem = [number | null, string, string, string | null, string];
 
 /** Prepared once per connection: the hot paths never parse SQL. */
 export function prepareStatements(db: Database.Database) {
@@ -220,6 +220,8 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
       const first: CompleteItem[] = [];
       const repeated: number[] = [];
       items.forEach((item, i) => {
+        // A malformed token (job_no null) matches no row: it is only answered, with what its id finds.
+        if (item[0] === null) return;
         if (seen.has(item[0])) repeated.push(i);
         else {
           seen.add(item[0]);
@@ -227,7 +229,7 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
         }
       });
       const done = complete(first);
-      const stored = items.map((item) => done.has(item[0]));
+      const stored = items.map((item) => item[0] !== null && done.has(item[0]));
       // A job_no's first item was settled by the batch; a repeat can only succeed on its own.
       for (const i of repeated) stored[i] = complete([items[i]!]).size === 1;
       record(s, changes);
