@@ -437,19 +437,21 @@ describe('refusals under concurrency', () => {
 
   it('a lease transition that waited on a concurrent cancel says it found the job cancelled', async () => {
     const kind = uniqueKind('behind-cancel');
-    await a.jobInsertMany([
-      { kind, payload: null },
-      { kind, payload: null },
-      { kind, payload: null },
-    ]);
-    const [one, two, three] = await b.jobClaim({ kinds: [kind], limit: 3, workerId: 'w' });
+    await a.jobInsertMany(Array.from({ length: 5 }, () => ({ kind, payload: null })));
+    const claimed = await b.jobClaim({ kinds: [kind], limit: 5, workerId: 'w' });
+    const [heartbeat, progress, complete, fail, release] = claimed.map((c) => ({
+      id: c.job.id,
+      leaseToken: c.leaseToken,
+    }));
     const cancelled = { stored: false, found: 'cancelled', reclaimed: false };
-    const heartbeat = { id: one!.job.id, leaseToken: one!.leaseToken };
-    expect(await behindCancel(heartbeat.id, () => b.jobHeartbeat(heartbeat))).toEqual(cancelled);
-    const complete = { id: two!.job.id, leaseToken: two!.leaseToken };
-    expect(await behindCancel(complete.id, () => b.jobComplete(complete))).toEqual(cancelled);
-    const release = { id: three!.job.id, leaseToken: three!.leaseToken };
-    expect(await behindCancel(release.id, () => b.jobRelease(release))).toEqual(cancelled);
+    expect(await behindCancel(heartbeat!.id, () => b.jobHeartbeat(heartbeat!))).toEqual(cancelled);
+    expect(
+      await behindCancel(progress!.id, () => b.jobProgress({ ...progress!, progress: { pct: 1 } })),
+    ).toEqual(cancelled);
+    expect(await behindCancel(complete!.id, () => b.jobComplete(complete!))).toEqual(cancelled);
+    const error = { kind: 'Error', message: 'late' };
+    expect(await behindCancel(fail!.id, () => b.jobFail({ ...fail!, error }))).toEqual(cancelled);
+    expect(await behindCancel(release!.id, () => b.jobRelease(release!))).toEqual(cancelled);
   });
 });
 
