@@ -376,6 +376,21 @@ for (const kind of testDatabases()) {
         expect(again.body.state).toBe('cancelled');
       });
 
+      it('answers concurrent cancels of one job (a double-click) both 200, cancelled', async () => {
+        for (let round = 0; round < 3; round += 1) {
+          const job = await submit(alice, { kind: ECHO, payload: { sleepMs: 1 } });
+          const path = `/v1/jobs/${job.body.id}/cancel`;
+          const answers = await Promise.all([
+            api.request('POST', path, { key: alice }),
+            api.request('POST', path, { key: alice }),
+          ]);
+          expect(answers.map((res) => [res.status, res.body.state])).toEqual([
+            [200, 'cancelled'],
+            [200, 'cancelled'],
+          ]);
+        }
+      });
+
       it('retries a cancelled job, and refuses to retry a queued one (409)', async () => {
         const job = await submit(alice, { kind: ECHO, payload: { sleepMs: 1 } });
         const queued = await api.request('POST', `/v1/jobs/${job.body.id}/retry`, { key: alice });

@@ -161,6 +161,12 @@ export interface Refused {
   reclaimed: boolean;
 }
 
+/** A stored transition's outcome (frozen: shared by every driver). */
+export const STORED: Transition = Object.freeze({ stored: true });
+
+/** A refused transition's outcome when there is no such job (frozen: shared by every driver). */
+export const NO_JOB: Refused = Object.freeze({ stored: false, found: null, reclaimed: false });
+
 export interface JobCompleteParams extends LeaseParams {
   result?: Json;
 }

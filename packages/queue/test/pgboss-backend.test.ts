@@ -405,6 +405,56 @@ describe('settling', () => {
   });
 });
 
+describe('refusals under concurrency', () => {
+  /**
+   * Runs `transition` while another connection holds job `id` in an uncommitted transaction that
+   * cancels it, and commits once the transition waits on the row: what it answers must be the
+   * committed row, not the snapshot it started with.
+   */
+  async function behindCancel<T>(id: string, transition: () => Promise<T>): Promise<T> {
+    const holder = new pg.Client({ connectionString: database.databaseUrl });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(
+        "UPDATE pgboss.job_common SET state = 'cancelled', completed_on = now() WHERE id = $1",
+        [id],
+      );
+      const answer = transition();
+      await eventually('the transition to wait on the held row', async () => {
+        const { rows } = await admin.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return rows[0].n > 0;
+      });
+      await holder.query('COMMIT');
+      return await answer;
+    } finally {
+      await holder.end();
+    }
+  }
+
+  it('a lease transition that waited on a concurrent cancel says it found the job cancelled', async () => {
+    const kind = uniqueKind('behind-cancel');
+    await a.jobInsertMany(Array.from({ length: 5 }, () => ({ kind, payload: null })));
+    const claimed = await b.jobClaim({ kinds: [kind], limit: 5, workerId: 'w' });
+    const [heartbeat, progress, complete, fail, release] = claimed.map((c) => ({
+      id: c.job.id,
+      leaseToken: c.leaseToken,
+    }));
+    const cancelled = { stored: false, found: 'cancelled', reclaimed: false };
+    expect(await behindCancel(heartbeat!.id, () => b.jobHeartbeat(heartbeat!))).toEqual(cancelled);
+    expect(
+      await behindCancel(progress!.id, () => b.jobProgress({ ...progress!, progress: { pct: 1 } })),
+    ).toEqual(cancelled);
+    expect(await behindCancel(complete!.id, () => b.jobComplete(complete!))).toEqual(cancelled);
+    const error = { kind: 'Error', message: 'late' };
+    expect(await behindCancel(fail!.id, () => b.jobFail({ ...fail!, error }))).toEqual(cancelled);
+    expect(await behindCancel(release!.id, () => b.jobRelease(release!))).toEqual(cancelled);
+  });
+});
+
 describe('cron', () => {
   const schedule: Schedule = {
     name: 'nightly kpi: all',

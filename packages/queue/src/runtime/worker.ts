@@ -23,10 +23,11 @@
 //            fail with the error as plain data (the backend retries it with backoff or fails
 //            it for good). A write the database refuses for a moment is retried while the lease
 //            lasts; heartbeats go on until the outcome is stored.
-//   aborted  the lease is no longer ours (a heartbeat or progress update returned false: it
-//            expired and was rescued, or the job was cancelled, which a job event tells us at
-//            once) or the worker is shutting down: the signal fires and the handler's outcome,
-//            whenever it comes, is discarded. Shutdown also releases the job.
+//   aborted  the lease is no longer ours (a heartbeat or progress update was refused, and the
+//            refusal says what it found: the job cancelled, which a job event also tells us at
+//            once, or rescued after its lease expired, retrying, failed or reclaimed by another
+//            attempt, or gone) or the worker is shutting down: the signal fires and the
+//            handler's outcome, whenever it comes, is discarded. Shutdown also releases the job.
 
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -626,6 +627,11 @@ export class Worker extends EventEmitter<WorkerEventMap> {
         const batch = this.#completeBatch.splice(0);
         try {
           const stored = await this.#backend.jobCompleteMany!(batch.map((pending) => pending.params));
+          if (stored.length !== batch.length) {
+            throw new Error(
+              `jobCompleteMany answered ${stored.length} outcomes for ${batch.length} attempts (one per attempt expected)`,
+            );
+          }
           batch.forEach((pending, i) => {
             pending.resolve(stored[i]!);
           });

@@ -36,15 +36,13 @@ export function uniqueKind(label: string): string {
 }
 
 export { eventually } from '@offload/db/testing';
+export { STORED } from '../../src/index.ts';
 
 export async function getJob(backend: QueueBackend, id: string): Promise<Job> {
   const job = await backend.jobGet(id);
   if (job === null) throw new Error(`job ${id} not found`);
   return job;
 }
-
-/** A stored transition's outcome. */
-export const STORED = { stored: true } as const;
 
 /** A refused transition's outcome: what it found instead (null: no such job). */
 export function refused(found: JobState | null, reclaimed = false): Refused {

@@ -432,6 +432,34 @@ export function jobCases(env: Environment): void {
       );
     });
 
+    it('answers concurrent cancels, and concurrent retries, with the state the other one left', async () => {
+      const kind = uniqueKind('operate-race');
+      // Two processes (a console double-click, two operators): each answer describes the job as it
+      // is once the other committed, so the one that lost says "already done", never the old state.
+      for (let round = 0; round < 5; round += 1) {
+        const { job } = await env.a.jobInsert({ kind, payload: round, maxAttempts: 1 });
+        const cancels = await Promise.all([env.a.jobCancel(job.id), env.b.jobCancel(job.id)]);
+        expect(cancels.filter((c) => c.stored)).toHaveLength(1);
+        for (const c of cancels) expect(c.job).toMatchObject({ id: job.id, state: 'cancelled' });
+        expect(cancels.find((c) => !c.stored)).toMatchObject(refused('cancelled'));
+
+        const retries = await Promise.all([env.a.jobRetry(job.id), env.b.jobRetry(job.id)]);
+        expect(retries.filter((r) => r.stored)).toHaveLength(1);
+        for (const r of retries) expect(r.job).toMatchObject({ id: job.id, state: 'queued' });
+        expect(retries.find((r) => !r.stored)).toMatchObject(refused('queued'));
+
+        const [claimed] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: WORKER });
+        await env.b.jobFail({ id: job.id, leaseToken: claimed!.leaseToken, error: anError('x') });
+        const again = await Promise.all([env.a.jobRetry(job.id), env.b.jobRetry(job.id)]);
+        expect(again.filter((r) => r.stored)).toHaveLength(1);
+        expect(again.find((r) => !r.stored)).toMatchObject({
+          ...refused('queued'),
+          job: { state: 'queued' },
+        });
+        await env.a.jobCancel(job.id);
+      }
+    });
+
     it('retries a failed job and a cancelled one with a fresh attempt budget', async () => {
       const kind = uniqueKind('retry-op');
       const { job: failed } = await env.a.jobInsert({ kind, payload: 'f', maxAttempts: 1 });

@@ -56,22 +56,11 @@ export function leaseCases(env: Environment): void {
 
     it('fences a worker whose lease expired: the next attempt stands', async () => {
       const kind = uniqueKind('fencing');
-      const backoff = { baseMs: 10, maxMs: 10 };
-      const { job } = await env.a.jobInsert({ kind, payload: {}, leaseSeconds: 1, maxAttempts: 3, backoff });
-      const t0 = Date.now();
-      const [first] = await env.a.jobClaim({ kinds: [kind], limit: 1, workerId: 'A', now: new Date(t0) });
       // A stalls past its lease; the rescuer runs, and B claims the next attempt.
-      await env.b.jobRescueExpired(new Date(t0 + 5000));
-      const [second] = await env.b.jobClaim({
-        kinds: [kind],
-        limit: 1,
-        workerId: 'B',
-        now: new Date(t0 + 6000),
-      });
+      const { job, second, stale, current } = await reclaimedJob(env, kind);
       expect(second?.job).toMatchObject({ id: job.id, attempts: 2 });
-      expect(second!.leaseToken).not.toBe(first!.leaseToken);
+      expect(current.leaseToken).not.toBe(stale.leaseToken);
 
-      const stale = { id: job.id, leaseToken: first!.leaseToken };
       // Each refusal says the job is active under another attempt's lease.
       const reclaimed = refused('active', true);
       expect(await env.a.jobHeartbeat(stale)).toEqual(reclaimed);
@@ -84,12 +73,26 @@ export function leaseCases(env: Environment): void {
       }
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'active', attempts: 2, progress: null });
 
-      const current = { id: job.id, leaseToken: second!.leaseToken };
       expect(await env.b.jobHeartbeat(current)).toEqual(STORED);
       expect(await env.b.jobComplete({ ...current, result: 'B' })).toEqual(STORED);
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'completed', result: 'B', attempts: 2 });
       expect(await env.a.jobComplete({ ...stale, result: 'A' })).toEqual(refused('completed'));
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'completed', result: 'B' });
+    });
+
+    it('completes a batch holding a stale and the current attempt of one job: the stale is refused', async () => {
+      if (env.a.jobCompleteMany === undefined) return;
+      const kind = uniqueKind('stale-in-batch');
+      for (const staleFirst of [true, false]) {
+        const { job, current: held, stale: late } = await reclaimedJob(env, kind);
+        const stale = { ...late, result: 'A' };
+        const current = { ...held, result: 'B' };
+        const outcomes = await env.a.jobCompleteMany(staleFirst ? [stale, current] : [current, stale]);
+        expect(outcomes).toEqual(
+          staleFirst ? [refused('completed'), STORED] : [STORED, refused('completed')],
+        );
+        expect(await getJob(env.a, job.id)).toMatchObject({ state: 'completed', result: 'B' });
+      }
     });
 
     it('refuses a made-up lease token', async () => {
@@ -102,6 +105,44 @@ export function leaseCases(env: Environment): void {
       expect(await env.a.jobComplete(forged)).toEqual(refused('active', true));
       expect(await env.a.jobFail({ ...forged, error: anError('x') })).toEqual(refused('active', true));
       expect(await getJob(env.a, job.id)).toMatchObject({ state: 'active' });
+    });
+
+    it('refuses several made-up tokens in one batch, each with what its id finds', async () => {
+      if (env.b.jobCompleteMany === undefined) return;
+      const kind = uniqueKind('forged-batch');
+      await env.a.jobInsertMany([
+        { kind, payload: 1 },
+        { kind, payload: 2 },
+      ]);
+      const [held, mine] = await env.b.jobClaim({ kinds: [kind], limit: 2, workerId: 'w' });
+      const madeUp = '00000000-0000-4000-8000-000000000000';
+      expect(
+        await env.b.jobCompleteMany([
+          { id: held!.job.id, leaseToken: madeUp },
+          { id: '00000000-0000-7000-8000-000000000000', leaseToken: madeUp },
+          { id: 'not-a-job-id', leaseToken: madeUp },
+          { id: mine!.job.id, leaseToken: mine!.leaseToken },
+          { id: held!.job.id, leaseToken: 'x' },
+        ]),
+      ).toEqual([refused('active', true), refused(null), refused(null), STORED, refused('active', true)]);
+    });
+
+    it("refuses another job's token, of another kind, with what the job itself is", async () => {
+      const kinds = [uniqueKind('token-of'), uniqueKind('token-other')];
+      for (const kind of kinds) await env.a.jobInsert({ kind, payload: {} });
+      const [one, other] = await env.b.jobClaim({ kinds, limit: 2, workerId: 'w' });
+      expect(one!.job.kind).not.toBe(other!.job.kind);
+      const borrowed = { id: one!.job.id, leaseToken: other!.leaseToken };
+      const reclaimed = refused('active', true);
+      expect(await env.b.jobHeartbeat(borrowed)).toEqual(reclaimed);
+      expect(await env.b.jobProgress({ ...borrowed, progress: { pct: 1 } })).toEqual(reclaimed);
+      expect(await env.b.jobComplete(borrowed)).toEqual(reclaimed);
+      expect(await env.b.jobFail({ ...borrowed, error: anError('x') })).toEqual(reclaimed);
+      expect(await env.b.jobRelease(borrowed)).toEqual(reclaimed);
+      if (env.b.jobCompleteMany !== undefined) {
+        expect(await env.b.jobCompleteMany([borrowed])).toEqual([reclaimed]);
+      }
+      expect(await getJob(env.a, one!.job.id)).toMatchObject({ state: 'active', attempts: 1 });
     });
 
     it('says a rescued attempt found its job retrying, or failed, and not reclaimed', async () => {
@@ -143,4 +184,23 @@ export function leaseCases(env: Environment): void {
       }
     });
   });
+}
+
+/**
+ * A job whose first attempt (`stale`, A's) stalled past its lease and was rescued, and whose next
+ * attempt (`current`, B's) holds it now.
+ */
+async function reclaimedJob(env: Environment, kind: string) {
+  const backoff = { baseMs: 10, maxMs: 10 };
+  const { job } = await env.a.jobInsert({ kind, payload: {}, leaseSeconds: 1, maxAttempts: 3, backoff });
+  const t0 = Date.now();
+  const [first] = await env.a.jobClaim({ kinds: [kind], limit: 1, workerId: 'A', now: new Date(t0) });
+  await env.b.jobRescueExpired(new Date(t0 + 5000));
+  const [second] = await env.b.jobClaim({ kinds: [kind], limit: 1, workerId: 'B', now: new Date(t0 + 6000) });
+  return {
+    job,
+    second,
+    stale: { id: job.id, leaseToken: first!.leaseToken },
+    current: { id: job.id, leaseToken: second!.leaseToken },
+  };
 }

@@ -90,6 +90,29 @@ export function workerCases(env: Environment): void {
       }
     });
 
+    it('reports a backend that answers a batch of completions short, saying so', async () => {
+      if (env.b.jobCompleteMany === undefined) return;
+      const kind = uniqueKind('short-answer');
+      const short = new Proxy(env.b, {
+        get(target, property) {
+          if (property === 'jobCompleteMany') return async () => [];
+          const value: unknown = Reflect.get(target, property, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const errors: unknown[] = [];
+      const w = worker({}, short).register(kind, async () => 'done');
+      w.on('error', ({ error }) => errors.push(error));
+      try {
+        await w.start();
+        await env.a.jobInsert({ kind, payload: {} });
+        const error = await eventually('the worker to report the short answer', () => errors[0]);
+        expect(String(error)).toMatch(/jobCompleteMany answered 0 outcomes for 1 attempt/);
+      } finally {
+        await stopAll();
+      }
+    });
+
     it('fails at once on an UnrecoverableError', async () => {
       const kind = uniqueKind('unrecoverable');
       const w = worker().register(kind, () => {

@@ -51,7 +51,7 @@ import type {
   Transition,
   Unsubscribe,
 } from '../../types.ts';
-import { JOB_STATES } from '../../types.ts';
+import { JOB_STATES, NO_JOB, STORED } from '../../types.ts';
 import { CursorCodec } from './cursor.ts';
 import { idTime, uuidv7 } from './ids.ts';
 import {
@@ -154,6 +154,7 @@ class PgBossBackend implements QueueBackend {
     complete: string;
     endedWithToken: string;
     leasedAttempt: string;
+    leasesFoundById: string;
     fail: string;
     expiredLeases: string;
     rescueExpired: string;
@@ -211,6 +212,7 @@ class PgBossBackend implements QueueBackend {
       complete: sql.complete(n),
       endedWithToken: sql.endedWithToken(n),
       leasedAttempt: sql.leasedAttempt(n),
+      leasesFoundById: sql.leasesFoundById(n),
       fail: sql.fail(n),
       expiredLeases: sql.expiredLeases(n),
       rescueExpired: sql.rescueExpired(n),
@@ -479,12 +481,13 @@ class PgBossBackend implements QueueBackend {
 
   /** Completes attempts in one statement (per 1000); each is fenced by its own lease. */
   async jobCompleteMany(list: ReadonlyArray<JobCompleteParams>): Promise<Transition[]> {
-    const results: Array<Transition | Promise<Transition>> = [];
+    const results: Transition[] = [];
     const items: Array<{ index: number; item: CompleteItem }> = [];
+    const malformed: Array<{ index: number; id: string }> = [];
     list.forEach((params, index) => {
       const lease = parseLease(params);
       if (lease === null) {
-        results[index] = this.#malformedLease(params);
+        malformed.push({ index, id: params.id });
         return;
       }
       items.push({
@@ -505,19 +508,25 @@ class PgBossBackend implements QueueBackend {
         results[entry.index] = stored[i]!;
       });
     }
-    return Promise.all(results);
+    if (malformed.length > 0) {
+      const found = await this.#malformedLeases(malformed.map((entry) => entry.id));
+      for (const entry of malformed) results[entry.index] = found.get(entry.id.toLowerCase()) ?? NO_JOB;
+    }
+    return results;
   }
 
   async #completeBatch(items: CompleteItem[]): Promise<Transition[]> {
-    const { rows, retried } = await this.#prepared(this.#sql.complete, [JSON.stringify(items)]);
-    const outcomes = new Map(rows.map((row) => [row['id'] as string, toTransition(row)]));
+    // Outcomes are keyed by the item's place (n): a batch may hold two attempts of one job.
+    const numbered = items.map((item, n) => ({ n, ...item }));
+    const { rows, retried } = await this.#prepared(this.#sql.complete, [JSON.stringify(numbered)]);
+    const outcomes = new Map(rows.map((row) => [row['n'] as number, toTransition(row)]));
     if (retried) {
-      const refused = items.filter((item) => outcomes.get(item.id)?.stored !== true);
+      const refused = numbered.filter((item) => outcomes.get(item.n)?.stored !== true);
       if (refused.length > 0) {
-        for (const id of await this.#endedWithToken(refused, ['completed'])) outcomes.set(id, STORED);
+        for (const n of await this.#endedWithToken(refused, ['completed'])) outcomes.set(n, STORED);
       }
     }
-    return items.map((item) => outcomes.get(item.id) ?? NO_JOB);
+    return numbered.map((item) => outcomes.get(item.n) ?? NO_JOB);
   }
 
   async jobFail(params: JobFailParams): Promise<Transition> {
@@ -533,7 +542,7 @@ class PgBossBackend implements QueueBackend {
     const attempt = await this.#prepared(this.#sql.leasedAttempt, [lease.kind, lease.id, lease.micros]);
     const row = attempt.rows[0];
     if (row === undefined) return NO_JOB;
-    if (row['ours'] !== true) return refusedAs(row['state'] as string, row['state'] === 'active');
+    if (row['ours'] !== true) return refusedAs(row['state'] as string, row['reclaimed'] === true);
     const now = params.now ?? new Date();
     const next = retryAt(
       {
@@ -555,7 +564,7 @@ class PgBossBackend implements QueueBackend {
     const outcome = toTransition(rows[0]);
     if (outcome.stored || !retried) return outcome;
     const ended = await this.#endedWithToken(
-      [{ name: lease.kind, id: lease.id, token: lease.micros }],
+      [{ n: 0, name: lease.kind, id: lease.id, token: lease.micros }],
       ['retry', 'failed'],
     );
     return ended.length > 0 ? STORED : outcome;
@@ -575,19 +584,29 @@ class PgBossBackend implements QueueBackend {
 
   /** A lease token this backend never issued: refused, with the state its job is in. */
   async #malformedLease(params: LeaseParams): Promise<Refused> {
-    const job = UUID.test(params.id) ? await this.jobGet(params.id) : null;
-    return job === null ? NO_JOB : { stored: false, found: job.state, reclaimed: job.state === 'active' };
+    return (await this.#malformedLeases([params.id])).get(params.id.toLowerCase()) ?? NO_JOB;
   }
 
+  /** What lease transitions with tokens this backend never issued found, by id (lower case), in one read. */
+  async #malformedLeases(ids: readonly string[]): Promise<Map<string, Refused>> {
+    const found = new Map<string, Refused>();
+    const valid = [...new Set(ids.filter((id) => UUID.test(id)))];
+    if (valid.length === 0) return found;
+    const { rows } = await this.#prepared(this.#sql.leasesFoundById, [valid]);
+    for (const row of rows) found.set(row['id'] as string, toTransition(row) as Refused);
+    return found;
+  }
+
+  /** Which of these attempts (numbered by n) already ended in one of `states`: their n. */
   async #endedWithToken(
-    attempts: ReadonlyArray<{ name: string; id: string; token: string }>,
+    attempts: ReadonlyArray<{ n: number; name: string; id: string; token: string }>,
     states: readonly string[],
-  ): Promise<string[]> {
+  ): Promise<number[]> {
     const { rows } = await this.#pool!.query(this.#sql.endedWithToken, [
-      JSON.stringify(attempts.map(({ name, id, token }) => ({ name, id, token }))),
+      JSON.stringify(attempts.map(({ n, name, id, token }) => ({ n, name, id, token }))),
       states,
     ]);
-    return rows.map((row) => row['id'] as string);
+    return rows.map((row) => row['n'] as number);
   }
 
   // ---- operators and readers -------------------------------------------------------------------
@@ -979,9 +998,6 @@ function assertBossVersion(found: number | null, schema: string, when: 'found' |
 const VALIDATION_ID = '00000000-0000-7000-8000-000000000000';
 /** Payload and meta JSON per grouped statement at most: a heavier send goes alone. */
 const MAX_SEND_BATCH_BYTES = 8 * 1024 * 1024;
-
-const STORED: Transition = { stored: true };
-const NO_JOB: Refused = { stored: false, found: null, reclaimed: false };
 
 function refusedAs(bossState: string, reclaimed = false): Refused {
   return { stored: false, found: toState(bossState), reclaimed };

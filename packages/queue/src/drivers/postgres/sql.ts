@@ -88,6 +88,14 @@ const leaseToken = `(extract(epoch FROM j.started_on) * 1000000)::bigint::text`;
 /** The token guard every fenced statement carries; `token` is a bigint parameter or column. */
 const tokenMatches = (token: string) => `(extract(epoch FROM j.started_on) * 1000000)::bigint = ${token}`;
 
+/**
+ * The `reclaimed` of a refused lease transition by attempt (`kind`, `token`) on job j: active
+ * under another attempt's lease. A null kind or token (a malformed one) holds no lease. The rule
+ * is written here only; every refusal reads it from SQL.
+ */
+const reclaimedBy = (kind: string, token: string) =>
+  `(j.state = 'active' AND (j.name = ${kind} AND ${tokenMatches(token)}) IS NOT TRUE)`;
+
 /** The attempt that ends keeps its progress; everything else in `output` is replaced. */
 const keptProgress = `CASE WHEN j.output ? 'progress' THEN jsonb_build_object('progress', j.output->'progress') ELSE '{}'::jsonb END`;
 
@@ -505,19 +513,29 @@ SELECT claimed.*,
 FROM claimed`;
 
 /**
- * The outcome columns of a fenced statement on attempt ($1 kind, $2 id, $3 token), as two UNION ALL
- * branches: `stored` true with a row per row of `moved` (the CTE of what it wrote; `columns` are
- * its further columns), or, when it wrote nothing, the row the attempt found instead: its pg-boss
+ * The outcome of a fenced statement on attempt ($1 kind, $2 id, $3 token), appended to its WITH
+ * list: `stored` true with a row per row of `moved` (the CTE of what it wrote; `columns` are its
+ * further columns), or, when it wrote nothing, the row the attempt found instead: its pg-boss
  * state (`found`) and whether another attempt's lease holds it (`reclaimed`), with `nulls` in
- * place of the further columns. No row at all: there is no such job. The refusal branch is gated
- * by a one-time NOT EXISTS, so a stored transition never reads it.
+ * place of the further columns. No row at all: there is no such job. The job is looked up by id
+ * in every queue (see byId), so a token of another kind finds the job as it is. The refusal is a locking
+ * read (FOR SHARE), so it answers with the newest committed row: a plain read would see the
+ * statement's snapshot, taken before a concurrent cancel or rescue that the UPDATE waited for
+ * and then found. It is gated by a one-time NOT EXISTS, so a stored transition never reads it.
  */
-const outcome = (n: SqlNames, moved: string, columns: string, nulls: string) => `
+const outcome = (n: SqlNames, moved: string, columns: string, nulls: string) => `,
+found AS (
+  SELECT f.state, f.reclaimed FROM ${n.boss}.queue q
+  CROSS JOIN LATERAL (
+    SELECT j.state::text AS state, ${reclaimedBy('$1', '$3::bigint')} AS reclaimed
+    FROM ${table(n)} j WHERE j.name = q.name AND j.id = $2
+    FOR SHARE
+  ) f
+  WHERE NOT EXISTS (SELECT 1 FROM ${moved})
+)
 SELECT true AS stored, NULL::text AS found, false AS reclaimed${columns} FROM ${moved}
 UNION ALL
-SELECT false, j.state::text, j.state = 'active' AND ${tokenMatches('$3::bigint')} IS NOT TRUE${nulls}
-FROM ${table(n)} j
-WHERE j.name = $1 AND j.id = $2 AND NOT EXISTS (SELECT 1 FROM ${moved})`;
+SELECT false, f.state, f.reclaimed${nulls} FROM found f`;
 
 /**
  * heartbeat: renews the lease of attempt ($1 kind, $2 id, $3 token) from now ($4 or the clock).
@@ -547,18 +565,21 @@ changed AS (
 )${outcome(n, 'changed', `, ${emitEvents(n, 'changed')} AS events`, ', NULL')}`;
 
 /**
- * complete: completes a batch of attempts in one statement ($1: JSON array of {name, id, token,
- * result, at}), each fenced by its own token. Returns one row per id: `stored` true for those
- * still ours; for the others, what they found instead (`found`, the pg-boss state, null when
- * there is no such job; `reclaimed`, another attempt's lease holds it). The refused are read
- * only when there are any (a materialized anti-join of the input with what was completed), each
- * by its key (a lateral probe, never a scan of the table).
+ * complete: completes a batch of attempts in one statement ($1: JSON array of {n, name, id, token,
+ * result, at}; n numbers the items), each fenced by its own token. Returns one row per item, by
+ * n: `stored` true for those still ours; for the others, what they found instead (`found`, the
+ * pg-boss state, null when there is no such job; `reclaimed`, another attempt's lease holds it).
+ * An item whose job another item of the batch completed (a stale attempt beside the current one)
+ * found it completed. The others are read only when there are any (a materialized anti-join of
+ * the input with what was completed), each by id in every queue (see outcome), with a locking read (FOR SHARE, in a CTE:
+ * a locking clause is not allowed in a UNION branch) so that they answer with the newest
+ * committed row (see outcome).
  */
 export const complete = (n: SqlNames) => `
 WITH ${asyncCommit},
 input AS (
   SELECT x.* FROM durability,
-    json_to_recordset($1::json) AS x(name text, id uuid, token bigint, result jsonb, at timestamptz)
+    json_to_recordset($1::json) AS x(n int, name text, id uuid, token bigint, result jsonb, at timestamptz)
 ),
 done AS (
   UPDATE ${table(n)} AS j SET
@@ -568,27 +589,35 @@ done AS (
   FROM input i
   WHERE j.name = i.name AND j.id = i.id AND j.state = 'active' AND ${tokenMatches('i.token')}
   RETURNING j.id, j.name, j.state::text AS state, 'active'::text AS old_state, j.completed_on AS at,
-    j.output->'progress' AS progress
+    j.output->'progress' AS progress, i.n
 ),
 counted AS (${countMoves(n, 'done')}),
-refused AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id = i.id))
-SELECT done.id, true AS stored, NULL::text AS found, false AS reclaimed, ${emitEvents(n, 'done')} AS events
+refused AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.n = i.n)),
+found AS (
+  SELECT r.n, f.state, f.reclaimed
+  FROM refused r CROSS JOIN ${n.boss}.queue q
+  CROSS JOIN LATERAL (
+    SELECT j.state::text AS state, ${reclaimedBy('r.name', 'r.token')} AS reclaimed
+    FROM ${table(n)} j WHERE j.name = q.name AND j.id = r.id
+    FOR SHARE
+  ) f
+  -- A row this statement completed cannot be locked again by it (it would be skipped).
+  WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id = r.id)
+)
+SELECT done.n, true AS stored, NULL::text AS found, false AS reclaimed, ${emitEvents(n, 'done')} AS events
 FROM done
 UNION ALL
-SELECT r.id, false, f.state, f.reclaimed, NULL
-FROM refused r LEFT JOIN LATERAL (
-  SELECT j.state::text AS state, j.state = 'active' AND ${tokenMatches('r.token')} IS NOT TRUE AS reclaimed
-  FROM ${table(n)} j WHERE j.name = r.name AND j.id = r.id
-) f ON true`;
+SELECT r.n, false, COALESCE(d.state, f.state), COALESCE(f.reclaimed, false), NULL
+FROM refused r LEFT JOIN done d ON d.id = r.id LEFT JOIN found f ON f.n = r.n`;
 
 /**
- * ended_with_token: which of these attempts ($1: JSON array of {name, id, token}) already ended in
- * one of the states $2. Settles an outcome whose statement was retried after a lost connection:
- * the first try may have committed before the connection dropped.
+ * ended_with_token: which of these attempts ($1: JSON array of {n, name, id, token}) already ended
+ * in one of the states $2, by n. Settles an outcome whose statement was retried after a lost
+ * connection: the first try may have committed before the connection dropped.
  */
 export const endedWithToken = (n: SqlNames) => `
-SELECT j.id
-FROM json_to_recordset($1::json) AS i(name text, id uuid, token bigint)
+SELECT i.n
+FROM json_to_recordset($1::json) AS i(n int, name text, id uuid, token bigint)
 JOIN ${table(n)} j ON j.name = i.name AND j.id = i.id
 WHERE j.state::text = ANY($2::text[]) AND ${tokenMatches('i.token')}`;
 
@@ -606,13 +635,26 @@ const failTransition = (n: SqlNames, at: string, retryAt: string, error: string)
  * leased_attempt: what the retry policy needs of attempt ($1 kind, $2 id, $3 token): `ours`, true
  * while its lease holds (active under this token); attempts started (retry_count + 1),
  * maxAttempts (retry_limit + 1), the envelope's backoff (null for the default); and, for a lease
- * no longer ours, what fail answers: the pg-boss `state` found. No row: there is no such job.
+ * no longer ours, what fail answers: the pg-boss `state` found and `reclaimed`. The job is looked
+ * up by id in every queue (see byId). No row: there is no such job.
  */
 export const leasedAttempt = (n: SqlNames) => `
-SELECT j.state = 'active' AND ${tokenMatches('$3::bigint')} IS TRUE AS ours, j.state::text AS state,
+SELECT j.name = $1 AND j.state = 'active' AND ${tokenMatches('$3::bigint')} IS TRUE AS ours,
+  j.state::text AS state, ${reclaimedBy('$1', '$3::bigint')} AS reclaimed,
   j.retry_count + 1 AS attempts, j.retry_limit + 1 AS max_attempts, j.data->'backoff' AS backoff
-FROM ${table(n)} j
-WHERE j.name = $1 AND j.id = $2`;
+FROM ${n.boss}.queue q
+CROSS JOIN LATERAL (SELECT * FROM ${table(n)} WHERE name = q.name AND id = $2) j`;
+
+/**
+ * leases_found_by_id: what lease transitions with tokens this backend never issued found, for the
+ * ids $1 (uuid[]): each job's pg-boss state, and `reclaimed` (such a token holds no lease, so any
+ * active job is another attempt's). Looked up in every queue (see byId); no row: no such job.
+ */
+export const leasesFoundById = (n: SqlNames) => `
+SELECT j.id, j.state::text AS found, ${reclaimedBy('NULL::text', 'NULL::bigint')} AS reclaimed
+FROM unnest($1::uuid[]) AS i(id)
+CROSS JOIN ${n.boss}.queue q
+CROSS JOIN LATERAL (SELECT * FROM ${table(n)} WHERE name = q.name AND id = i.id) j`;
 
 /**
  * fail: ends attempt ($1 kind, $2 id, $3 token) with error $4; $5 = when it runs again (null: it
@@ -709,13 +751,16 @@ counted AS (${countMoves(n, 'released')})${outcome(
 )}`;
 
 /**
- * The job with id $1, whatever its kind, locked: the job table's key is (name, id), so it is
- * probed once per queue (a handful) rather than scanned.
+ * The job with id $1, whatever its kind, locked, as `jobColumns`: the job table's key is (name,
+ * id), so it is probed once per queue (a handful) rather than scanned. Under READ COMMITTED a
+ * locking read returns the newest committed row, so a refusal answers from it alone (a join
+ * back to the table would read the statement's snapshot, older than a concurrent cancel or
+ * retry this one waited for).
  */
 const byId = (n: SqlNames) => `(
-  SELECT j.name, j.id, j.state::text AS state FROM ${n.boss}.queue q
+  SELECT ${jobColumns} FROM ${n.boss}.queue q
   CROSS JOIN LATERAL (
-    SELECT name, id, state FROM ${table(n)} WHERE name = q.name AND id = $1::uuid FOR UPDATE
+    SELECT * FROM ${table(n)} WHERE name = q.name AND id = $1::uuid FOR UPDATE
   ) j)`;
 
 /** get_job: one job by id. */
@@ -742,7 +787,7 @@ SELECT ${jobColumnsOf('cancelled')}, true AS stored,
   ${emitEvents(n, "(SELECT id, name, state, at, output->'progress' AS progress FROM cancelled)")} AS events
 FROM cancelled
 UNION ALL
-SELECT ${jobColumns}, false, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name AND j.id = t.id
+SELECT ${jobColumnsOf('t')}, false, NULL FROM target t
 WHERE NOT EXISTS (SELECT 1 FROM cancelled)`;
 
 /**
@@ -775,7 +820,7 @@ SELECT ${jobColumnsOf('retried')}, true AS stored,
   ${wakeKinds(n, 'retried')} AS woken
 FROM retried
 UNION ALL
-SELECT ${jobColumns}, false, NULL, NULL FROM target t JOIN ${table(n)} j ON j.name = t.name AND j.id = t.id
+SELECT ${jobColumnsOf('t')}, false, NULL, NULL FROM target t
 WHERE NOT EXISTS (SELECT 1 FROM retried)`;
 
 /**

@@ -385,9 +385,9 @@ class SqliteBackend implements SqliteQueueBackend {
   async jobCompleteMany(params: ReadonlyArray<JobCompleteParams>): Promise<Transition[]> {
     if (params.length === 0) return [];
     const at = new Date().toISOString();
-    // A malformed token's job_no (0) matches no row: the item is refused with what its id finds.
+    // A malformed token (job_no null) is not completed, only refused with what its id finds.
     const items: CompleteItem[] = params.map((p) => [
-      leaseJobNo(p.leaseToken) ?? 0,
+      leaseJobNo(p.leaseToken),
       p.id,
       p.leaseToken,
       toNullableJsonText(p.result),

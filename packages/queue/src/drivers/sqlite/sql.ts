@@ -201,11 +201,12 @@ LIMIT ?`;
 
 /**
  * leases_found: what refused lease transitions found instead, read in their transaction: each
- * job's state, and whether another attempt's lease holds it (active under another token). A job
- * that does not exist has no row. Parameter: a JSON array of [id, lease_token].
+ * job's state, and whether another attempt's lease holds it (active under another token), by the
+ * attempt's place in the list (n). A job that does not exist has no row. Parameter: a JSON array
+ * of [id, lease_token].
  */
 export const LEASES_FOUND = `
-SELECT j.id, j.state, j.state = 'active' AND j.lease_token IS NOT tried.value ->> 1 AS reclaimed
+SELECT tried.key AS n, j.state, j.state = 'active' AND j.lease_token IS NOT tried.value ->> 1 AS reclaimed
 FROM json_each(?) AS tried JOIN queue_jobs j ON j.id = tried.value ->> 0`;
 
 // ---- operator actions ---------------------------------------------------------------------------

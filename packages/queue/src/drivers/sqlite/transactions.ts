@@ -15,6 +15,7 @@ import type {
   Refused,
   Transition,
 } from '../../types.ts';
+import { NO_JOB, STORED } from '../../types.ts';
 import { Changes } from './changes.ts';
 import { type AttemptRow, type ClaimedRow, errorText, type JobRow, type NewJob, toJob } from './rows.ts';
 import * as sql from './sql.ts';
@@ -40,8 +41,8 @@ export interface Inserted {
   dueSeqs: number[];
 }
 
-/** One item of sql.COMPLETE_MANY: [job_no, id, lease_token, result JSON, finished_at]. */
-export type CompleteItem = [number, string, string, string | null, string];
+/** One item of sql.COMPLETE_MANY: [job_no (null: a malformed token), id, lease_token, result JSON, finished_at]. */
+export type CompleteItem = [number | null, string, string, string | null, string];
 
 /** Prepared once per connection: the hot paths never parse SQL. */
 export function prepareStatements(db: Database.Database) {
@@ -68,7 +69,7 @@ export function prepareStatements(db: Database.Database) {
       sql.SET_PROGRESS,
     ),
     completeMany: db.prepare<[string], { job_no: number; id: string; kind: string }>(sql.COMPLETE_MANY),
-    leasesFound: db.prepare<[string], { id: string; state: JobState; reclaimed: 0 | 1 }>(sql.LEASES_FOUND),
+    leasesFound: db.prepare<[string], { n: number; state: JobState; reclaimed: 0 | 1 }>(sql.LEASES_FOUND),
     completeWithoutResult: db.prepare<[string, string, string], { job_no: number; id: string; kind: string }>(
       sql.COMPLETE_WITHOUT_RESULT,
     ),
@@ -115,21 +116,21 @@ export type Statements = ReturnType<typeof prepareStatements>;
 
 export type Transactions = ReturnType<typeof prepareTransactions>;
 
-const STORED: Transition = { stored: true };
-const NO_JOB: Refused = { stored: false, found: null, reclaimed: false };
-
-/** What refused lease transitions found instead, by job id (sql.LEASES_FOUND); absent: no such job. */
-function leasesFound(s: Statements, tried: ReadonlyArray<readonly [string, string]>): Map<string, Refused> {
-  const found = new Map<string, Refused>();
+/**
+ * What refused lease transitions ([id, token] each) found instead, in their order
+ * (sql.LEASES_FOUND): two attempts of one job may find different things.
+ */
+function leasesFound(s: Statements, tried: ReadonlyArray<readonly [string, string]>): Refused[] {
+  const found: Refused[] = tried.map(() => NO_JOB);
   for (const row of s.leasesFound.all(JSON.stringify(tried))) {
-    found.set(row.id, { stored: false, found: row.state, reclaimed: row.reclaimed === 1 });
+    found[row.n] = { stored: false, found: row.state, reclaimed: row.reclaimed === 1 };
   }
   return found;
 }
 
 /** What one refused lease transition found instead. */
 export function leaseFound(s: Statements, params: LeaseParams): Refused {
-  return leasesFound(s, [[params.id, params.leaseToken]]).get(params.id) ?? NO_JOB;
+  return leasesFound(s, [[params.id, params.leaseToken]])[0]!;
 }
 
 /** Writes a transaction's counter moves and events; returns the events' seqs, in order. */
@@ -219,6 +220,8 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
       const first: CompleteItem[] = [];
       const repeated: number[] = [];
       items.forEach((item, i) => {
+        // A malformed token (job_no null) matches no row: it is only answered, with what its id finds.
+        if (item[0] === null) return;
         if (seen.has(item[0])) repeated.push(i);
         else {
           seen.add(item[0]);
@@ -226,16 +229,21 @@ export function prepareTransactions(db: Database.Database, s: Statements) {
         }
       });
       const done = complete(first);
-      const stored = items.map((item) => done.has(item[0]));
+      const stored = items.map((item) => item[0] !== null && done.has(item[0]));
       // A job_no's first item was settled by the batch; a repeat can only succeed on its own.
       for (const i of repeated) stored[i] = complete([items[i]!]).size === 1;
       record(s, changes);
       if (stored.every(Boolean)) return stored.map(() => STORED);
+      const refusedAt = items.flatMap((_, i) => (stored[i] ? [] : [i]));
       const found = leasesFound(
         s,
-        items.filter((_, i) => !stored[i]).map((item) => [item[1], item[2]] as const),
+        refusedAt.map((i) => [items[i]![1], items[i]![2]] as const),
       );
-      return stored.map((ok, i) => (ok ? STORED : (found.get(items[i]![1]) ?? NO_JOB)));
+      const outcomes: Transition[] = stored.map(() => STORED);
+      refusedAt.forEach((i, k) => {
+        outcomes[i] = found[k]!;
+      });
+      return outcomes;
     }),
 
     fail: db.transaction((jobNo: number | null, params: JobFailParams, now: Date): Transition => {
