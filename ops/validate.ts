@@ -126,8 +126,15 @@ const { jobKindNames } = (await import(join(root, 'packages', 'jobs', 'src', 'in
 const kindVariables = new Set(
   jobKindNames().map((kind) => `WORKER_CONCURRENCY_${kind.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`),
 );
-// Read by something other than Offload: the postgres image, and the unit's own PATH.
-const NOT_OURS = new Set(['POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB', 'PATH']);
+// Read by something other than Offload: the postgres image, the unit's own PATH, and glibc's
+// malloc (docs/performance/memory.md).
+const NOT_OURS = new Set([
+  'POSTGRES_USER',
+  'POSTGRES_PASSWORD',
+  'POSTGRES_DB',
+  'PATH',
+  'MALLOC_MMAP_THRESHOLD_',
+]);
 const setVariables = new Map<string, Set<string>>();
 const noteVariable = (name: string, file: string) => {
   if (!setVariables.has(name)) setVariables.set(name, new Set());

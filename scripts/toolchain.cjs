@@ -118,6 +118,11 @@ function provisionToolchain() {
     );
   }
   env.npm_config_update_notifier = 'false';
+  // glibc's malloc raises its mmap threshold to the largest block freed (up to 32 MiB), after
+  // which SQLite's and V8's large buffers come from the brk heap and stay resident when freed;
+  // a fixed threshold returns them. RSS of the API and the worker on SQLite −13 MB each
+  // (docs/performance/memory.md). The image (ops/docker/Dockerfile) and the systemd units set it too.
+  env.MALLOC_MMAP_THRESHOLD_ ??= '131072';
   return { env, node: wantNode ? path.join(binDir, 'node') : process.execPath };
 }
 

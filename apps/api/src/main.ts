@@ -10,6 +10,8 @@
 //   stopping   SIGINT/SIGTERM: stop accepting connections, let requests finish (event streams
 //              are cut after a grace period, their clients reconnect elsewhere), then close the
 //              queue and the pool. A second signal exits at once.
+// First, before the other modules load: V8 flags that keep the heap near its live size.
+import './set-v8-flags.ts';
 import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';

@@ -85,7 +85,10 @@ export interface TaskPoolOptions {
   threads: number;
   /** Applies to every task that does not pass its own `timeoutMs`. Default 5 minutes. */
   defaultTimeoutMs?: number;
-  /** Threads beyond the first that stay idle this long are stopped. Default 60 s. */
+  /**
+   * Threads that stay idle this long are stopped, the last one too: each thread is a V8 isolate
+   * (about 20 MB of RSS), so a worker that runs no CPU-bound step keeps none. Default 60 s.
+   */
   idleTimeoutMs?: number;
 }
 
@@ -138,7 +141,8 @@ export function createTaskPool(options: TaskPoolOptions, events: TaskPoolEvents 
   const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const piscina = new Piscina<TaskRequest, TaskReply>({
     filename: THREAD_ENTRY,
-    minThreads: 1,
+    // None until a task runs (docs/performance/memory.md): idle worker RSS 173 → 150 MB.
+    minThreads: 0,
     maxThreads: capacity,
     idleTimeout: options.idleTimeoutMs ?? 60_000,
     concurrentTasksPerWorker: 1,
