@@ -452,7 +452,7 @@ class PgBossBackend implements QueueBackend {
       lease.micros,
       params.now?.toISOString() ?? null,
     ]);
-    return toTransition(rows[0]);
+    return this.#orInAnyQueue(lease.id, toTransition(rows[0]));
   }
 
   async jobProgress(params: JobProgressParams): Promise<Transition> {
@@ -464,19 +464,20 @@ class PgBossBackend implements QueueBackend {
       lease.micros,
       JSON.stringify(params.progress),
     ]);
-    return toTransition(rows[0]);
+    return this.#orInAnyQueue(lease.id, toTransition(rows[0]));
   }
 
   async jobComplete(params: JobCompleteParams): Promise<Transition> {
     const lease = parseLease(params);
     if (lease === null) return this.#malformedLease(params);
-    return this.#completer.push({
+    const outcome = await this.#completer.push({
       name: lease.kind,
       id: lease.id,
       token: lease.micros,
       result: params.result ?? null,
       at: params.now?.toISOString() ?? null,
     });
+    return this.#orInAnyQueue(lease.id, outcome);
   }
 
   /** Completes attempts in one statement (per 1000); each is fenced by its own lease. */
@@ -508,8 +509,12 @@ class PgBossBackend implements QueueBackend {
         results[entry.index] = stored[i]!;
       });
     }
+    // Tokens that hold no lease on their id (made up, or of another kind than the job's) are
+    // answered with the job as it is in whichever queue holds it, in one read.
+    for (const { index, item } of items)
+      if (results[index] === NO_JOB) malformed.push({ index, id: item.id });
     if (malformed.length > 0) {
-      const found = await this.#malformedLeases(malformed.map((entry) => entry.id));
+      const found = await this.#foundById(malformed.map((entry) => entry.id));
       for (const entry of malformed) results[entry.index] = found.get(entry.id.toLowerCase()) ?? NO_JOB;
     }
     return results;
@@ -541,7 +546,7 @@ class PgBossBackend implements QueueBackend {
     // it, store the answer with a guarded update (a lease lost in between leaves the row alone).
     const attempt = await this.#prepared(this.#sql.leasedAttempt, [lease.kind, lease.id, lease.micros]);
     const row = attempt.rows[0];
-    if (row === undefined) return NO_JOB;
+    if (row === undefined) return this.#orInAnyQueue(lease.id, NO_JOB);
     if (row['ours'] !== true) return refusedAs(row['state'] as string, row['reclaimed'] === true);
     const now = params.now ?? new Date();
     const next = retryAt(
@@ -561,7 +566,7 @@ class PgBossBackend implements QueueBackend {
       next,
       now.toISOString(),
     ]);
-    const outcome = toTransition(rows[0]);
+    const outcome = await this.#orInAnyQueue(lease.id, toTransition(rows[0]));
     if (outcome.stored || !retried) return outcome;
     const ended = await this.#endedWithToken(
       [{ n: 0, name: lease.kind, id: lease.id, token: lease.micros }],
@@ -579,16 +584,25 @@ class PgBossBackend implements QueueBackend {
       lease.micros,
       params.now?.toISOString() ?? null,
     ]);
-    return toTransition(rows[0]);
+    return this.#orInAnyQueue(lease.id, toTransition(rows[0]));
   }
 
   /** A lease token this backend never issued: refused, with the state its job is in. */
   async #malformedLease(params: LeaseParams): Promise<Refused> {
-    return (await this.#malformedLeases([params.id])).get(params.id.toLowerCase()) ?? NO_JOB;
+    return (await this.#foundById([params.id])).get(params.id.toLowerCase()) ?? NO_JOB;
   }
 
-  /** What lease transitions with tokens this backend never issued found, by id (lower case), in one read. */
-  async #malformedLeases(ids: readonly string[]): Promise<Map<string, Refused>> {
+  /**
+   * A fenced statement looks its job up by the token's kind (one index probe); finding none, the
+   * token may be of another kind than the job's: the job is then looked up in every queue.
+   */
+  async #orInAnyQueue(id: string, outcome: Transition): Promise<Transition> {
+    if (outcome !== NO_JOB) return outcome;
+    return (await this.#foundById([id])).get(id.toLowerCase()) ?? NO_JOB;
+  }
+
+  /** What lease transitions found whose tokens hold no lease on these ids (lower case), in one read. */
+  async #foundById(ids: readonly string[]): Promise<Map<string, Refused>> {
     const found = new Map<string, Refused>();
     const valid = [...new Set(ids.filter((id) => UUID.test(id)))];
     if (valid.length === 0) return found;

@@ -517,21 +517,19 @@ FROM claimed`;
  * list: `stored` true with a row per row of `moved` (the CTE of what it wrote; `columns` are its
  * further columns), or, when it wrote nothing, the row the attempt found instead: its pg-boss
  * state (`found`) and whether another attempt's lease holds it (`reclaimed`), with `nulls` in
- * place of the further columns. No row at all: there is no such job. The job is looked up by id
- * in every queue (see byId), so a token of another kind finds the job as it is. The refusal is a locking
+ * place of the further columns. No row at all: no job of that kind has that id (the driver then
+ * looks the id up in every queue, leasesFoundById, as a token of another kind finds the job as it
+ * is: the by-kind lookup keeps the common case one index probe). The refusal is a locking
  * read (FOR SHARE), so it answers with the newest committed row: a plain read would see the
  * statement's snapshot, taken before a concurrent cancel or rescue that the UPDATE waited for
  * and then found. It is gated by a one-time NOT EXISTS, so a stored transition never reads it.
  */
 const outcome = (n: SqlNames, moved: string, columns: string, nulls: string) => `,
 found AS (
-  SELECT f.state, f.reclaimed FROM ${n.boss}.queue q
-  CROSS JOIN LATERAL (
-    SELECT j.state::text AS state, ${reclaimedBy('$1', '$3::bigint')} AS reclaimed
-    FROM ${table(n)} j WHERE j.name = q.name AND j.id = $2
-    FOR SHARE
-  ) f
-  WHERE NOT EXISTS (SELECT 1 FROM ${moved})
+  SELECT j.state::text AS state, ${reclaimedBy('$1', '$3::bigint')} AS reclaimed
+  FROM ${table(n)} j
+  WHERE j.name = $1 AND j.id = $2 AND NOT EXISTS (SELECT 1 FROM ${moved})
+  FOR SHARE
 )
 SELECT true AS stored, NULL::text AS found, false AS reclaimed${columns} FROM ${moved}
 UNION ALL
@@ -571,7 +569,7 @@ changed AS (
  * pg-boss state, null when there is no such job; `reclaimed`, another attempt's lease holds it).
  * An item whose job another item of the batch completed (a stale attempt beside the current one)
  * found it completed. The others are read only when there are any (a materialized anti-join of
- * the input with what was completed), each by id in every queue (see outcome), with a locking read (FOR SHARE, in a CTE:
+ * the input with what was completed), each by its key, with a locking read (FOR SHARE, in a CTE:
  * a locking clause is not allowed in a UNION branch) so that they answer with the newest
  * committed row (see outcome).
  */
@@ -594,15 +592,11 @@ done AS (
 counted AS (${countMoves(n, 'done')}),
 refused AS MATERIALIZED (SELECT i.* FROM input i WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.n = i.n)),
 found AS (
-  SELECT r.n, f.state, f.reclaimed
-  FROM refused r CROSS JOIN ${n.boss}.queue q
-  CROSS JOIN LATERAL (
-    SELECT j.state::text AS state, ${reclaimedBy('r.name', 'r.token')} AS reclaimed
-    FROM ${table(n)} j WHERE j.name = q.name AND j.id = r.id
-    FOR SHARE
-  ) f
+  SELECT r.n, j.state::text AS state, ${reclaimedBy('r.name', 'r.token')} AS reclaimed
+  FROM refused r JOIN ${table(n)} j ON j.name = r.name AND j.id = r.id
   -- A row this statement completed cannot be locked again by it (it would be skipped).
   WHERE NOT EXISTS (SELECT 1 FROM done d WHERE d.id = r.id)
+  FOR SHARE OF j
 )
 SELECT done.n, true AS stored, NULL::text AS found, false AS reclaimed, ${emitEvents(n, 'done')} AS events
 FROM done
@@ -635,20 +629,21 @@ const failTransition = (n: SqlNames, at: string, retryAt: string, error: string)
  * leased_attempt: what the retry policy needs of attempt ($1 kind, $2 id, $3 token): `ours`, true
  * while its lease holds (active under this token); attempts started (retry_count + 1),
  * maxAttempts (retry_limit + 1), the envelope's backoff (null for the default); and, for a lease
- * no longer ours, what fail answers: the pg-boss `state` found and `reclaimed`. The job is looked
- * up by id in every queue (see byId). No row: there is no such job.
+ * no longer ours, what fail answers: the pg-boss `state` found and `reclaimed`. No row: no job of
+ * that kind has that id (the driver then looks in every queue, leasesFoundById).
  */
 export const leasedAttempt = (n: SqlNames) => `
-SELECT j.name = $1 AND j.state = 'active' AND ${tokenMatches('$3::bigint')} IS TRUE AS ours,
+SELECT j.state = 'active' AND ${tokenMatches('$3::bigint')} IS TRUE AS ours,
   j.state::text AS state, ${reclaimedBy('$1', '$3::bigint')} AS reclaimed,
   j.retry_count + 1 AS attempts, j.retry_limit + 1 AS max_attempts, j.data->'backoff' AS backoff
-FROM ${n.boss}.queue q
-CROSS JOIN LATERAL (SELECT * FROM ${table(n)} WHERE name = q.name AND id = $2) j`;
+FROM ${table(n)} j
+WHERE j.name = $1 AND j.id = $2`;
 
 /**
- * leases_found_by_id: what lease transitions with tokens this backend never issued found, for the
- * ids $1 (uuid[]): each job's pg-boss state, and `reclaimed` (such a token holds no lease, so any
- * active job is another attempt's). Looked up in every queue (see byId); no row: no such job.
+ * leases_found_by_id: what lease transitions found whose tokens hold no lease on these ids $1
+ * (uuid[]): tokens this backend never issued, or of another kind than the job's. Each job's
+ * pg-boss state, and `reclaimed` (such a token holds no lease, so any active job is another
+ * attempt's). Looked up in every queue (see byId); no row: no such job.
  */
 export const leasesFoundById = (n: SqlNames) => `
 SELECT j.id, j.state::text AS found, ${reclaimedBy('NULL::text', 'NULL::bigint')} AS reclaimed
