@@ -11,8 +11,8 @@
 // The body goes out with a header block built once per cached body (the 200's and the 304's;
 // Server-Timing says no query and no queue call, as none is made), the request id added, and
 // the body as text (one write of headers and body, where a Buffer takes a writev). When any
-// of these fails, nothing was spent (the token is taken last; only a key over its limit has had
-// its body counted as a cache hit) and the request goes the long way, which answers it exactly
+// of these fails, nothing was spent (the token is taken last, the cache hit counted only once
+// answered) and the request goes the long way, which answers it exactly
 // as before: a key to look up, a query to validate or refuse, a body to load, a version to
 // check, a 401, 403, 429, 400 or 404.
 import type { RequestHandler } from 'express';
@@ -72,6 +72,7 @@ export function fastReads(deps: FastReadsDeps, reads: readonly FastRead[]): Requ
     const found = read.peek(deps.reads, query);
     if (found === undefined) return next();
     if (!deps.rateLimiter.take(rateBucket(principal)).allowed) return next();
+    deps.reads.countHit(read.family);
 
     let block = blocks.get(found);
     if (block === undefined) {
@@ -82,6 +83,8 @@ export function fastReads(deps: FastReadsDeps, reads: readonly FastRead[]): Requ
     const status = matches(headers['if-none-match'], found.etag) ? 304 : 200;
     res.writeHead(status, [...(status === 304 ? block.notModified : block.ok), 'X-Request-Id', requestId]);
     res.end(status === 304 ? undefined : block.text);
+    // Logged at once: the body is in the socket's buffer (its `ms` leaves out the flush the long
+    // way waits for with 'finish', and a client gone meanwhile is not marked aborted).
     finishRequest(deps.log, {
       requestId,
       method: 'GET',

@@ -166,6 +166,11 @@ export class ApiReadCache {
    * The hot reads' short path (fast-reads.ts): the body when L1 holds it fresh and found, counted
    * as a hit, else undefined (the route's own path then reads through `kpi`, `dashboard`, `models`).
    */
+  /** Counts the hit of a body `peek…` gave that the short path answered with. */
+  countHit(family: ReadFamily): void {
+    this.cache.countHit(family);
+  }
+
   peekKpi(scope: KpiScope): Found | undefined {
     return found(this.cache.peek<KpiRead>(KPI_CACHE_FAMILY, kpiSnapshotKey(scope)));
   }

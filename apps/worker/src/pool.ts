@@ -3,7 +3,9 @@
 // A task runs in three stages:
 //   waiting  — no thread is free; the task waits its turn (FIFO). Its timeout has not started,
 //              so a busy pool never times out work that never ran. An abort here drops it.
-//   running  — on a thread, with the timeout armed. The task ends one of four ways:
+//   running  — on a thread, with the timeout armed (a pool that stopped its idle threads starts
+//              one first, inside that timeout: a new isolate and the task's module, tens of ms).
+//              The task ends one of four ways:
 //                returns        → the value, resolved;
 //                throws         → TaskFailedError with the thread's plain `{ kind, message }`;
 //                times out      → the thread is terminated (the only way to stop a busy loop),
@@ -11,8 +13,9 @@
 //                is aborted     → the thread is terminated, kind 'Aborted';
 //                kills its thread (process.exit, uncaught error) → kind 'ThreadExited' /
 //                                 'ThreadCrashed'.
-//   done     — the slot is freed and the next waiting task starts; Piscina replaces a
-//              terminated thread, so one bad task costs one attempt, never the process or the pool.
+//   done     — the slot is freed and the next waiting task starts; a terminated thread is
+//              replaced by the next task's, so one bad task costs one attempt, never the process
+//              or the pool.
 //
 // Across the thread boundary only plain data travels (see pool-thread.ts); the Error the
 // caller sees is built here, on the main thread, from that data.

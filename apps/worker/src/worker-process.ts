@@ -90,7 +90,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       { threads: config.workerThreads },
       {
         onThreadError: (error) =>
-          logger.error({ err: error }, 'a pool thread died between tasks; it was replaced'),
+          logger.error({ err: error }, 'a pool thread died between tasks; the next task starts another'),
       },
     );
     closers.push({ name: 'thread pool', close: () => pool.close() });

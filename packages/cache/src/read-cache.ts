@@ -217,17 +217,23 @@ export class ReadCache {
   }
 
   /**
-   * The value of `key` in `family` when L1 holds it fresh and no version check is due, counted as
-   * a hit; else undefined, and the caller goes through `get` (which checks, loads, counts the miss).
-   * Synchronous, for the hot reads' short path: no promise, no await.
+   * The value of `key` in `family` when L1 holds it fresh and no version check is due; else
+   * undefined, and the caller goes through `get` (which checks, loads, counts the miss). Not
+   * counted: a caller that answers with the value says so with `countHit` (one that does not,
+   * and goes through `get` after all, is counted there once). Synchronous, for the hot reads'
+   * short path: no promise, no await.
    */
   peek<T>(familyName: string, key: string): T | undefined {
     const family = this.#family(familyName);
     if (family.l1 === null || this.#mustCheck()) return undefined;
     const entry = family.l1.get<Entry>(key);
     if (entry === undefined || entry.version !== family.version) return undefined;
-    family.hits += 1;
     return entry.value as T;
+  }
+
+  /** Counts a hit of `family` whose value a caller answered with after `peek`. */
+  countHit(familyName: string): void {
+    this.#family(familyName).hits += 1;
   }
 
   /** The value of `key` in `family`: from L1 when fresh, else from `load` (one load per key at a time). */

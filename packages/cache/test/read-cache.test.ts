@@ -219,7 +219,7 @@ for (const kind of testDatabases()) {
       await setValue('a', 1);
     });
 
-    it('peeks at a fresh entry without loading: a hit, else undefined (nothing held, a check due, a new version, TTL 0)', async () => {
+    it('peeks at a fresh entry without loading or counting, else undefined (nothing held, a check due, a new version, TTL 0)', async () => {
       let now = 2_000_000;
       const cache = cacheOf({ versionCheckMs: 1000, listen: false, now: () => now });
       await cache.start();
@@ -227,6 +227,9 @@ for (const kind of testDatabases()) {
       expect(cache.peek('items', 'a')).toBeUndefined();
       expect(await cache.get('items', 'a', load)).toBe(1);
       expect(cache.peek('items', 'a')).toBe(1);
+      // Counted only when the caller answered with it.
+      expect(cache.stats().families.find((f) => f.family === 'items')).toMatchObject({ hits: 0, misses: 1 });
+      cache.countHit('items');
       expect(cache.stats().families.find((f) => f.family === 'items')).toMatchObject({ hits: 1, misses: 1 });
       // A version check due: peek leaves it to get.
       now += 1000;

@@ -120,6 +120,8 @@ export function iso(value: Date | string): string {
 export function utcIso(text: string): string | null {
   const length = text.length;
   if (length < 22 || length > 29 || text.charCodeAt(10) !== 32 || !text.endsWith('+00')) return null;
+  // YYYY-MM-DD HH:MM:SS: another DateStyle (SQL, German) may have the same length.
+  if (text[4] !== '-' || text[7] !== '-' || text[13] !== ':' || text[16] !== ':') return null;
   if (length > 22 && text.charCodeAt(19) !== 46) return null;
   const millis = length > 22 ? `${text.slice(20, length - 3)}00`.slice(0, 3) : '000';
   return `${text.slice(0, 10)}T${text.slice(11, 19)}.${millis}Z`;

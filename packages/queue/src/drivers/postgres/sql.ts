@@ -500,8 +500,11 @@ claimed AS (
     -- A new attempt starts without progress; the last attempt's error stays until this one ends.
     output = (COALESCE(j.output, '{}'::jsonb) - 'progress') || jsonb_build_object('worker', $4::text)
   FROM picked, clock
-  -- By the row's address (locked above, so it cannot move): one TID probe per job. Joined on
-  -- (name, id) alone, the generic plan hashes the picks and scans the whole table.
+  -- By the row's address: one TID probe per job. Joined on (name, id) alone, the generic plan
+  -- hashes the picks and scans the whole table. A pick updated by another transaction after this
+  -- statement's snapshot was locked at its new address, which this snapshot cannot see: it is
+  -- left out of this claim (not lost: still ready, the next claim takes it), so a claim of fewer
+  -- than its limit does not mean nothing else is ready.
   WHERE j.ctid = picked.ctid AND j.name = picked.name AND j.id = picked.id
   RETURNING ${jobColumns}, ${leaseToken} AS lease_token,
     j.heartbeat_on + COALESCE(j.heartbeat_seconds, 30) * interval '1 second' AS lease_expires_on,

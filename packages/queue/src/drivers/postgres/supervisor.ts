@@ -52,6 +52,9 @@ export class SupervisedPool {
       application_name: options.applicationName ?? 'offload-queue',
       connectionTimeoutMillis: 5_000,
       keepAlive: true,
+      // Kept connections may idle for long: TCP keepalive probes after 10 s idle find a socket
+      // a NAT or firewall dropped silently (as the LISTEN client's do, @offload/db listen.ts).
+      keepAliveInitialDelayMillis: 10_000,
       // Idle connections are closed after 10 s, but never the last WARM_CONNECTIONS: an idle
       // worker's first claim (and an idle API's first send) would otherwise open a connection and
       // prepare its statements again, ~150-300 ms on a loaded machine instead of a few ms.
