@@ -1,11 +1,15 @@
 // `npm run bench`: runs the benchmarks, each in a process of its own (so that one's memory and
-// event loop do not colour another's figures), and writes their reports under docs/performance/.
+// event loop do not colour another's figures), and writes their reports under docs/performance/,
+// each ending with its "Before and after": every ratio beside the one in the report it replaced
+// (bench-compare.ts), so that a figure which fell shows in the report.
 //
 //   npm run bench                      every benchmark with its default sizes
 //   npm run bench -- --jobs 5000       a smaller queue run (arguments go to every benchmark)
 //   npm run bench -- --only queue      one benchmark by name (queue, kpi, import, reads, submit, console)
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { beforeAndAfter } from './bench-compare.ts';
 
 interface Benchmark {
   name: string;
@@ -98,9 +102,17 @@ for (const bench of selected) {
     if (value !== undefined) args.push(option === 'backend' ? '--only' : `--${option}`, value);
   }
   process.stderr.write(`\n== bench ${bench.name}: node ${args.join(' ')}\n`);
+  const previous = existsSync(bench.report) ? readFileSync(bench.report, 'utf8') : null;
   const started = Date.now();
   const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  // A benchmark that missed a target still wrote its report (and exits 1): compare it too.
+  const report = existsSync(bench.report) ? readFileSync(bench.report, 'utf8') : null;
+  if (report !== null && report !== previous) {
+    const section = beforeAndAfter(previous, report);
+    writeFileSync(bench.report, `${report.trimEnd()}\n\n${section}`);
+    process.stderr.write(`\n${section}\n`);
+  }
   if (result.status === 0) {
     process.stderr.write(`== bench ${bench.name} done in ${seconds}s: ${bench.report}\n`);
   } else {
