@@ -13,6 +13,9 @@
 
 export const SECTION_HEADING = '## Before and after';
 
+/** Rows whose ratio is a time against a time (the queue's latencies, "… (ms)"): lower is better. */
+const LOWER_IS_BETTER = /\(ms\)/;
+
 export interface RatioRow {
   row: string;
   column: string;
@@ -63,7 +66,8 @@ export function beforeAndAfter(previous: string | null, current: string): string
   lines.push(
     `Each ratio of this run beside the same row's in the report it replaced (${when ?? 'undated'}).`,
     'Absolute figures move with the shared machine; ratios are taken against a reference measured in',
-    'the same run, so they are what compares from run to run. A fall of more than a fifth is marked.',
+    'the same run, so they are what compares from run to run. A ratio a fifth worse is marked (lower',
+    'is better for times, "… (ms)", higher for the rest).',
     '',
   );
   if (pairs.length === 0) {
@@ -72,10 +76,11 @@ export function beforeAndAfter(previous: string | null, current: string): string
   }
   lines.push('| row | column | before | now | change |', '| --- | --- | ---: | ---: | --- |');
   for (const pair of pairs) {
-    const fell = pair.value < pair.old * 0.8;
+    // A time against a time (ours ÷ the reference's, in ms) is better lower; the rest higher.
+    const worse = LOWER_IS_BETTER.test(pair.row) ? pair.value > pair.old * 1.25 : pair.value < pair.old * 0.8;
     const change = `${pair.value >= pair.old ? '+' : ''}${(pair.value - pair.old).toFixed(2)}`;
     lines.push(
-      `| ${pair.row} | ${pair.column} | ${pair.old.toFixed(2)} | ${pair.value.toFixed(2)} | ${fell ? `**${change}, fell**` : change} |`,
+      `| ${pair.row} | ${pair.column} | ${pair.old.toFixed(2)} | ${pair.value.toFixed(2)} | ${worse ? `**${change}, worse**` : change} |`,
     );
   }
   lines.push('');

@@ -50,11 +50,15 @@ describe('reportRatios', () => {
 });
 
 describe('beforeAndAfter', () => {
-  it('puts each ratio beside the one it replaces and marks a fall of more than a fifth', () => {
+  it('puts each ratio beside the one it replaces and marks one a fifth worse', () => {
     const section = beforeAndAfter(queueReport('0.07', '9.68'), queueReport('0.13', '4.00'));
     expect(section).toContain('(2026-12-07T22:20:08.013Z)');
     expect(section).toContain('| sqlite · drain (jobs/s) | ratio | 0.07 | 0.13 | +0.06 |');
-    expect(section).toContain('| sqlite · send-to-start p50 (ms) | ratio | 9.68 | 4.00 | **-5.68, fell** |');
+    // A time against a time: lower is better.
+    expect(section).toContain('| sqlite · send-to-start p50 (ms) | ratio | 9.68 | 4.00 | -5.68 |');
+    const worse = beforeAndAfter(queueReport('0.13', '4.00'), queueReport('0.07', '9.68'));
+    expect(worse).toContain('| sqlite · drain (jobs/s) | ratio | 0.13 | 0.07 | **-0.06, worse** |');
+    expect(worse).toContain('| sqlite · send-to-start p50 (ms) | ratio | 4.00 | 9.68 | **+5.68, worse** |');
     expect(section).toContain('| sqlite · send-to-start p95 (ms) | ratio | 2.48 | 2.48 | +0.00 |');
   });
 
