@@ -90,6 +90,17 @@ for (const kind of testDatabases()) {
       return job.id;
     };
 
+    /** Claims the console.progress job `id` as a worker would (no worker runs that kind). */
+    const claimProgressJob = async (id: string) => {
+      const [claimed] = await api.backend.jobClaim({
+        kinds: ['console.progress'],
+        limit: 1,
+        workerId: 'console-test',
+      });
+      expect(claimed?.job.id).toBe(id);
+      return claimed!;
+    };
+
     beforeAll(async () => {
       t = await createTestDb(kind);
       api = await startTestApi(kind, { testDb: t });
@@ -319,16 +330,11 @@ for (const kind of testDatabases()) {
       const page = await open(adminKey, `#/jobs/${job.id}`);
       const facts = page.getByRole('definition');
       await facts.getByText('queued', { exact: true }).waitFor();
-      const [claimed] = await api.backend.jobClaim({
-        kinds: ['console.progress'],
-        limit: 1,
-        workerId: 'console-test',
-      });
-      expect(claimed?.job.id).toBe(job.id);
+      const claimed = await claimProgressJob(job.id);
       await facts.getByText('active', { exact: true }).waitFor();
       await api.backend.jobProgress({
         id: job.id,
-        leaseToken: claimed!.leaseToken,
+        leaseToken: claimed.leaseToken,
         progress: { done: 1, total: 4 },
       });
       await page.getByRole('progressbar', { name: 'Job progress' }).waitFor();
@@ -369,12 +375,7 @@ for (const kind of testDatabases()) {
         'the notice to go',
         async () => (await page.getByText('Live updates were interrupted').count()) === 0,
       );
-      const [claimed] = await api.backend.jobClaim({
-        kinds: ['console.progress'],
-        limit: 1,
-        workerId: 'console-test',
-      });
-      expect(claimed?.job.id).toBe(job.id);
+      await claimProgressJob(job.id);
       await facts.getByText('active', { exact: true }).waitFor();
     });
 
